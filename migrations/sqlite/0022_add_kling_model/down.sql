@@ -1,0 +1,1 @@
+DELETE FROM "botapp_aimodel" WHERE "slug" = 'kling-v1';

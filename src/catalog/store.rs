@@ -1,0 +1,96 @@
+//! The catalog's queries.
+
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::{AiModel, CatalogError, ModelEdit};
+use crate::db::types::{JsonDoc, UtcTime};
+use crate::db::{Backend, Database};
+use crate::schema::botapp_aimodel::dsl::*;
+use crate::with_conn;
+
+/// Every model, in menu order.
+pub async fn list(db: &Database) -> Result<Vec<AiModel>, CatalogError> {
+    with_conn!(db, |conn| {
+        botapp_aimodel
+            .select(AiModel::as_select())
+            .order((sort_order.asc(), slug.asc()))
+            .load(conn)
+            .map_err(CatalogError::from)
+    })
+}
+
+/// The model with this slug.
+pub async fn find(db: &Database, wanted: &str) -> Result<AiModel, CatalogError> {
+    let wanted = wanted.to_owned();
+    with_conn!(db, |conn| {
+        botapp_aimodel
+            .filter(slug.eq(&wanted))
+            .select(AiModel::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(CatalogError::UnknownModel(wanted))
+    })
+}
+
+/// Switches a model on or off (its queue resumes or pauses).
+pub async fn set_active(db: &Database, wanted: &str, active: bool) -> Result<AiModel, CatalogError> {
+    let wanted = wanted.to_owned();
+    with_conn!(db, |conn| {
+        let changed = diesel::update(botapp_aimodel.filter(slug.eq(&wanted)))
+            .set((is_active.eq(active), updated_at.eq(UtcTime::now())))
+            .returning(AiModel::as_returning())
+            .get_result(conn)
+            .optional()?;
+        changed.ok_or(CatalogError::UnknownModel(wanted))
+    })
+}
+
+/// Applies a validated edit in one transaction; unknown slugs change nothing.
+pub async fn apply_edit(
+    db: &Database,
+    wanted: &str,
+    edit: ModelEdit,
+) -> Result<AiModel, CatalogError> {
+    if edit.is_empty() {
+        return Err(CatalogError::NothingToChange);
+    }
+    edit.validate().map_err(CatalogError::Invalid)?;
+    let wanted = wanted.to_owned();
+    with_conn!(db, |conn| {
+        conn.write_transaction(|conn| {
+            let current = botapp_aimodel
+                .filter(slug.eq(&wanted))
+                .select(AiModel::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| CatalogError::UnknownModel(wanted.clone()))?;
+            let params = merged_params(&current.default_params.0, &edit.default_params)?;
+            diesel::update(botapp_aimodel.find(current.id))
+                .set((
+                    price.eq(edit.price.clone().unwrap_or(current.price)),
+                    sort_order.eq(edit.sort_order.unwrap_or(current.sort_order)),
+                    display_name.eq(edit.display_name.clone().unwrap_or(current.display_name)),
+                    default_params.eq(JsonDoc(params)),
+                    updated_at.eq(UtcTime::now()),
+                ))
+                .returning(AiModel::as_returning())
+                .get_result(conn)
+                .map_err(CatalogError::from)
+        })
+    })
+}
+
+/// `default_params` with the given keys set (a shallow merge, as the bot merges).
+fn merged_params(current: &Value, updates: &[(String, Value)]) -> Result<Value, CatalogError> {
+    let Value::Object(object) = current else {
+        return Err(CatalogError::Invalid(format!(
+            "default_params of this model is not a JSON object: {current}"
+        )));
+    };
+    let mut merged = object.clone();
+    for (key, value) in updates {
+        merged.insert(key.clone(), value.clone());
+    }
+    Ok(Value::Object(merged))
+}

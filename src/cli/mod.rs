@@ -1,0 +1,74 @@
+//! The command line: argument definitions and the dispatch to each command.
+
+mod migrate;
+mod models;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::catalog::CatalogError;
+use crate::db::{Database, DbError, OpenMode, migrate::ensure_applied};
+use crate::settings::{Settings, SettingsError};
+
+/// genworker: takes video generation requests off a Django Telegram bot's queue.
+#[derive(Debug, Parser)]
+#[command(name = "genworker", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Settings file (TOML, variable names in lower case); default: ./genworker.toml when present.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the embedded migrations to DATABASE_URL (creates only what is missing).
+    Migrate,
+    /// Show and change the AI model catalog (botapp_aimodel).
+    Models {
+        /// The catalog operation.
+        #[command(subcommand)]
+        command: models::ModelsCommand,
+    },
+}
+
+/// Why a command failed; printed as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad configuration.
+    #[error("configuration error: {0}")]
+    Settings(#[from] SettingsError),
+    /// The database failed or is not ready.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A catalog operation failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// Output could not be produced.
+    #[error("cannot write output: {0}")]
+    Output(String),
+}
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(settings.log_format);
+    match cli.command {
+        Command::Migrate => migrate::run(&settings).await,
+        Command::Models { command } => {
+            let db = open_migrated(&settings).await?;
+            models::run(&db, command).await
+        }
+    }
+}
+
+/// Opens the database for a command that needs the schema in place.
+async fn open_migrated(settings: &Settings) -> Result<Database, CliError> {
+    let db = Database::open(&settings.database_url, OpenMode::MustExist, settings.db_pool_size).await?;
+    ensure_applied(&db).await?;
+    Ok(db)
+}

@@ -1,0 +1,197 @@
+//! The database: PostgreSQL or SQLite, picked at run time by `DATABASE_URL`.
+//!
+//! Diesel is synchronous, so every query runs on a pooled connection inside
+//! `spawn_blocking` (the [`with_conn!`] macro), never on the async executor.
+//! Code that must differ per backend implements [`Backend`] for both connections.
+
+mod backend;
+pub mod migrate;
+pub mod types;
+mod url;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{PgConnection, SqliteConnection};
+
+pub use backend::Backend;
+pub use url::{DatabaseUrl, DatabaseUrlError};
+
+/// How long to wait for a connection before reporting the database unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A failure talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be made.
+    #[error("cannot connect to the database {url}: {reason}")]
+    Unreachable {
+        /// The database, password hidden.
+        url: String,
+        /// What the driver said.
+        reason: String,
+    },
+    /// The SQLite file does not exist (only `migrate` creates it).
+    #[error("the database file {0} does not exist; run `genworker migrate` to create it")]
+    MissingFile(String),
+    /// The schema is older than this binary.
+    #[error(
+        "the database is not migrated (pending migrations: {}); run `genworker migrate`",
+        pending.join(", ")
+    )]
+    NotMigrated {
+        /// Versions of the embedded migrations not yet applied.
+        pending: Vec<String>,
+    },
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// The pool gave no connection in time.
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// The blocking task running a query panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A connection pool for one of the two backends.
+#[derive(Clone)]
+pub enum Database {
+    /// PostgreSQL.
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+    /// SQLite.
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+}
+
+/// Whether opening may create a missing SQLite file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `migrate`: create the file when it does not exist.
+    CreateIfMissing,
+    /// Everything else: the file must exist.
+    MustExist,
+}
+
+impl Database {
+    /// Opens a pool of up to `pool_size` connections and checks that one can be made.
+    pub async fn open(url: &DatabaseUrl, mode: OpenMode, pool_size: u32) -> Result<Self, DbError> {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&url, mode, pool_size)).await?
+    }
+
+    fn open_blocking(url: &DatabaseUrl, mode: OpenMode, pool_size: u32) -> Result<Self, DbError> {
+        let unreachable = |error: diesel::r2d2::PoolError| DbError::Unreachable {
+            url: url.to_string(),
+            reason: one_line(&error.to_string()),
+        };
+        let database = match url {
+            DatabaseUrl::Postgres { .. } => {
+                let conn_str = url.postgres_connection_string().unwrap_or_default();
+                Self::Postgres(pool_builder(pool_size).build_unchecked(ConnectionManager::new(conn_str)))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                if mode == OpenMode::MustExist && !path.exists() {
+                    return Err(DbError::MissingFile(path.display().to_string()));
+                }
+                let uri = url::sqlite_uri(path, mode == OpenMode::CreateIfMissing);
+                let pool = pool_builder(pool_size)
+                    .connection_customizer(Box::new(SqlitePragmas))
+                    .build_unchecked(ConnectionManager::new(uri));
+                Self::Sqlite(pool)
+            }
+        };
+        database.check_connection().map_err(unreachable)?;
+        Ok(database)
+    }
+
+    fn check_connection(&self) -> Result<(), diesel::r2d2::PoolError> {
+        match self {
+            Self::Postgres(pool) => pool.get().map(drop),
+            Self::Sqlite(pool) => pool.get().map(drop),
+        }
+    }
+
+    /// `postgres` or `sqlite`, for messages.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// Driver messages span several lines; errors are printed as one.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn pool_builder<C>(pool_size: u32) -> diesel::r2d2::Builder<ConnectionManager<C>>
+where
+    C: diesel::r2d2::R2D2Connection + 'static,
+{
+    // Failed attempts surface once, in the error of the first `get`, not as log noise.
+    Pool::builder()
+        .max_size(pool_size)
+        .min_idle(Some(0))
+        .connection_timeout(CONNECT_TIMEOUT)
+        .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend
+/// `$db` is, on the blocking thread pool. `$body` is compiled once per backend and
+/// must evaluate to `Result<T, E>` where `E: From<DbError>`.
+#[macro_export]
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        match $db {
+            $crate::db::Database::Postgres(pool) => {
+                let pool = pool.clone();
+                $crate::db::blocking(move || {
+                    let mut pooled = pool.get().map_err($crate::db::DbError::from)?;
+                    let $conn: &mut ::diesel::PgConnection = &mut pooled;
+                    $body
+                })
+                .await
+            }
+            $crate::db::Database::Sqlite(pool) => {
+                let pool = pool.clone();
+                $crate::db::blocking(move || {
+                    let mut pooled = pool.get().map_err($crate::db::DbError::from)?;
+                    let $conn: &mut ::diesel::SqliteConnection = &mut pooled;
+                    $body
+                })
+                .await
+            }
+        }
+    }};
+}
+
+/// Runs a blocking database closure off the async executor.
+pub async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| E::from(DbError::Task(error)))?
+}
+
+/// Per-connection SQLite settings: Django's foreign keys on, WAL so readers never
+/// block the writer, and a busy timeout instead of immediate `SQLITE_BUSY` errors.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}

@@ -1,0 +1,12 @@
+//! genworker: the video generation worker of a Django Telegram bot.
+//!
+//! It shares the bot's database: [`db`] speaks PostgreSQL or SQLite with the
+//! exact tables Django creates ([`schema`]), [`catalog`] manages the AI models,
+//! and [`cli`] is the command line an operator uses.
+
+pub mod catalog;
+pub mod cli;
+pub mod db;
+pub mod schema;
+pub mod settings;
+pub mod telemetry;

@@ -1,0 +1,233 @@
+//! Settings: read once at start-up from built-in defaults, then an optional TOML
+//! file (`genworker.toml`, or `--config PATH`), then the environment; validated
+//! into [`Settings`] and passed down. Nothing else reads the environment.
+//!
+//! Variables: `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`.
+//! In the file, the same names are written in lower case (`database_url = "..."`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use config::{Config, Environment, File, FileFormat};
+
+use crate::db::DatabaseUrl;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "genworker.toml";
+
+/// A setting that is missing or invalid: names the variable and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The value of a variable cannot be used.
+    #[error("{variable}: {reason}")]
+    Invalid {
+        /// The environment variable's name.
+        variable: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// The configuration file cannot be read or parsed.
+    #[error("configuration file {path}: {reason}")]
+    File {
+        /// The file's path.
+        path: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+}
+
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(format!("expected `text` or `json`, got `{value}`")),
+        }
+    }
+}
+
+/// Everything genworker is configured with, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: which database, and so which backend (default `sqlite://genworker.sqlite3`).
+    pub database_url: DatabaseUrl,
+    /// `GENWORKER_DB_POOL_SIZE`: connections kept per process (default 10).
+    pub db_pool_size: u32,
+    /// `LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Reads the settings from the file (when given, or `genworker.toml` when present)
+    /// and the process environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::from_sources(config_file, std::env::vars().collect())
+    }
+
+    /// Reads the settings from the file and the given variables instead of the
+    /// process environment (what tests use).
+    pub fn from_sources(
+        config_file: Option<&Path>,
+        environment: HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
+        let source = Source::read(config_file, environment)?;
+        Ok(Self {
+            database_url: source.parse_or("DATABASE_URL", || {
+                DatabaseUrl::from_str("sqlite://genworker.sqlite3")
+            })?,
+            db_pool_size: source.parse_with("GENWORKER_DB_POOL_SIZE", 10, positive)?,
+            log_format: source.parse_or("LOG_FORMAT", || Ok(LogFormat::Text))?,
+        })
+    }
+}
+
+/// The merged file and environment values, looked up by variable name.
+struct Source(Config);
+
+impl Source {
+    fn read(
+        config_file: Option<&Path>,
+        environment: HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
+        let (path, required) = match config_file {
+            Some(path) => (path, true),
+            None => (Path::new(DEFAULT_CONFIG_FILE), false),
+        };
+        let config = Config::builder()
+            .add_source(File::from(path).format(FileFormat::Toml).required(required))
+            .add_source(Environment::default().source(Some(environment)))
+            .build()
+            .map_err(|error| SettingsError::File {
+                path: path.display().to_string(),
+                reason: error.to_string(),
+            })?;
+        Ok(Self(config))
+    }
+
+    /// The raw value of a variable; an empty value counts as unset.
+    fn raw(&self, variable: &'static str) -> Result<Option<String>, SettingsError> {
+        match self.0.get_string(&variable.to_ascii_lowercase()) {
+            Ok(value) if value.trim().is_empty() => Ok(None),
+            Ok(value) => Ok(Some(value)),
+            Err(config::ConfigError::NotFound(_)) => Ok(None),
+            Err(error) => Err(SettingsError::Invalid {
+                variable,
+                reason: error.to_string(),
+            }),
+        }
+    }
+
+    fn parse_or<T, E: ToString>(
+        &self,
+        variable: &'static str,
+        default: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, SettingsError>
+    where
+        T: FromStr<Err = E>,
+    {
+        let parsed = match self.raw(variable)? {
+            Some(value) => value.trim().parse::<T>(),
+            None => default(),
+        };
+        parsed.map_err(|error| SettingsError::Invalid {
+            variable,
+            reason: error.to_string(),
+        })
+    }
+
+    fn parse_with<T: Copy>(
+        &self,
+        variable: &'static str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, SettingsError> {
+        match self.raw(variable)? {
+            Some(value) => parse(value.trim()).map_err(|reason| SettingsError::Invalid {
+                variable,
+                reason,
+            }),
+            None => Ok(default),
+        }
+    }
+}
+
+/// A whole number of at least 1.
+fn positive(value: &str) -> Result<u32, String> {
+    match value.parse::<u32>() {
+        Ok(number) if number >= 1 => Ok(number),
+        _ => Err(format!("expected a whole number of at least 1, got `{value}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let settings = Settings::from_sources(None, env(&[])).unwrap();
+        assert_eq!(settings.database_url.to_string(), "sqlite://genworker.sqlite3");
+        assert_eq!(settings.db_pool_size, 10);
+        assert_eq!(settings.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "database_url = \"sqlite://from-file.db\"\ngenworker_db_pool_size = 3").unwrap();
+        let settings = Settings::from_sources(
+            Some(file.path()),
+            env(&[("DATABASE_URL", "postgres://u@h/db")]),
+        )
+        .unwrap();
+        assert_eq!(settings.database_url.to_string(), "postgres://u@h/db");
+        assert_eq!(settings.db_pool_size, 3);
+    }
+
+    #[test]
+    fn an_invalid_value_names_the_variable() {
+        let error = Settings::from_sources(None, env(&[("GENWORKER_DB_POOL_SIZE", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "GENWORKER_DB_POOL_SIZE: expected a whole number of at least 1, got `many`"
+        );
+        let error = Settings::from_sources(None, env(&[("LOG_FORMAT", "xml")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "LOG_FORMAT: expected `text` or `json`, got `xml`");
+        let error = Settings::from_sources(None, env(&[("DATABASE_URL", "mysql://x/y")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("DATABASE_URL: "), "{error}");
+    }
+
+    #[test]
+    fn a_missing_config_file_given_explicitly_is_an_error() {
+        let error = Settings::from_sources(Some(Path::new("/nonexistent/genworker.toml")), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("configuration file /nonexistent/genworker.toml"), "{error}");
+    }
+}
