@@ -9,7 +9,7 @@
 #   TEST_DATABASE_URL  PostgreSQL server to create scratch databases on
 #                      (default: postgres://postgres@127.0.0.1:5432/postgres); each scenario
 #                      gets a fresh database gw_django_<pid>_<scenario>, dropped at the end
-#   CONTRACT_DIR       the Django schema contract (default: ../shared/contract beside the repo)
+#   CONTRACT_DIR       the Django schema contract (default: tests/contract, the repo's copy)
 #
 # Scenarios, on each backend:
 #   django-contract   `manage.py migrate` (all apps) creates exactly the contract's schema
@@ -83,6 +83,7 @@ greenfield() {
   if manage migrate --check -v0 >/dev/null 2>&1; then say "no unapplied Django migrations"; else die "manage.py migrate --check: unapplied migrations"; fi
   djcheck superuser | sed 's/^/    /'
   djcheck admin-edit | sed 's/^/    /'
+  djcheck orm-roundtrip | sed 's/^/    /'
   local json="$WORK/kling.json"
   gw models show kling-v1 --json >"$json" || die "genworker models show kling-v1 --json exited non-zero"
   "$PY" - "$json" <<'EOF'
@@ -156,6 +157,7 @@ django_first() {
     die "second genworker migrate changed the database"
   fi
   say "second genworker migrate: schema and botapp rows identical"
+  djcheck orm-roundtrip | sed 's/^/    /'
 }
 
 if [[ "${1:-}" == __scenario ]]; then
@@ -211,11 +213,13 @@ cleanup() {
     return
   fi
   for db in "${PG_DBS[@]:-}"; do
-    [[ -n "$db" ]] && psql -X -q "$TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true
+    [[ -n "$db" ]] && pg_admin -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true
   done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+pg_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q "$TEST_DATABASE_URL" "$@"; }
 
 pg_url_for() { # replace the database name in TEST_DATABASE_URL
   "$PY" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' \
@@ -225,7 +229,7 @@ pg_url_for() { # replace the database name in TEST_DATABASE_URL
 PASSED=0 FAILED=0
 RESULTS=()
 for backend in "${BACKENDS[@]}"; do
-  if [[ "$backend" == postgres ]] && ! psql -X -q "$TEST_DATABASE_URL" -c 'SELECT 1' >/dev/null 2>"$TMP/pg-error"; then
+  if [[ "$backend" == postgres ]] && ! pg_admin -c 'SELECT 1' >/dev/null 2>"$TMP/pg-error"; then
     for s in "${SCENARIOS[@]}"; do
       line="FAIL postgres $s (PostgreSQL unreachable at $TEST_DATABASE_URL: $(head -1 "$TMP/pg-error"))"
       echo "$line"; RESULTS+=("$line"); FAILED=$((FAILED + 1))
@@ -238,7 +242,7 @@ for backend in "${BACKENDS[@]}"; do
     if [[ "$backend" == postgres ]]; then
       db="gw_django_$$_${s//-/_}"
       PG_DBS+=("$db")
-      psql -X -q "$TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\"" >/dev/null
+      pg_admin -c "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\"" >/dev/null
       url="$(pg_url_for "$db")"
     else
       url="sqlite://$work/db.sqlite3"

@@ -154,10 +154,9 @@ impl Source {
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Result<T, SettingsError> {
         match self.raw(variable)? {
-            Some(value) => parse(value.trim()).map_err(|reason| SettingsError::Invalid {
-                variable,
-                reason,
-            }),
+            Some(value) => {
+                parse(value.trim()).map_err(|reason| SettingsError::Invalid { variable, reason })
+            }
             None => Ok(default),
         }
     }
@@ -167,7 +166,9 @@ impl Source {
 fn positive(value: &str) -> Result<u32, String> {
     match value.parse::<u32>() {
         Ok(number) if number >= 1 => Ok(number),
-        _ => Err(format!("expected a whole number of at least 1, got `{value}`")),
+        _ => Err(format!(
+            "expected a whole number of at least 1, got `{value}`"
+        )),
     }
 }
 
@@ -186,7 +187,10 @@ mod tests {
     #[test]
     fn defaults_apply_when_nothing_is_set() {
         let settings = Settings::from_sources(None, env(&[])).unwrap();
-        assert_eq!(settings.database_url.to_string(), "sqlite://genworker.sqlite3");
+        assert_eq!(
+            settings.database_url.to_string(),
+            "sqlite://genworker.sqlite3"
+        );
         assert_eq!(settings.db_pool_size, 10);
         assert_eq!(settings.log_format, LogFormat::Text);
     }
@@ -194,7 +198,11 @@ mod tests {
     #[test]
     fn the_environment_overrides_the_file() {
         let mut file = tempfile::NamedTempFile::new().unwrap();
-        writeln!(file, "database_url = \"sqlite://from-file.db\"\ngenworker_db_pool_size = 3").unwrap();
+        writeln!(
+            file,
+            "database_url = \"sqlite://from-file.db\"\ngenworker_db_pool_size = 3"
+        )
+        .unwrap();
         let settings = Settings::from_sources(
             Some(file.path()),
             env(&[("DATABASE_URL", "postgres://u@h/db")]),
@@ -225,9 +233,13 @@ mod tests {
 
     #[test]
     fn a_missing_config_file_given_explicitly_is_an_error() {
-        let error = Settings::from_sources(Some(Path::new("/nonexistent/genworker.toml")), env(&[]))
-            .unwrap_err()
-            .to_string();
-        assert!(error.starts_with("configuration file /nonexistent/genworker.toml"), "{error}");
+        let error =
+            Settings::from_sources(Some(Path::new("/nonexistent/genworker.toml")), env(&[]))
+                .unwrap_err()
+                .to_string();
+        assert!(
+            error.starts_with("configuration file /nonexistent/genworker.toml"),
+            "{error}"
+        );
     }
 }

@@ -8,6 +8,7 @@
                                   seed values of DESIGN.md section 4 as Django sees them
   djcheck.py create-kling         create kling-v1 through the ORM (price 99.00, inactive)
   djcheck.py check-kling-untouched  assert that row is still what create-kling wrote
+  djcheck.py orm-roundtrip        insert and read back a row of every botapp model
 """
 import datetime
 import decimal
@@ -64,7 +65,7 @@ SEED = {
 
 
 def fail(msg):
-    print(f"FAILED: {msg}", file=sys.stderr)
+    print("    FAILED: " + msg.replace("\n", "\n    "), file=sys.stderr)
     sys.exit(1)
 
 
@@ -187,12 +188,52 @@ def check_kling_untouched():
     print("ORM: the Django-created kling-v1 row is unchanged (price 99.00, inactive)")
 
 
+def orm_roundtrip():
+    """Insert and read back one row of every botapp model through the ORM (ids, defaults,
+    decimals, JSON, datetimes) next to the kling-v1 row genworker seeded."""
+    from django.db import transaction as db_transaction
+
+    from botapp.models import AIModel, GenRequest, TgUser, Transaction, UserBalance
+
+    kling = AIModel.objects.get(slug="kling-v1")
+    with db_transaction.atomic():
+        other = AIModel.objects.create(
+            slug="roundtrip-model", name="Roundtrip", display_name="Roundtrip", type="image",
+            provider="other", price=decimal.Decimal("1.25"), default_params={"a": 1}, allowed_params={"a": [1]},
+        )
+        if other.pk == kling.pk:
+            fail("new AIModel got kling-v1's id")
+        user = TgUser.objects.create(chat_id=987654321, username="roundtrip")
+        UserBalance.objects.create(user=user, balance=decimal.Decimal("100.00"), referral_code="RT1")
+        tx = Transaction.objects.create(
+            user=user, type="generation", amount=decimal.Decimal("-69.00"), balance_after=decimal.Decimal("31.00"),
+            description="Kling",
+        )
+        req = GenRequest.objects.create(
+            run_code="roundtrip-1", chat_id=user.chat_id, prompt="a cat", model=kling.slug, user=user,
+            ai_model=kling, transaction=tx, cost=kling.price, generation_type="text2video",
+            generation_params={"mode": "text2video"}, source_media={}, duration=10, video_resolution="1080p",
+            aspect_ratio="16:9",
+        )
+        tx.generation_request = req
+        tx.save()
+    req = GenRequest.objects.select_related("ai_model", "user", "transaction").get(run_code="roundtrip-1")
+    if (req.ai_model.slug, req.user.username, req.transaction.amount, req.quantity) != (
+        "kling-v1", "roundtrip", decimal.Decimal("-69.00"), 1
+    ):
+        fail(f"read back {req.ai_model.slug} {req.user.username} {req.transaction.amount} {req.quantity}")
+    if UserBalance.objects.get(user=user).balance != decimal.Decimal("100.00"):
+        fail("UserBalance read back differently")
+    print(f"ORM round trip: AIModel {other.pk}, TgUser, UserBalance, Transaction, GenRequest {req.pk} inserted and read back")
+
+
 COMMANDS = {
     "superuser": superuser,
     "admin-edit": admin_edit,
     "read-kling": read_kling,
     "create-kling": create_kling,
     "check-kling-untouched": check_kling_untouched,
+    "orm-roundtrip": orm_roundtrip,
 }
 
 if __name__ == "__main__":

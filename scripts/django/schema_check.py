@@ -37,7 +37,8 @@ def norm_ws(s):
 def default_contract_dir():
     here = Path(__file__).resolve()
     repo = here.parents[2]  # scripts/django/schema_check.py -> repo root
-    for cand in (os.environ.get("CONTRACT_DIR"), repo.parent / "shared" / "contract", Path("/work/shared/contract")):
+    # The repository's copy (tests/contract/, kept equal to ../shared/contract/ by a test).
+    for cand in (os.environ.get("CONTRACT_DIR"), repo / "tests" / "contract"):
         if cand and Path(cand, "botapp_columns.postgres.tsv").is_file():
             return Path(cand)
     return None

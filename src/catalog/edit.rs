@@ -65,7 +65,9 @@ pub fn parse_price(text: &str) -> Result<BigDecimal, String> {
     let price = BigDecimal::from_str(text).map_err(|_| invalid())?;
     let max = BigDecimal::from_str(MAX_PRICE).map_err(|_| invalid())?;
     if price > max {
-        return Err(format!("price `{text}` does not fit numeric(6,2): at most {MAX_PRICE}"));
+        return Err(format!(
+            "price `{text}` does not fit numeric(6,2): at most {MAX_PRICE}"
+        ));
     }
     Ok(price.with_scale(2))
 }
@@ -91,14 +93,24 @@ mod tests {
 
     #[test]
     fn prices_with_up_to_two_places_that_fit_are_accepted() {
-        for (given, stored) in [("79.50", "79.50"), ("79.5", "79.50"), ("0", "0.00"), ("9999.99", "9999.99")] {
-            assert_eq!(parse_price(given).unwrap().to_string(), stored);
+        for (given, stored) in [
+            ("79.50", "79.50"),
+            ("79.5", "79.50"),
+            ("0", "0.00"),
+            ("9999.99", "9999.99"),
+        ] {
+            assert_eq!(
+                crate::catalog::money_text(&parse_price(given).unwrap()),
+                stored
+            );
         }
     }
 
     #[test]
     fn other_prices_are_refused() {
-        for given in ["79.505", "abc", "", "-1", "1e3", "10000", "12.", ".5", "1,5", " 5"] {
+        for given in [
+            "79.505", "abc", "", "-1", "1e3", "10000", "12.", ".5", "1,5", " 5",
+        ] {
             assert!(parse_price(given).is_err(), "{given} was accepted");
         }
         assert!(parse_price("10000").unwrap_err().contains("numeric(6,2)"));
@@ -106,19 +118,29 @@ mod tests {
 
     #[test]
     fn default_params_must_be_json() {
-        assert_eq!(parse_default_param("duration=12").unwrap(), ("duration".into(), json!(12)));
+        assert_eq!(
+            parse_default_param("duration=12").unwrap(),
+            ("duration".into(), json!(12))
+        );
         assert_eq!(
             parse_default_param("resolution=\"720p\"").unwrap(),
             ("resolution".into(), json!("720p"))
         );
-        assert!(parse_default_param("resolution=720p").unwrap_err().contains("not JSON"));
+        assert!(
+            parse_default_param("resolution=720p")
+                .unwrap_err()
+                .contains("not JSON")
+        );
         assert!(parse_default_param("novalue").is_err());
         assert!(parse_default_param("=1").is_err());
     }
 
     #[test]
     fn display_names_must_fit_the_column() {
-        let edit = |name: &str| ModelEdit { display_name: Some(name.into()), ..ModelEdit::default() };
+        let edit = |name: &str| ModelEdit {
+            display_name: Some(name.into()),
+            ..ModelEdit::default()
+        };
         assert!(edit("🎥 Kling").validate().is_ok());
         assert!(edit(&"x".repeat(101)).validate().is_err());
         assert!(edit("  ").validate().is_err());

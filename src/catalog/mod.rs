@@ -6,7 +6,7 @@ mod model;
 mod store;
 
 pub use edit::{ModelEdit, parse_default_param, parse_price};
-pub use model::AiModel;
+pub use model::{AiModel, money_text};
 pub use store::{apply_edit, find, list, set_active};
 
 use crate::db::DbError;

@@ -6,6 +6,14 @@ use diesel::prelude::*;
 use crate::db::types::{JsonDoc, UtcTime};
 use crate::schema::botapp_aimodel;
 
+/// A money amount with exactly two decimal places (`0.00`, `69.00`, `79.50`).
+pub fn money_text(amount: &BigDecimal) -> String {
+    format!(
+        "{:.2}",
+        amount.with_scale_round(2, bigdecimal::RoundingMode::HalfEven)
+    )
+}
+
 /// An AI model as the bot's catalog stores it (every column).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = botapp_aimodel)]
@@ -72,8 +80,6 @@ pub struct AiModel {
 impl AiModel {
     /// The price with exactly two decimal places, as Django shows it (`69.00`).
     pub fn price_text(&self) -> String {
-        self.price
-            .with_scale_round(2, bigdecimal::RoundingMode::HalfEven)
-            .to_string()
+        money_text(&self.price)
     }
 }

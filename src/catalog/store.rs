@@ -34,7 +34,11 @@ pub async fn find(db: &Database, wanted: &str) -> Result<AiModel, CatalogError> 
 }
 
 /// Switches a model on or off (its queue resumes or pauses).
-pub async fn set_active(db: &Database, wanted: &str, active: bool) -> Result<AiModel, CatalogError> {
+pub async fn set_active(
+    db: &Database,
+    wanted: &str,
+    active: bool,
+) -> Result<AiModel, CatalogError> {
     let wanted = wanted.to_owned();
     with_conn!(db, |conn| {
         let changed = diesel::update(botapp_aimodel.filter(slug.eq(&wanted)))

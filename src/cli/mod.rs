@@ -68,7 +68,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// Opens the database for a command that needs the schema in place.
 async fn open_migrated(settings: &Settings) -> Result<Database, CliError> {
-    let db = Database::open(&settings.database_url, OpenMode::MustExist, settings.db_pool_size).await?;
+    let db = Database::open(
+        &settings.database_url,
+        OpenMode::MustExist,
+        settings.db_pool_size,
+    )
+    .await?;
     ensure_applied(&db).await?;
     Ok(db)
 }

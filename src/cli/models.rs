@@ -79,15 +79,30 @@ pub async fn run(db: &Database, command: ModelsCommand) -> Result<(), CliError> 
         }
         ModelsCommand::Enable { slug } => report(catalog::set_active(db, &slug, true).await?),
         ModelsCommand::Disable { slug } => report(catalog::set_active(db, &slug, false).await?),
-        ModelsCommand::Set { slug, price, order, display_name, default_params } => {
-            let edit = ModelEdit { price, sort_order: order, display_name, default_params };
+        ModelsCommand::Set {
+            slug,
+            price,
+            order,
+            display_name,
+            default_params,
+        } => {
+            let edit = ModelEdit {
+                price,
+                sort_order: order,
+                display_name,
+                default_params,
+            };
             report(catalog::apply_edit(db, &slug, edit).await?)
         }
     }
 }
 
 fn report(model: AiModel) -> Result<(), CliError> {
-    let state = if model.is_active { "active" } else { "inactive" };
+    let state = if model.is_active {
+        "active"
+    } else {
+        "inactive"
+    };
     println!(
         "{}: {state}, price {}, order {}, display name {:?}, default params {}",
         model.slug,
@@ -102,7 +117,14 @@ fn report(model: AiModel) -> Result<(), CliError> {
 fn models_table(models: &[AiModel]) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING).set_header([
-        "SLUG", "DISPLAY NAME", "PROVIDER", "TYPE", "PRICE", "ACTIVE", "IMAGE INPUT", "ORDER",
+        "SLUG",
+        "DISPLAY NAME",
+        "PROVIDER",
+        "TYPE",
+        "PRICE",
+        "ACTIVE",
+        "IMAGE INPUT",
+        "ORDER",
     ]);
     for model in models {
         table.add_row([
@@ -158,7 +180,9 @@ fn model_json(model: &AiModel) -> Value {
 }
 
 fn print_fields(fields: &Value) {
-    let Value::Object(fields) = fields else { return };
+    let Value::Object(fields) = fields else {
+        return;
+    };
     let width = fields.keys().map(String::len).max().unwrap_or(0);
     for (key, value) in fields {
         let text = match value {

@@ -190,6 +190,10 @@ mod tests {
             .map(|m| m.name().to_string())
             .collect();
         assert_eq!(postgres, sqlite);
-        assert!(postgres.iter().any(|name| name.ends_with("add_kling_model")));
+        assert!(
+            postgres
+                .iter()
+                .any(|name| name.ends_with("add_kling_model"))
+        );
     }
 }

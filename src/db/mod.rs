@@ -91,7 +91,9 @@ impl Database {
         let database = match url {
             DatabaseUrl::Postgres { .. } => {
                 let conn_str = url.postgres_connection_string().unwrap_or_default();
-                Self::Postgres(pool_builder(pool_size).build_unchecked(ConnectionManager::new(conn_str)))
+                Self::Postgres(
+                    pool_builder(pool_size).build_unchecked(ConnectionManager::new(conn_str)),
+                )
             }
             DatabaseUrl::Sqlite(path) => {
                 if mode == OpenMode::MustExist && !path.exists() {

@@ -8,10 +8,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
+use diesel::query_builder::QueryId;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Jsonb, SqlType, Text, Timestamptz};
 use diesel::sqlite::{Sqlite, SqliteValue};
-use diesel::query_builder::QueryId;
 
 /// SQL type of a Django `JSONField`: `jsonb` on PostgreSQL, checked text on SQLite.
 #[derive(Debug, Clone, Copy, Default, SqlType, QueryId)]
@@ -118,7 +118,10 @@ mod tests {
             "2026-11-24 05:45:27.123456+00:00",
         ] {
             let parsed = parse_sqlite_datetime(text).unwrap();
-            assert_eq!(parsed.format("%Y-%m-%d %H:%M:%S").to_string(), "2026-11-24 05:45:27");
+            assert_eq!(
+                parsed.format("%Y-%m-%d %H:%M:%S").to_string(),
+                "2026-11-24 05:45:27"
+            );
         }
         assert!(parse_sqlite_datetime("yesterday").is_err());
     }

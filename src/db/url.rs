@@ -24,7 +24,9 @@ pub enum DatabaseUrl {
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseUrlError {
     /// The URL names a scheme genworker does not speak.
-    #[error("unsupported scheme `{0}`: use postgres://, postgresql://, sqlite://PATH or a file path")]
+    #[error(
+        "unsupported scheme `{0}`: use postgres://, postgresql://, sqlite://PATH or a file path"
+    )]
     UnsupportedScheme(String),
     /// `sqlite://` with nothing after it.
     #[error("sqlite:// needs a file path, e.g. sqlite://genworker.sqlite3")]
@@ -114,7 +116,11 @@ mod tests {
             assert!(!shown.contains("hunter2"), "{shown}");
             assert_eq!(shown, format!("{scheme}://bot:***@db.internal:5432/app"));
             assert!(!format!("{url:?}").contains("hunter2"));
-            assert!(url.postgres_connection_string().unwrap().contains("hunter2"));
+            assert!(
+                url.postgres_connection_string()
+                    .unwrap()
+                    .contains("hunter2")
+            );
         }
     }
 
@@ -135,7 +141,9 @@ mod tests {
 
     #[test]
     fn other_schemes_and_empty_paths_are_refused() {
-        let error = "mysql://root@localhost/db".parse::<DatabaseUrl>().unwrap_err();
+        let error = "mysql://root@localhost/db"
+            .parse::<DatabaseUrl>()
+            .unwrap_err();
         assert!(error.to_string().contains("unsupported scheme `mysql`"));
         let error = "sqlite://".parse::<DatabaseUrl>().unwrap_err();
         assert!(error.to_string().contains("needs a file path"));

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (README: "run all tests").
+#   cargo fmt --check; cargo clippy --all-targets -D warnings;
+#   the tests on SQLite and PostgreSQL (TEST_DATABASE_URL, default
+#   postgres://postgres@127.0.0.1:5432/postgres; each test makes its own database);
+#   the Django admin compatibility scenarios (scripts/test-django.sh).
+# PostgreSQL unreachable: with CI=true the script starts the local cluster and fails
+# if that does not help; otherwise it skips the PostgreSQL part, saying so loudly.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+postgres_up() {
+  python3 - "$TEST_DATABASE_URL" <<'PY'
+import socket, sys, urllib.parse
+url = urllib.parse.urlparse(sys.argv[1])
+try:
+    socket.create_connection((url.hostname or "127.0.0.1", url.port or 5432), timeout=2).close()
+except OSError:
+    sys.exit(1)
+PY
+}
+
+with_postgres=1
+if ! postgres_up; then
+  if [[ "${CI:-}" == "true" ]]; then
+    echo "PostgreSQL is not answering; starting the local cluster"
+    for version in $(ls /etc/postgresql 2>/dev/null); do
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
+    for _ in $(seq 1 30); do postgres_up && break; sleep 1; done
+    postgres_up || { echo "PostgreSQL still unreachable at $TEST_DATABASE_URL" >&2; exit 1; }
+  else
+    with_postgres=0
+    echo "############################################################################"
+    echo "## PostgreSQL unreachable at $TEST_DATABASE_URL:"
+    echo "## SKIPPING every PostgreSQL test. This run proves nothing about PostgreSQL."
+    echo "############################################################################"
+  fi
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== cargo test"
+if [[ $with_postgres == 1 ]]; then
+  cargo test --all-targets
+else
+  cargo test --all-targets -- --skip postgres::
+fi
+echo "== Django admin compatibility"
+cargo build --quiet --bin genworker
+if [[ $with_postgres == 1 ]]; then
+  scripts/test-django.sh
+else
+  scripts/test-django.sh --sqlite-only
+fi
+echo "== all tests passed"

@@ -1,0 +1,213 @@
+//! The schema contract: a migrated database must hold exactly the columns,
+//! types, nullability, indexes and constraints Django creates
+//! (tests/contract/*.tsv, a copy of ../shared/contract/).
+
+mod introspect;
+
+use std::collections::BTreeMap;
+
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+use crate::support::{TestDb, on_both_backends};
+use introspect::Schema;
+
+on_both_backends!(
+    migrated_schema_matches_the_contract,
+    contract_check_fails_on_any_difference
+);
+
+const TABLES: [&str; 5] = [
+    "botapp_tguser",
+    "botapp_userbalance",
+    "botapp_transaction",
+    "botapp_aimodel",
+    "botapp_genrequest",
+];
+
+/// The contract for one backend, as read from the TSV files.
+fn contract(backend: &str) -> Schema {
+    let read = |kind: &str| {
+        let path = format!(
+            "{}/tests/contract/botapp_{kind}.{backend}.tsv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in read("columns").lines().skip(1).filter(|l| !l.is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let constraints = fields.get(4).copied().unwrap_or("");
+        columns
+            .entry(fields[0].to_owned())
+            .or_default()
+            .push(introspect::column_row(
+                fields[1],
+                fields[2],
+                fields[3],
+                constraints,
+            ));
+    }
+    let mut indexes: Vec<String> = read("indexes")
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(introspect::normalise)
+        .collect();
+    indexes.sort();
+    Schema { columns, indexes }
+}
+
+fn backend_name(db: &TestDb) -> &'static str {
+    if db.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+fn introspect(db: &TestDb) -> Schema {
+    if db.is_postgres() {
+        introspect::postgres(&mut PgConnection::establish(db.url()).unwrap(), &TABLES)
+    } else {
+        let path = db.url().trim_start_matches("sqlite://").to_owned();
+        introspect::sqlite(&mut SqliteConnection::establish(&path).unwrap(), &TABLES)
+    }
+}
+
+/// Every line where `actual` and `expected` differ.
+fn differences(actual: &Schema, expected: &Schema) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in TABLES {
+        let have = actual.columns.get(table).cloned().unwrap_or_default();
+        let want = expected.columns.get(table).cloned().unwrap_or_default();
+        for row in 0..have.len().max(want.len()) {
+            let (have, want) = (have.get(row), want.get(row));
+            if have != want {
+                found.push(format!(
+                    "{table} column {row}: have {have:?}, want {want:?}"
+                ));
+            }
+        }
+    }
+    for missing in expected
+        .indexes
+        .iter()
+        .filter(|i| !actual.indexes.contains(i))
+    {
+        found.push(format!("missing index/constraint: {missing}"));
+    }
+    for extra in actual
+        .indexes
+        .iter()
+        .filter(|i| !expected.indexes.contains(i))
+    {
+        found.push(format!("unexpected index/constraint: {extra}"));
+    }
+    found
+}
+
+async fn migrated_schema_matches_the_contract(db: TestDb) {
+    db.migrated().await;
+    let found = differences(&introspect(&db), &contract(backend_name(&db)));
+    assert!(
+        found.is_empty(),
+        "schema differs from the contract:\n{}",
+        found.join("\n")
+    );
+}
+
+/// Scratch changes, each of one kind the contract covers, must each be caught.
+async fn contract_check_fails_on_any_difference(db: TestDb) {
+    db.migrated().await;
+    let expected = contract(backend_name(&db));
+    let scratch_changes: &[(&str, &str)] = if db.is_postgres() {
+        &[
+            (
+                "type",
+                "ALTER TABLE botapp_aimodel ALTER COLUMN price TYPE numeric(7,2)",
+            ),
+            (
+                "nullability",
+                "ALTER TABLE botapp_aimodel ALTER COLUMN daily_limit SET NOT NULL",
+            ),
+            ("index", "DROP INDEX botapp_genrequest_status_53184a97_like"),
+            (
+                "constraint",
+                "ALTER TABLE botapp_genrequest ALTER CONSTRAINT \
+                 botapp_genrequest_user_id_c7a552cc_fk_botapp_tguser_id NOT DEFERRABLE",
+            ),
+            (
+                "column",
+                "ALTER TABLE botapp_tguser ADD COLUMN nickname text NULL",
+            ),
+        ]
+    } else {
+        &[
+            ("index", "DROP INDEX botapp_genrequest_status_53184a97"),
+            (
+                "index definition",
+                "CREATE INDEX botapp_genrequest_status_53184a97 ON botapp_genrequest (status DESC)",
+            ),
+            (
+                "column",
+                "ALTER TABLE botapp_tguser ADD COLUMN nickname text NULL",
+            ),
+            (
+                "type, nullability and constraint",
+                "DROP TABLE botapp_userbalance; CREATE TABLE \"botapp_userbalance\" (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, \"balance\" real NOT NULL, \"total_spent\" decimal NULL, \"total_deposited\" decimal NOT NULL, \"bonus_balance\" decimal NOT NULL, \"referral_code\" varchar(20) NULL, \"referral_earnings\" decimal NOT NULL, \"created_at\" datetime NOT NULL, \"updated_at\" datetime NOT NULL, \"referred_by_id\" bigint NULL REFERENCES \"botapp_tguser\" (\"id\"), \"user_id\" bigint NOT NULL UNIQUE REFERENCES \"botapp_tguser\" (\"id\") DEFERRABLE INITIALLY DEFERRED); CREATE INDEX \"botapp_userbalance_referred_by_id_6eaab636\" ON \"botapp_userbalance\" (\"referred_by_id\")",
+            ),
+        ]
+    };
+    let mut before = differences(&introspect(&db), &expected).len();
+    assert_eq!(
+        before, 0,
+        "the migrated schema must match before the scratch changes"
+    );
+    for (kind, sql) in scratch_changes {
+        execute_sql(&db, sql);
+        let now = differences(&introspect(&db), &expected).len();
+        assert!(now > before, "a changed {kind} went unnoticed: {sql}");
+        before = now;
+    }
+}
+
+/// Runs SQL statements on a test database outside genworker's code.
+pub fn execute_sql(db: &TestDb, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    if db.is_postgres() {
+        PgConnection::establish(db.url())
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap();
+    } else {
+        let path = db.url().trim_start_matches("sqlite://").to_owned();
+        SqliteConnection::establish(&path)
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap();
+    }
+}
+
+#[test]
+fn the_contract_copy_matches_shared() {
+    let shared = format!("{}/../shared/contract", env!("CARGO_MANIFEST_DIR"));
+    let Ok(entries) = std::fs::read_dir(&shared) else {
+        eprintln!("{shared} not present; the committed copy is used as it is");
+        return;
+    };
+    let mut compared = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".tsv") {
+            continue;
+        }
+        let copy = format!("{}/tests/contract/{name}", env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(
+            std::fs::read_to_string(entry.path()).unwrap(),
+            std::fs::read_to_string(&copy).unwrap_or_default(),
+            "{copy} differs from {shared}/{name}"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 4);
+}

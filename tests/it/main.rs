@@ -1,0 +1,10 @@
+//! Integration tests: one binary, every test on its own fresh database
+//! (a temporary SQLite file, or a new PostgreSQL database from TEST_DATABASE_URL).
+//! Tests named `…::postgres::…` need PostgreSQL; scripts/test.sh skips them
+//! only outside CI when no server answers.
+
+mod support;
+
+mod cli_models;
+mod contract;
+mod migrations;

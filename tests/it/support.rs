@@ -1,0 +1,171 @@
+//! Fresh databases and the genworker binary, for tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use genworker::db::{Database, DatabaseUrl, OpenMode};
+
+/// Generates one test per backend for each named `async fn(TestDb)`.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::TestDb::sqlite()).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::TestDb::postgres()).await
+                }
+            )+
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// The server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDb {
+    url: String,
+    /// The folder the SQLite file (and anything else the test writes) lives in.
+    pub dir: tempfile::TempDir,
+    postgres_name: Option<String>,
+}
+
+impl TestDb {
+    /// A path for a new SQLite file (created by the first `migrate`).
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
+        Self {
+            url,
+            dir,
+            postgres_name: None,
+        }
+    }
+
+    /// A new, empty PostgreSQL database.
+    pub fn postgres() -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "gw_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            rand_suffix()
+        );
+        let admin = postgres_admin_url();
+        let mut conn = PgConnection::establish(&admin)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test: {e}"));
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        Self {
+            url: url.to_string(),
+            dir: tempfile::tempdir().unwrap(),
+            postgres_name: Some(name),
+        }
+    }
+
+    /// The DATABASE_URL of this database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether this is the PostgreSQL flavour.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres_name.is_some()
+    }
+
+    /// A pool on this database (creating the SQLite file when missing).
+    pub async fn open(&self) -> Database {
+        let url: DatabaseUrl = self.url.parse().unwrap();
+        Database::open(&url, OpenMode::CreateIfMissing, 4)
+            .await
+            .unwrap()
+    }
+
+    /// A pool on this database with every migration applied.
+    pub async fn migrated(&self) -> Database {
+        let db = self.open().await;
+        genworker::db::migrate::run_pending(&db).await.unwrap();
+        db
+    }
+
+    /// Runs the genworker binary with DATABASE_URL set to this database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        genworker_cli(
+            self.dir.path(),
+            &[("DATABASE_URL", self.url.as_str())],
+            args,
+        )
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.postgres_name
+            && let Ok(mut conn) = PgConnection::establish(&postgres_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    nanos % 100_000
+}
+
+/// Runs the genworker binary in `dir` with exactly these variables (plus PATH).
+pub fn genworker_cli(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(binary());
+    command.args(args).current_dir(dir).env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        command.env("PATH", path);
+    }
+    command.envs(env.iter().copied());
+    command.output().unwrap()
+}
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_genworker"))
+}
+
+/// Standard output of a finished command, asserting it succeeded.
+pub fn success(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "command failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Standard error of a finished command, asserting it failed.
+pub fn failure(output: &Output) -> String {
+    assert!(
+        !output.status.success(),
+        "command should have failed:\n{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
