@@ -2,14 +2,21 @@
 //! file (`genworker.toml`, or `--config PATH`), then the environment; validated
 //! into [`Settings`] and passed down. Nothing else reads the environment.
 //!
-//! Variables: `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`.
-//! In the file, the same names are written in lower case (`database_url = "..."`).
+//! Variables: `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`, and those of
+//! [`kling`] and [`telegram`]. In the file, the same names are written in lower
+//! case (`database_url = "..."`).
+
+mod kling;
+mod source;
+mod telegram;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use config::{Config, Environment, File, FileFormat};
+pub use kling::{KlingApiStyle, KlingSettings};
+use source::{Source, positive};
+pub use telegram::TelegramSettings;
 
 use crate::db::DatabaseUrl;
 
@@ -46,6 +53,15 @@ pub enum LogFormat {
     Json,
 }
 
+impl SettingsError {
+    fn invalid(variable: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            variable,
+            reason: reason.into(),
+        }
+    }
+}
+
 impl FromStr for LogFormat {
     type Err = String;
 
@@ -67,6 +83,10 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// The Kling provider.
+    pub kling: KlingSettings,
+    /// The Telegram Bot API.
+    pub telegram: TelegramSettings,
 }
 
 impl Settings {
@@ -89,86 +109,9 @@ impl Settings {
             })?,
             db_pool_size: source.parse_with("GENWORKER_DB_POOL_SIZE", 10, positive)?,
             log_format: source.parse_or("LOG_FORMAT", || Ok(LogFormat::Text))?,
+            kling: KlingSettings::read(&source)?,
+            telegram: TelegramSettings::read(&source)?,
         })
-    }
-}
-
-/// The merged file and environment values, looked up by variable name.
-struct Source(Config);
-
-impl Source {
-    fn read(
-        config_file: Option<&Path>,
-        environment: HashMap<String, String>,
-    ) -> Result<Self, SettingsError> {
-        let (path, required) = match config_file {
-            Some(path) => (path, true),
-            None => (Path::new(DEFAULT_CONFIG_FILE), false),
-        };
-        let config = Config::builder()
-            .add_source(File::from(path).format(FileFormat::Toml).required(required))
-            .add_source(Environment::default().source(Some(environment)))
-            .build()
-            .map_err(|error| SettingsError::File {
-                path: path.display().to_string(),
-                reason: error.to_string(),
-            })?;
-        Ok(Self(config))
-    }
-
-    /// The raw value of a variable; an empty value counts as unset.
-    fn raw(&self, variable: &'static str) -> Result<Option<String>, SettingsError> {
-        match self.0.get_string(&variable.to_ascii_lowercase()) {
-            Ok(value) if value.trim().is_empty() => Ok(None),
-            Ok(value) => Ok(Some(value)),
-            Err(config::ConfigError::NotFound(_)) => Ok(None),
-            Err(error) => Err(SettingsError::Invalid {
-                variable,
-                reason: error.to_string(),
-            }),
-        }
-    }
-
-    fn parse_or<T, E: ToString>(
-        &self,
-        variable: &'static str,
-        default: impl FnOnce() -> Result<T, E>,
-    ) -> Result<T, SettingsError>
-    where
-        T: FromStr<Err = E>,
-    {
-        let parsed = match self.raw(variable)? {
-            Some(value) => value.trim().parse::<T>(),
-            None => default(),
-        };
-        parsed.map_err(|error| SettingsError::Invalid {
-            variable,
-            reason: error.to_string(),
-        })
-    }
-
-    fn parse_with<T: Copy>(
-        &self,
-        variable: &'static str,
-        default: T,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<T, SettingsError> {
-        match self.raw(variable)? {
-            Some(value) => {
-                parse(value.trim()).map_err(|reason| SettingsError::Invalid { variable, reason })
-            }
-            None => Ok(default),
-        }
-    }
-}
-
-/// A whole number of at least 1.
-fn positive(value: &str) -> Result<u32, String> {
-    match value.parse::<u32>() {
-        Ok(number) if number >= 1 => Ok(number),
-        _ => Err(format!(
-            "expected a whole number of at least 1, got `{value}`"
-        )),
     }
 }
 

@@ -1,0 +1,18 @@
+//! Outbound HTTP shared by the providers, downloads and Telegram: one way to
+//! build a client, the address policy for fetched URLs, and retry timing.
+
+mod address;
+mod retry;
+
+pub use address::{AddressPolicy, GuardedResolver, check_literal_host};
+pub use retry::{Backoff, retry_after};
+
+/// A reqwest client builder with TLS set up (rustls with the ring provider) and
+/// no automatic redirects: callers that follow redirects check every hop.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    // Installing twice returns an error that only says a provider is already set.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("genworker/", env!("CARGO_PKG_VERSION")))
+}

@@ -1,0 +1,98 @@
+//! The merged file and environment values, and typed parsing of one variable.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use config::{Config, Environment, File, FileFormat};
+
+use super::{DEFAULT_CONFIG_FILE, SettingsError};
+
+/// The merged file and environment values, looked up by variable name.
+pub(super) struct Source(Config);
+
+impl Source {
+    pub(super) fn read(
+        config_file: Option<&Path>,
+        environment: HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
+        let (path, required) = match config_file {
+            Some(path) => (path, true),
+            None => (Path::new(DEFAULT_CONFIG_FILE), false),
+        };
+        let config = Config::builder()
+            .add_source(File::from(path).format(FileFormat::Toml).required(required))
+            .add_source(Environment::default().source(Some(environment)))
+            .build()
+            .map_err(|error| SettingsError::File {
+                path: path.display().to_string(),
+                reason: error.to_string(),
+            })?;
+        Ok(Self(config))
+    }
+
+    /// The raw value of a variable; an empty value counts as unset.
+    pub(super) fn raw(&self, variable: &'static str) -> Result<Option<String>, SettingsError> {
+        match self.0.get_string(&variable.to_ascii_lowercase()) {
+            Ok(value) if value.trim().is_empty() => Ok(None),
+            Ok(value) => Ok(Some(value)),
+            Err(config::ConfigError::NotFound(_)) => Ok(None),
+            Err(error) => Err(SettingsError::Invalid {
+                variable,
+                reason: error.to_string(),
+            }),
+        }
+    }
+
+    pub(super) fn parse_or<T, E: ToString>(
+        &self,
+        variable: &'static str,
+        default: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, SettingsError>
+    where
+        T: FromStr<Err = E>,
+    {
+        let parsed = match self.raw(variable)? {
+            Some(value) => value.trim().parse::<T>(),
+            None => default(),
+        };
+        parsed.map_err(|error| SettingsError::Invalid {
+            variable,
+            reason: error.to_string(),
+        })
+    }
+
+    pub(super) fn parse_with<T: Copy>(
+        &self,
+        variable: &'static str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, SettingsError> {
+        match self.raw(variable)? {
+            Some(value) => {
+                parse(value.trim()).map_err(|reason| SettingsError::Invalid { variable, reason })
+            }
+            None => Ok(default),
+        }
+    }
+}
+
+/// A whole number of at least 1.
+pub(super) fn positive(value: &str) -> Result<u32, String> {
+    match value.parse::<u32>() {
+        Ok(number) if number >= 1 => Ok(number),
+        _ => Err(format!(
+            "expected a whole number of at least 1, got `{value}`"
+        )),
+    }
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+pub(super) fn seconds(value: &str) -> Result<std::time::Duration, String> {
+    match value.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(std::time::Duration::from_secs_f64(secs)),
+        _ => Err(format!(
+            "expected a positive number of seconds, got `{value}`"
+        )),
+    }
+}

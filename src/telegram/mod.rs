@@ -1,0 +1,308 @@
+//! The Telegram Bot API client (`TELEGRAM_API_BASE_URL`, `TELEGRAM_BOT_TOKEN`):
+//! fetching a user's image for image2video, sending the video or an error message.
+//! The bot token is part of every URL, so no URL ever goes into a log line or an
+//! error: transport errors are stripped of theirs.
+
+mod image;
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use url::Url;
+
+pub use image::image_mime;
+
+use crate::provider::InputImage;
+use crate::settings::TelegramSettings;
+
+/// Telegram serves files up to this size to bots.
+pub const MAX_DOWNLOAD_BYTES: u64 = 20 * 1024 * 1024;
+/// Longest caption Telegram accepts, in characters.
+pub const MAX_CAPTION_CHARS: usize = 1024;
+/// Longest message Telegram accepts, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+/// Attempts per call when Telegram says 429.
+const ATTEMPTS: u32 = 3;
+/// The longest `retry_after` honoured; beyond it the call fails.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A failed Bot API call.
+#[derive(Debug, thiserror::Error)]
+pub enum TelegramError {
+    /// Telegram answered `ok: false`.
+    #[error("Telegram API error {code}: {description}")]
+    Api {
+        /// `error_code`.
+        code: u16,
+        /// `description`.
+        description: String,
+    },
+    /// The file is over the 20 MB bots may download.
+    #[error("the file is {size} bytes; Telegram serves at most {MAX_DOWNLOAD_BYTES} to bots")]
+    FileTooLarge {
+        /// Its size.
+        size: u64,
+    },
+    /// The image is not PNG, JPEG or WebP.
+    #[error("the file is not a PNG, JPEG or WebP image")]
+    NotAnImage,
+    /// Connecting or reading failed (URL removed: it holds the token).
+    #[error("Telegram transport error: {0}")]
+    Transport(String),
+    /// A local file could not be read.
+    #[error("cannot read the video file: {0}")]
+    Io(String),
+}
+
+impl TelegramError {
+    /// The message for the bot's user when their input image cannot be used.
+    pub fn image_message(&self) -> String {
+        match self {
+            Self::FileTooLarge { .. } => {
+                "Изображение больше 20 МБ: Telegram не отдаёт ботам такие файлы.".to_owned()
+            }
+            Self::NotAnImage => "Файл не является изображением PNG, JPEG или WebP.".to_owned(),
+            Self::Api { description, .. } => {
+                format!("Не удалось получить изображение из Telegram: {description}")
+            }
+            other => format!("Не удалось получить изображение из Telegram: {other}"),
+        }
+    }
+
+    /// Whether trying later may help.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport(_) | Self::Io(_) => true,
+            Self::Api { code, .. } => *code == 429 || *code >= 500,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    ok: bool,
+    #[serde(default)]
+    result: Value,
+    #[serde(default)]
+    error_code: Option<u16>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    retry_after: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct FileInfo {
+    file_path: Option<String>,
+    file_size: Option<u64>,
+}
+
+/// A Bot API client for one bot.
+#[derive(Clone)]
+pub struct TelegramClient {
+    client: reqwest::Client,
+    base: Url,
+    token: SecretString,
+}
+
+impl std::fmt::Debug for TelegramClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TelegramClient({})", self.base)
+    }
+}
+
+impl TelegramClient {
+    /// A client when `TELEGRAM_BOT_TOKEN` is set.
+    pub fn from_settings(settings: &TelegramSettings) -> Result<Option<Self>, String> {
+        let Some(token) = settings.bot_token.clone() else {
+            return Ok(None);
+        };
+        let client = crate::net::client_builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|error| error.to_string())?;
+        Ok(Some(Self {
+            client,
+            base: settings.api_base_url.clone(),
+            token,
+        }))
+    }
+
+    fn url(&self, prefix: &str, rest: &str) -> Result<Url, TelegramError> {
+        let path = format!("{prefix}{}/{rest}", self.token.expose_secret());
+        self.base
+            .join(&path)
+            .map_err(|_| TelegramError::Transport("cannot build the Bot API URL".into()))
+    }
+
+    /// Calls a method, honouring 429 `retry_after` up to three attempts.
+    async fn call(
+        &self,
+        method: &str,
+        request: impl Fn(reqwest::Client, Url) -> Result<reqwest::RequestBuilder, TelegramError>,
+    ) -> Result<Value, TelegramError> {
+        let url = self.url("bot", method)?;
+        let mut attempt = 0;
+        loop {
+            let response = request(self.client.clone(), url.clone())?
+                .send()
+                .await
+                .map_err(transport)?;
+            let status = response.status();
+            let envelope: Envelope = response.json().await.map_err(|error| TelegramError::Api {
+                code: status.as_u16(),
+                description: error.without_url().to_string(),
+            })?;
+            if envelope.ok {
+                return Ok(envelope.result);
+            }
+            let code = envelope.error_code.unwrap_or(status.as_u16());
+            let wait = envelope
+                .parameters
+                .and_then(|p| p.retry_after)
+                .map(Duration::from_secs);
+            attempt += 1;
+            match wait {
+                Some(wait) if code == 429 && attempt < ATTEMPTS && wait <= MAX_RETRY_AFTER => {
+                    tracing::info!(
+                        telegram.method = method,
+                        wait_s = wait.as_secs(),
+                        "Telegram rate limit; waiting"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                _ => {
+                    return Err(TelegramError::Api {
+                        code,
+                        description: envelope.description.unwrap_or_default(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Fetches a user's image by `file_id` (`getFile`, then the file itself).
+    pub async fn download_image(&self, file_id: &str) -> Result<InputImage, TelegramError> {
+        let result = self
+            .call("getFile", |client, url| {
+                Ok(client.post(url).json(&json!({"file_id": file_id})))
+            })
+            .await?;
+        let info: FileInfo = serde_json::from_value(result).map_err(|error| {
+            TelegramError::Transport(format!("unexpected getFile answer: {error}"))
+        })?;
+        if let Some(size) = info.file_size.filter(|size| *size > MAX_DOWNLOAD_BYTES) {
+            return Err(TelegramError::FileTooLarge { size });
+        }
+        let file_path = info.file_path.ok_or(TelegramError::Api {
+            code: 400,
+            description: "getFile returned no file_path".into(),
+        })?;
+        let mut response = self
+            .client
+            .get(self.url("file/bot", &file_path)?)
+            .send()
+            .await
+            .map_err(transport)?;
+        if !response.status().is_success() {
+            return Err(TelegramError::Api {
+                code: response.status().as_u16(),
+                description: "file download failed".into(),
+            });
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > MAX_DOWNLOAD_BYTES {
+                return Err(TelegramError::FileTooLarge {
+                    size: bytes.len() as u64,
+                });
+            }
+        }
+        let mime_type = image_mime(content_type.as_deref(), &file_path, &bytes)
+            .ok_or(TelegramError::NotAnImage)?;
+        Ok(InputImage { bytes, mime_type })
+    }
+
+    /// Uploads a video file (streamed from disk) with a caption cut to 1024 characters.
+    pub async fn send_video(
+        &self,
+        chat_id: i64,
+        video: &Path,
+        mime_type: &str,
+        caption: &str,
+    ) -> Result<(), TelegramError> {
+        let caption = cut(caption, MAX_CAPTION_CHARS);
+        let file_name = video
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "video.mp4".to_owned());
+        let size = tokio::fs::metadata(video)
+            .await
+            .map_err(|e| TelegramError::Io(e.to_string()))?
+            .len();
+        self.call("sendVideo", |client, url| {
+            let part = video_part(video, size, &file_name, mime_type)?;
+            let form = Form::new()
+                .text("chat_id", chat_id.to_string())
+                .text("caption", caption.clone())
+                .text("supports_streaming", "true")
+                .part("video", part);
+            Ok(client.post(url).multipart(form))
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Sends a text message cut to 4096 characters.
+    pub async fn send_message(&self, chat_id: i64, text: &str) -> Result<(), TelegramError> {
+        let text = cut(text, MAX_MESSAGE_CHARS);
+        self.call("sendMessage", |client, url| {
+            Ok(client
+                .post(url)
+                .json(&json!({"chat_id": chat_id, "text": text})))
+        })
+        .await
+        .map(drop)
+    }
+}
+
+/// A multipart part streaming the file from disk, opened anew for each attempt.
+fn video_part(
+    path: &Path,
+    size: u64,
+    file_name: &str,
+    mime_type: &str,
+) -> Result<Part, TelegramError> {
+    let file = std::fs::File::open(path).map_err(|error| TelegramError::Io(error.to_string()))?;
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+    Part::stream_with_length(reqwest::Body::wrap_stream(stream), size)
+        .file_name(file_name.to_owned())
+        .mime_str(mime_type)
+        .map_err(|error| TelegramError::Io(error.without_url().to_string()))
+}
+
+fn transport(error: reqwest::Error) -> TelegramError {
+    TelegramError::Transport(error.without_url().to_string())
+}
+
+/// The first `max` characters of `text`.
+pub fn cut(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
