@@ -7,6 +7,11 @@
 pub mod catalog;
 pub mod cli;
 pub mod db;
+pub mod download;
+pub mod net;
+pub mod provider;
 pub mod schema;
 pub mod settings;
+pub mod simulator;
+pub mod telegram;
 pub mod telemetry;

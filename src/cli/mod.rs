@@ -2,6 +2,7 @@
 
 mod migrate;
 mod models;
+mod simulate;
 
 use std::path::PathBuf;
 
@@ -34,6 +35,8 @@ pub enum Command {
         #[command(subcommand)]
         command: models::ModelsCommand,
     },
+    /// Run the loopback Kling + Telegram simulator (127.0.0.1 only).
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Why a command failed; printed as one line.
@@ -63,6 +66,31 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let db = open_migrated(&settings).await?;
             models::run(&db, command).await
         }
+        Command::Simulate(args) => simulate::run(&settings, args).await,
+    }
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }
 

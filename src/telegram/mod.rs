@@ -139,11 +139,22 @@ impl TelegramClient {
         }))
     }
 
-    fn url(&self, prefix: &str, rest: &str) -> Result<Url, TelegramError> {
-        let path = format!("{prefix}{}/{rest}", self.token.expose_secret());
-        self.base
-            .join(&path)
-            .map_err(|_| TelegramError::Transport("cannot build the Bot API URL".into()))
+    /// `<base>/bot<token>/<method>`, or `<base>/file/bot<token>/<file path>` for files;
+    /// built by segments, since `bot123:ABC` must not read as a URL scheme.
+    fn url(&self, file: bool, rest: &str) -> Result<Url, TelegramError> {
+        let mut url = self.base.clone();
+        let mut segments = url.path_segments_mut().map_err(|_| {
+            TelegramError::Transport("TELEGRAM_API_BASE_URL cannot hold a path".into())
+        })?;
+        segments.pop_if_empty();
+        if file {
+            segments.push("file");
+        }
+        segments
+            .push(&format!("bot{}", self.token.expose_secret()))
+            .extend(rest.split('/'));
+        drop(segments);
+        Ok(url)
     }
 
     /// Calls a method, honouring 429 `retry_after` up to three attempts.
@@ -152,7 +163,7 @@ impl TelegramClient {
         method: &str,
         request: impl Fn(reqwest::Client, Url) -> Result<reqwest::RequestBuilder, TelegramError>,
     ) -> Result<Value, TelegramError> {
-        let url = self.url("bot", method)?;
+        let url = self.url(false, method)?;
         let mut attempt = 0;
         loop {
             let response = request(self.client.clone(), url.clone())?
@@ -211,7 +222,7 @@ impl TelegramClient {
         })?;
         let mut response = self
             .client
-            .get(self.url("file/bot", &file_path)?)
+            .get(self.url(true, &file_path)?)
             .send()
             .await
             .map_err(transport)?;

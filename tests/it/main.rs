@@ -8,3 +8,5 @@ mod support;
 mod cli_models;
 mod contract;
 mod migrations;
+mod providers;
+mod registry;

@@ -1,0 +1,146 @@
+//! The Telegram client against the simulator and wiremock.
+
+use genworker::simulator::{Endpoint, Fault, Simulator, SimulatorConfig};
+use genworker::telegram::{TelegramClient, TelegramError};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::settings;
+
+const TOKEN: &str = "123456:SECRET-bot-token";
+
+fn client(base: &str) -> TelegramClient {
+    let vars = [
+        ("TELEGRAM_BOT_TOKEN", TOKEN),
+        ("TELEGRAM_API_BASE_URL", base),
+    ];
+    TelegramClient::from_settings(&settings(&vars).telegram)
+        .unwrap()
+        .unwrap()
+}
+
+async fn simulator() -> Simulator {
+    Simulator::start(SimulatorConfig::new("k", "s", TOKEN))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn images_are_fetched_with_their_type_from_header_extension_or_bytes() {
+    let sim = simulator().await;
+    sim.add_telegram_file(
+        "photo-1",
+        "photos/file_1.jpg",
+        vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2],
+    );
+    sim.add_telegram_file(
+        "doc-1",
+        "documents/file_2",
+        b"\x89PNG\r\n\x1a\nrest".to_vec(),
+    );
+    let telegram = client(&sim.base_url());
+    let image = telegram.download_image("photo-1").await.unwrap();
+    assert_eq!(
+        (image.bytes.len(), image.mime_type.as_str()),
+        (6, "image/jpeg")
+    );
+    let image = telegram.download_image("doc-1").await.unwrap();
+    assert_eq!(image.mime_type, "image/png");
+    assert_eq!(sim.calls(Endpoint::TelegramGetFile), 2);
+}
+
+#[tokio::test]
+async fn a_missing_file_and_a_huge_file_are_clear_errors_without_the_token() {
+    let sim = simulator().await;
+    let error = client(&sim.base_url())
+        .download_image("nope")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, TelegramError::Api { code: 400, .. }),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    assert!(
+        error
+            .image_message()
+            .starts_with("Не удалось получить изображение из Telegram: ")
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/bot{TOKEN}/getFile")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"ok": true, "result": {"file_id": "big", "file_size": 21 * 1024 * 1024, "file_path": "photos/big.jpg"}}),
+        ))
+        .mount(&server)
+        .await;
+    let error = client(&server.uri())
+        .download_image("big")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TelegramError::FileTooLarge { .. }));
+    assert!(error.image_message().contains("20 МБ"));
+
+    // Nobody listens here: a transport error, which must not show the URL (it holds the token).
+    let error = client("http://127.0.0.1:9")
+        .download_image("x")
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable());
+    for text in [
+        error.to_string(),
+        format!("{error:?}"),
+        error.image_message(),
+    ] {
+        assert!(!text.contains("SECRET-bot-token"), "token leaked: {text}");
+    }
+    assert!(!format!("{:?}", client("http://127.0.0.1:9")).contains("SECRET"));
+}
+
+#[tokio::test]
+async fn videos_are_uploaded_as_multipart_with_the_caption_cut_to_1024() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v.mp4");
+    std::fs::write(&file, vec![5u8; 200_000]).unwrap();
+    let caption = "я".repeat(1500);
+    client(&sim.base_url())
+        .send_video(42, &file, "video/mp4", &caption)
+        .await
+        .unwrap();
+    client(&sim.base_url())
+        .send_message(42, &"x".repeat(5000))
+        .await
+        .unwrap();
+    let messages = sim.telegram_messages();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0].method, "sendVideo");
+    assert_eq!(messages[0].chat_id, "42");
+    assert_eq!(messages[0].video_bytes, Some(200_000));
+    assert_eq!(
+        messages[0].caption.as_deref().unwrap().chars().count(),
+        1024
+    );
+    assert_eq!(messages[1].text.as_deref().unwrap().chars().count(), 4096);
+}
+
+#[tokio::test]
+async fn a_429_waits_for_retry_after_then_succeeds() {
+    let sim = simulator().await;
+    sim.inject(
+        Endpoint::TelegramSendMessage,
+        vec![Fault::RateLimited {
+            retry_after_secs: 1,
+        }],
+    );
+    let started = std::time::Instant::now();
+    client(&sim.base_url())
+        .send_message(7, "hello")
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(sim.calls(Endpoint::TelegramSendMessage), 2);
+    assert_eq!(sim.telegram_messages().len(), 1);
+}
