@@ -415,3 +415,41 @@ async fn bad_extra_headers_stop_start_up_naming_the_variable() {
         .to_string();
     assert!(error.starts_with("KLING_EXTRA_HEADERS: "), "{error}");
 }
+
+#[tokio::test]
+async fn timeouts_and_refused_connections_are_retryable() {
+    use genworker::simulator::{Endpoint, Fault, Simulator, SimulatorConfig};
+    let sim = Simulator::start(SimulatorConfig::new("test-key", "s", "1:t"))
+        .await
+        .unwrap();
+    sim.inject(Endpoint::KlingStatus, vec![Fault::Delay { ms: 1500 }]);
+    let dir = tempfile::tempdir().unwrap();
+    let provider = generic_provider(&sim.base_url(), &[("KLING_REQUEST_TIMEOUT", "0.5")]);
+    let result = provider
+        .generate(
+            &job(&dir, GenerationKind::TextToVideo, json!({})),
+            &RecordingSink::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        sim.calls(Endpoint::KlingStatus) >= 2,
+        "the timed-out poll was retried"
+    );
+    assert!(result.size_bytes > 0);
+
+    let error = generic_provider("http://127.0.0.1:9", &[])
+        .generate(
+            &job(&dir, GenerationKind::TextToVideo, json!({})),
+            &RecordingSink::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable(), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("Kling API error: connection failed."),
+        "{error}"
+    );
+}

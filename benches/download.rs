@@ -1,0 +1,230 @@
+//! Download memory benchmark (issue: memory flat in video size).
+//!
+//! Runs the Kling provider (generic style) in this process against `genworker
+//! simulate` in another process, so only the provider's memory is measured. For
+//! each case the peak RSS is reset (`/proc/self/clear_refs`), the baseline RSS
+//! read, the video generated and stored, and the peak growth over the baseline
+//! printed next to the video size.
+//!
+//! Run: `scripts/bench-download.sh` (or `cargo bench --bench download`).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use genworker::provider::kling::KlingProvider;
+use genworker::provider::{
+    GenerationJob, GenerationKind, OutputTarget, ProviderError, TaskSink, VideoProvider,
+};
+use genworker::settings::Settings;
+
+const MIB: u64 = 1024 * 1024;
+
+struct Case {
+    name: &'static str,
+    mib: u64,
+    base64: bool,
+}
+
+const CASES: [Case; 5] = [
+    Case {
+        name: "url",
+        mib: 16,
+        base64: false,
+    },
+    Case {
+        name: "url",
+        mib: 128,
+        base64: false,
+    },
+    Case {
+        name: "url",
+        mib: 512,
+        base64: false,
+    },
+    Case {
+        name: "base64",
+        mib: 16,
+        base64: true,
+    },
+    Case {
+        name: "base64",
+        mib: 64,
+        base64: true,
+    },
+];
+
+struct NoSink;
+
+#[async_trait]
+impl TaskSink for NoSink {
+    async fn task_created(&self, _: &str) -> Result<(), ProviderError> {
+        Ok(())
+    }
+}
+
+/// A `/proc/self/status` field in bytes (`VmRSS`, `VmHWM`).
+fn status_bytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn reset_peak() {
+    // "5" resets the peak RSS (VmHWM) to the current RSS.
+    std::fs::write("/proc/self/clear_refs", "5")
+        .expect("reset VmHWM through /proc/self/clear_refs");
+}
+
+struct SimulatorProcess(Child);
+
+impl Drop for SimulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn put_knobs(client: &reqwest::Client, base: &str, bytes: u64, base64: bool) {
+    let knobs = serde_json::json!({
+        "finish_after_ms": 0, "video_bytes": bytes,
+        "result": if base64 { "Base64" } else { "Url" },
+    });
+    let response = client
+        .put(format!("{base}/_sim/knobs"))
+        .json(&knobs)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "knobs: {}",
+        response.status()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let port = free_port();
+    let simulator = SimulatorProcess(
+        Command::new(env!("CARGO_BIN_EXE_genworker"))
+            .args(["simulate", "--port", &port.to_string()])
+            .env("KLING_API_KEY", "bench-key")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start genworker simulate"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = genworker::net::client_builder().build().unwrap();
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/_sim/stats"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "simulator did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let env = [
+        ("KLING_API_KEY", "bench-key"),
+        ("KLING_API_BASE_URL", base.as_str()),
+        ("KLING_POLL_INTERVAL", "0.05"),
+        ("KLING_ALLOW_PRIVATE_URLS", "true"),
+        ("KLING_REQUEST_TIMEOUT", "120"),
+    ];
+    let settings = Settings::from_sources(
+        None,
+        env.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+    .unwrap();
+    let provider = KlingProvider::from_settings(&settings.kling).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    println!("Download memory: peak RSS growth over this process's own baseline");
+    println!(
+        "{:<8} {:>9} {:>13} {:>10} {:>11} {:>9} {:>10} {:>7} {:>8}",
+        "result",
+        "video",
+        "baseline RSS",
+        "peak RSS",
+        "growth",
+        "growth/",
+        "goal",
+        "met",
+        "seconds"
+    );
+    println!(
+        "{:<8} {:>9} {:>13} {:>10} {:>11} {:>9} {:>10} {:>7} {:>8}",
+        "", "MiB", "MiB", "MiB", "MiB", "video", "", "", ""
+    );
+    let mut all_met = true;
+    for (index, case) in CASES.iter().enumerate() {
+        put_knobs(&client, &base, case.mib * MIB, case.base64).await;
+        let job = GenerationJob {
+            run_code: format!("bench-{index}"),
+            prompt: "benchmark".into(),
+            model_name: "kling-v1".into(),
+            kind: GenerationKind::TextToVideo,
+            params: serde_json::Map::new(),
+            image: None,
+            output: OutputTarget {
+                dir: dir.path().to_path_buf(),
+                stem: format!("bench-{index}"),
+            },
+        };
+        reset_peak();
+        let baseline = status_bytes("VmRSS:");
+        let timer = Instant::now();
+        let result = provider.generate(&job, &NoSink).await.expect("generate");
+        let seconds = timer.elapsed().as_secs_f64();
+        let peak = status_bytes("VmHWM:");
+        assert_eq!(result.size_bytes, case.mib * MIB);
+        std::fs::remove_file(&result.file).unwrap();
+        let growth = peak.saturating_sub(baseline);
+        let ratio = growth as f64 / (case.mib * MIB) as f64;
+        let (goal, met) = if case.base64 {
+            ("≤1.5×", ratio <= 1.5)
+        } else {
+            ("≤32 MiB", growth <= 32 * MIB)
+        };
+        all_met &= met;
+        println!(
+            "{:<8} {:>9} {:>13.1} {:>10.1} {:>11.1} {:>8.3}× {:>10} {:>7} {:>8.2}",
+            case.name,
+            case.mib,
+            baseline as f64 / MIB as f64,
+            peak as f64 / MIB as f64,
+            growth as f64 / MIB as f64,
+            ratio,
+            goal,
+            if met { "yes" } else { "NO" },
+            seconds
+        );
+    }
+    println!("all goals met: {}", if all_met { "yes" } else { "NO" });
+    drop(simulator);
+    if !all_met {
+        std::process::exit(1);
+    }
+}
