@@ -6,10 +6,12 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod daemon;
 pub mod db;
 pub mod download;
 pub mod net;
 pub mod provider;
+pub mod queue;
 pub mod schema;
 pub mod settings;
 pub mod simulator;

@@ -139,10 +139,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DateTimeField;
+
+    /// genworker's claim on a request: lease, fencing attempt, failures, delivery.
+    genworker_lease (request_id) {
+        request_id -> BigInt,
+        worker_id -> Nullable<Text>,
+        attempt -> Integer,
+        failures -> Integer,
+        lease_expires_at -> DateTimeField,
+        last_error -> Text,
+        delivered -> Bool,
+        updated_at -> DateTimeField,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DateTimeField;
+
+    /// The one refund of a failed request.
+    genworker_refund (request_id) {
+        request_id -> BigInt,
+        transaction_id -> BigInt,
+        created_at -> DateTimeField,
+    }
+}
+
+diesel::joinable!(genworker_lease -> botapp_genrequest (request_id));
+diesel::joinable!(botapp_genrequest -> botapp_aimodel (ai_model_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     botapp_aimodel,
     botapp_genrequest,
     botapp_transaction,
     botapp_tguser,
     botapp_userbalance,
+    genworker_lease,
+    genworker_refund,
 );

@@ -2,6 +2,7 @@
 
 mod migrate;
 mod models;
+mod run;
 mod simulate;
 
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ pub enum Command {
         #[command(subcommand)]
         command: models::ModelsCommand,
     },
+    /// Run the daemon: claim queued requests and process them until SIGTERM/Ctrl-C.
+    Run,
     /// Run the loopback Kling + Telegram simulator (127.0.0.1 only).
     Simulate(simulate::SimulateArgs),
 }
@@ -66,6 +69,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let db = open_migrated(&settings).await?;
             models::run(&db, command).await
         }
+        Command::Run => run::run(&settings).await,
         Command::Simulate(args) => simulate::run(&settings, args).await,
     }
 }

@@ -44,6 +44,23 @@ impl UtcTime {
     }
 }
 
+impl UtcTime {
+    /// This time plus a duration (saturating at the far future).
+    pub fn plus(self, duration: std::time::Duration) -> Self {
+        let delta = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        Self(
+            self.0
+                .checked_add_signed(delta)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
+    }
+
+    /// Seconds from `earlier` to this time (negative when earlier is later).
+    pub fn seconds_since(self, earlier: Self) -> f64 {
+        (self.0 - earlier.0).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
+    }
+}
+
 /// How Django writes a datetime on SQLite (`str(naive_utc_datetime)` with microseconds).
 const SQLITE_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 

@@ -3,9 +3,10 @@
 //! into [`Settings`] and passed down. Nothing else reads the environment.
 //!
 //! Variables: `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`, and those of
-//! [`kling`] and [`telegram`]. In the file, the same names are written in lower
+//! [`daemon`], [`kling`] and [`telegram`]. In the file, the same names are written in lower
 //! case (`database_url = "..."`).
 
+mod daemon;
 mod kling;
 mod source;
 mod telegram;
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
+pub use daemon::DaemonSettings;
 pub use kling::{KlingApiStyle, KlingSettings};
 use source::{Source, positive};
 pub use telegram::TelegramSettings;
@@ -83,6 +85,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// The daemon.
+    pub daemon: DaemonSettings,
     /// The Kling provider.
     pub kling: KlingSettings,
     /// The Telegram Bot API.
@@ -109,6 +113,7 @@ impl Settings {
             })?,
             db_pool_size: source.parse_with("GENWORKER_DB_POOL_SIZE", 10, positive)?,
             log_format: source.parse_or("LOG_FORMAT", || Ok(LogFormat::Text))?,
+            daemon: DaemonSettings::read(&source)?,
             kling: KlingSettings::read(&source)?,
             telegram: TelegramSettings::read(&source)?,
         })

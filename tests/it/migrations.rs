@@ -16,9 +16,16 @@ on_both_backends!(
 async fn up_down_up_leaves_a_working_catalog(db: TestDb) {
     let pool = db.open().await;
     let applied = migrate::run_pending(&pool).await.unwrap();
-    assert_eq!(applied, ["0001_botapp_tables", "0022_add_kling_model"]);
+    assert_eq!(
+        applied,
+        [
+            "0001_botapp_tables",
+            "0022_add_kling_model",
+            "0023_genworker_queue"
+        ]
+    );
     let reverted = migrate::revert_all(&pool).await.unwrap();
-    assert_eq!(reverted.len(), 2, "{reverted:?}");
+    assert_eq!(reverted.len(), 3, "{reverted:?}");
     assert!(migrate::ensure_applied(&pool).await.is_err());
     assert!(
         catalog::list(&pool).await.is_err(),

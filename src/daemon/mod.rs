@@ -1,0 +1,241 @@
+//! The daemon (`genworker run`): claims queued requests into free slots, runs
+//! each through its provider ([`job`]), keeps leases alive with one batched
+//! heartbeat, wakes on PostgreSQL NOTIFY or polls, and on shutdown stops claiming,
+//! gives jobs a grace period, then hands what still runs back to the queue.
+
+mod job;
+mod listener;
+mod message;
+mod notify;
+mod plan;
+mod slots;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use job::JobContext;
+pub use job::JobEnd;
+use notify::Notifier;
+use slots::{Slots, Stop};
+
+use crate::db::{Database, DbError};
+use crate::provider::ProviderRegistry;
+use crate::queue::QueueStore;
+use crate::settings::Settings;
+use crate::telegram::TelegramClient;
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A client could not be built.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// A configured daemon, ready to run.
+pub struct Daemon {
+    ctx: Arc<JobContext>,
+    slots: Slots,
+    poll_interval: Duration,
+    lease: Duration,
+    grace: Duration,
+    listen_url: Option<String>,
+}
+
+impl Daemon {
+    /// Builds the daemon for `db` with the providers of `registry`.
+    pub fn new(
+        settings: &Settings,
+        db: Database,
+        registry: ProviderRegistry,
+    ) -> Result<Self, DaemonError> {
+        let daemon = &settings.daemon;
+        let notifier = TelegramClient::from_settings(&settings.telegram)
+            .map_err(DaemonError::Setup)?
+            .map(|client| Notifier::new(client, daemon.media_root.clone()));
+        let default_poll = match db {
+            Database::Postgres(_) => Duration::from_secs(2),
+            Database::Sqlite(_) => Duration::from_millis(500),
+        };
+        let listen_url = settings
+            .database_url
+            .postgres_connection_string()
+            .map(str::to_owned);
+        let limits = registry
+            .names()
+            .into_iter()
+            .map(|name| {
+                let limit = if name == crate::provider::kling::NAME {
+                    daemon.kling_max_concurrent
+                } else {
+                    daemon.concurrency
+                };
+                (name, limit as usize)
+            })
+            .collect();
+        Ok(Self {
+            slots: Slots::new(daemon.concurrency as usize, limits),
+            poll_interval: daemon.poll_interval.unwrap_or(default_poll),
+            lease: daemon.lease,
+            grace: daemon.shutdown_grace,
+            listen_url,
+            ctx: Arc::new(JobContext {
+                store: QueueStore::new(db, daemon.worker_id.clone()),
+                registry,
+                notifier,
+                settings: daemon.clone(),
+            }),
+        })
+    }
+
+    /// Runs until `shutdown` completes, then drains and exits.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+        let store = self.ctx.store.clone();
+        tracing::info!(
+            worker = store.worker(),
+            providers = ?self.ctx.registry.names(),
+            poll_ms = self.poll_interval.as_millis() as u64,
+            "daemon started"
+        );
+        let wake = Arc::new(Notify::new());
+        let background = CancellationToken::new();
+        if let Some(url) = self.listen_url.clone() {
+            tokio::spawn(listener::listen(url, wake.clone(), background.clone()));
+        }
+        tokio::spawn(heartbeat(
+            store.clone(),
+            self.slots.clone(),
+            self.lease,
+            background.clone(),
+        ));
+        let tracker = TaskTracker::new();
+        tokio::pin!(shutdown);
+        loop {
+            let full = self.claim_round(&tracker, &wake).await;
+            if full {
+                continue;
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(self.poll_interval) => {}
+            }
+        }
+        self.drain(tracker).await;
+        background.cancel();
+        tracing::info!("daemon stopped");
+        Ok(())
+    }
+
+    /// Claims into every provider's free slots; true when a claim filled them all
+    /// (more may be waiting, so claim again at once).
+    async fn claim_round(&self, tracker: &TaskTracker, wake: &Arc<Notify>) -> bool {
+        let mut filled = false;
+        for (provider, free) in self.slots.free() {
+            let claimed = match self.ctx.store.claim(vec![provider], free, self.lease).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(%error, "claim failed; trying again after the poll interval");
+                    return false;
+                }
+            };
+            filled |= claimed.len() == free;
+            for job in claimed {
+                let stop = self.slots.start(job.request_id, job.attempt, provider);
+                tracker.spawn(supervise(
+                    self.ctx.clone(),
+                    self.slots.clone(),
+                    wake.clone(),
+                    job,
+                    stop,
+                ));
+            }
+        }
+        filled
+    }
+
+    /// Stops claiming; jobs get the grace period, then their leases are handed back.
+    async fn drain(&self, tracker: TaskTracker) {
+        tracker.close();
+        if tracker.is_empty() {
+            return;
+        }
+        tracing::info!(
+            jobs = tracker.len(),
+            grace_s = self.grace.as_secs_f64(),
+            "shutting down: waiting for jobs in flight"
+        );
+        if tokio::time::timeout(self.grace, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::info!(
+                jobs = tracker.len(),
+                "grace period over: handing the rest back to the queue"
+            );
+            self.slots.stop_all(Stop::Shutdown);
+            tracker.wait().await;
+        }
+    }
+}
+
+/// Runs one job until it ends or is stopped, then frees its slot.
+async fn supervise(
+    ctx: Arc<JobContext>,
+    slots: Slots,
+    wake: Arc<Notify>,
+    job: crate::queue::Claimed,
+    mut stop: tokio::sync::watch::Receiver<Option<Stop>>,
+) {
+    let id = job.request_id;
+    let reason = tokio::select! {
+        _ = ctx.clone().run(job) => None,
+        reason = stop.wait_for(Option::is_some) => reason.ok().and_then(|r| *r),
+    };
+    let store = &ctx.store;
+    let handed_back = match reason {
+        Some(Stop::Shutdown) => store
+            .release(id, job.attempt, Duration::ZERO, None)
+            .await
+            .map(drop),
+        Some(Stop::Cancelled) => store.settle(id, job.attempt).await.map(drop),
+        Some(Stop::LostLease) | None => Ok(()),
+    };
+    if let Some(reason) = reason {
+        tracing::info!(request.id = id, ?reason, "job stopped");
+    }
+    if let Err(error) = handed_back {
+        tracing::warn!(request.id = id, %error, "cannot hand the lease back; it will expire");
+    }
+    slots.finish(id);
+    wake.notify_one();
+}
+
+/// Extends this worker's leases every third of the lease; stops jobs whose
+/// lease another worker took or whose request was cancelled.
+async fn heartbeat(store: QueueStore, slots: Slots, lease: Duration, stop: CancellationToken) {
+    let every = lease / 3;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let since = tokio::time::Instant::now();
+        match store.heartbeat(lease).await {
+            Ok(held) => slots.keep_only(&held, since),
+            Err(error) => tracing::warn!(%error, "heartbeat failed"),
+        }
+        match store.cancelled().await {
+            Ok(cancelled) => slots.stop_each(&cancelled, Stop::Cancelled),
+            Err(error) => tracing::warn!(%error, "cancellation check failed"),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Telling the user, after the outcome is committed and outside any transaction.
+//! A failed notification is logged and changes nothing; a sent one marks the
+//! lease delivered, so a worker that reclaims a finished request sends nothing twice.
+
+use std::path::PathBuf;
+
+use tracing::{info, warn};
+
+use super::message;
+use super::plan::Plan;
+use crate::catalog::AiModel;
+use crate::provider::VideoResult;
+use crate::queue::{GenRequest, QueueStore, status};
+use crate::telegram::TelegramClient;
+
+/// Videos larger than this go out as a link (the public Bot API's upload limit).
+const UPLOAD_LIMIT_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Sends outcomes through Telegram.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    client: TelegramClient,
+    media_root: PathBuf,
+}
+
+impl Notifier {
+    /// A notifier storing nothing itself; videos are read from `media_root`.
+    pub fn new(client: TelegramClient, media_root: PathBuf) -> Self {
+        Self { client, media_root }
+    }
+
+    /// The Telegram client (also used to fetch input images).
+    pub fn client(&self) -> &TelegramClient {
+        &self.client
+    }
+
+    /// Sends the finished video (or a link when it is too large to upload), then settles.
+    pub async fn deliver_video(
+        &self,
+        store: &QueueStore,
+        request: &GenRequest,
+        model: &AiModel,
+        plan: &Plan,
+        video: &VideoResult,
+        url: &str,
+        attempt: i32,
+    ) {
+        let caption = message::caption(
+            &request.prompt,
+            model,
+            plan.duration,
+            &plan.aspect_ratio,
+            &plan.resolution,
+        );
+        let sent = if video.size_bytes > UPLOAD_LIMIT_BYTES {
+            self.client
+                .send_message(request.chat_id, &format!("{caption}\n\n🔗 {url}"))
+                .await
+        } else {
+            self.client
+                .send_video(request.chat_id, &video.file, &video.mime_type, &caption)
+                .await
+        };
+        self.settle(store, request.id, attempt, sent).await;
+    }
+
+    /// Sends `❌ Ошибка генерации видео: …`, then settles.
+    pub async fn deliver_error(
+        &self,
+        store: &QueueStore,
+        id: i64,
+        chat_id: i64,
+        text: &str,
+        attempt: i32,
+    ) {
+        let sent = self
+            .client
+            .send_message(chat_id, &message::error(text))
+            .await;
+        self.settle(store, id, attempt, sent).await;
+    }
+
+    /// Delivers the stored outcome of a request finished by an earlier claim.
+    pub async fn deliver(
+        &self,
+        store: &QueueStore,
+        request: &GenRequest,
+        model: &AiModel,
+        attempt: i32,
+    ) {
+        if request.chat_id == 0 {
+            self.settle(store, request.id, attempt, Ok(())).await;
+            return;
+        }
+        if request.status == status::ERROR {
+            self.deliver_error(
+                store,
+                request.id,
+                request.chat_id,
+                &request.error_message,
+                attempt,
+            )
+            .await;
+            return;
+        }
+        let file = request
+            .result_urls
+            .0
+            .get(0)
+            .and_then(|url| url.as_str())
+            .and_then(|url| url.rsplit('/').next())
+            .map(|name| self.media_root.join("videos").join(name));
+        let caption = message::caption(
+            &request.prompt,
+            model,
+            request.duration,
+            &request.aspect_ratio,
+            &request.video_resolution,
+        );
+        let sent = match file {
+            Some(file) if file.exists() => {
+                let mime = crate::download::media_type::from_extension(&file.to_string_lossy())
+                    .unwrap_or("video/mp4");
+                self.client
+                    .send_video(request.chat_id, &file, mime, &caption)
+                    .await
+            }
+            _ => self.client.send_message(request.chat_id, &caption).await,
+        };
+        self.settle(store, request.id, attempt, sent).await;
+    }
+
+    async fn settle(
+        &self,
+        store: &QueueStore,
+        id: i64,
+        attempt: i32,
+        sent: Result<(), crate::telegram::TelegramError>,
+    ) {
+        match sent {
+            Ok(()) => info!(request.id = id, "user notified"),
+            Err(error) => warn!(request.id = id, %error, "notification failed; the outcome stands"),
+        }
+        if let Err(error) = store.settle(id, attempt).await {
+            warn!(request.id = id, %error, "cannot record the delivery");
+        }
+    }
+}

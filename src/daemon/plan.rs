@@ -1,0 +1,102 @@
+//! Turning a claimed request into what the provider needs, refusing bad input
+//! with a message for the user: the model's defaults overridden key by key by the
+//! request's params (the bot's shallow merge), the prompt checked, the image found.
+
+use serde_json::{Map, Value};
+
+use crate::catalog::AiModel;
+use crate::provider::GenerationKind;
+use crate::queue::GenRequest;
+
+/// A request ready for its provider.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// text2video or image2video.
+    pub kind: GenerationKind,
+    /// Merged params.
+    pub params: Map<String, Value>,
+    /// The Telegram file id of the input image (image2video).
+    pub image_file_id: Option<String>,
+    /// Seconds of video, when the params say.
+    pub duration: Option<i32>,
+    /// `resolution` from the params, or "".
+    pub resolution: String,
+    /// `aspect_ratio` from the params, or "".
+    pub aspect_ratio: String,
+}
+
+/// Checks the request and merges its params, or says (in Russian) what is wrong.
+pub fn plan(request: &GenRequest, model: Option<&AiModel>) -> Result<Plan, String> {
+    let model = model.ok_or("Модель генерации не найдена: у запроса не указана модель.")?;
+    let Value::Object(overrides) = &request.generation_params.0 else {
+        return Err("Некорректные параметры генерации: ожидался JSON-объект.".into());
+    };
+    let kind = GenerationKind::parse(&request.generation_type).ok_or_else(|| {
+        format!(
+            "Тип генерации «{}» не поддерживается.",
+            request.generation_type
+        )
+    })?;
+    let prompt_chars = request.prompt.trim().chars().count();
+    if prompt_chars == 0 {
+        return Err("Промпт пустой: опишите, какое видео нужно.".into());
+    }
+    let max = usize::try_from(model.max_prompt_length).unwrap_or(0);
+    if max > 0 && request.prompt.chars().count() > max {
+        return Err(format!("Промпт длиннее {max} символов."));
+    }
+    let mut params = match &model.default_params.0 {
+        Value::Object(defaults) => defaults.clone(),
+        _ => Map::new(),
+    };
+    params.extend(
+        overrides
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone())),
+    );
+    let duration = match params.get("duration") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(seconds(value).ok_or("Длительность видео должна быть числом.")?),
+    };
+    let image_file_id = match kind {
+        GenerationKind::ImageToVideo => Some(
+            text(&params, "input_image_file_id")
+                .or_else(|| {
+                    text(
+                        request.source_media.0.as_object().unwrap_or(&Map::new()),
+                        "telegram_file_id",
+                    )
+                })
+                .ok_or("Для режима image2video нужно изображение.")?,
+        ),
+        GenerationKind::TextToVideo => None,
+    };
+    Ok(Plan {
+        kind,
+        resolution: text(&params, "resolution").unwrap_or_default(),
+        aspect_ratio: text(&params, "aspect_ratio").unwrap_or_default(),
+        params,
+        image_file_id,
+        duration,
+    })
+}
+
+fn text(object: &Map<String, Value>, key: &str) -> Option<String> {
+    object
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+}
+
+/// A number of seconds: a JSON number or a numeric string.
+fn seconds(value: &Value) -> Option<i32> {
+    let number = match value {
+        Value::Number(number) => number.as_f64()?,
+        Value::String(text) => text.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    (number.is_finite() && number >= 0.0 && number <= f64::from(i32::MAX))
+        .then(|| number.round() as i32)
+}

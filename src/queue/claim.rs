@@ -1,0 +1,101 @@
+//! Claiming: the one place where the queue's SQL differs per backend
+//! (PostgreSQL `FOR UPDATE … SKIP LOCKED`; SQLite relies on `BEGIN IMMEDIATE`).
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel::{PgConnection, SqliteConnection};
+
+use crate::db::types::{DateTimeField, UtcTime};
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// `'kling', 'other'` — provider names come from the registry's constants, never from input.
+fn provider_list(providers: &[&str]) -> String {
+    providers
+        .iter()
+        .map(|name| format!("'{}'", name.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The model a request belongs to: its foreign key, or (when that is NULL) its slug,
+/// so that a request without a model is still claimed by its provider and failed.
+const MODEL_JOIN: &str = "botapp_aimodel m ON (m.id = r.ai_model_id \
+     OR (r.ai_model_id IS NULL AND m.slug = r.model))";
+
+/// Requests whose lease ran out (a crashed worker, a retry whose wait is over,
+/// an outcome not yet delivered), oldest expiry first.
+fn expired_sql(providers: &str, locking: &str) -> String {
+    format!(
+        "SELECT r.id AS id FROM genworker_lease l \
+         JOIN botapp_genrequest r ON r.id = l.request_id \
+         JOIN {MODEL_JOIN} \
+         WHERE l.lease_expires_at < $1 AND m.provider IN ({providers}) \
+           AND (r.status = 'processing' OR (r.status IN ('done', 'error') AND NOT l.delivered)) \
+         ORDER BY l.lease_expires_at LIMIT $2 {locking}"
+    )
+}
+
+/// Queued requests of active models never claimed, oldest first.
+fn queued_sql(providers: &str, locking: &str) -> String {
+    format!(
+        "SELECT r.id AS id FROM botapp_genrequest r \
+         JOIN {MODEL_JOIN} \
+         WHERE r.status = 'queued' AND m.is_active AND m.provider IN ({providers}) \
+           AND NOT EXISTS (SELECT 1 FROM genworker_lease l WHERE l.request_id = r.id) \
+         ORDER BY r.created_at, r.id LIMIT $2 {locking}"
+    )
+}
+
+/// The per-backend half of a claim: which rows to take.
+pub trait ClaimSql: Connection {
+    /// Up to `limit` claimable request ids, locked against other claimers where needed.
+    fn claimable(&mut self, providers: &[&str], now: UtcTime, limit: i64) -> QueryResult<Vec<i64>>;
+}
+
+impl ClaimSql for PgConnection {
+    fn claimable(&mut self, providers: &[&str], now: UtcTime, limit: i64) -> QueryResult<Vec<i64>> {
+        let providers = provider_list(providers);
+        let lock = "FOR UPDATE OF r SKIP LOCKED";
+        let mut ids: Vec<Id> = diesel::sql_query(expired_sql(&providers, lock))
+            .bind::<DateTimeField, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(self)?;
+        let left = limit - ids.len() as i64;
+        if left > 0 {
+            ids.extend(
+                diesel::sql_query(queued_sql(&providers, lock))
+                    .bind::<DateTimeField, _>(now)
+                    .bind::<BigInt, _>(left)
+                    .load::<Id>(self)?,
+            );
+        }
+        Ok(ids.into_iter().map(|row| row.id).collect())
+    }
+}
+
+impl ClaimSql for SqliteConnection {
+    fn claimable(&mut self, providers: &[&str], now: UtcTime, limit: i64) -> QueryResult<Vec<i64>> {
+        // `$1` placeholders read as `?1` on SQLite; the write lock is already held.
+        let providers = provider_list(providers);
+        let sqlite = |sql: String| sql.replace("$1", "?1").replace("$2", "?2");
+        let mut ids: Vec<Id> = diesel::sql_query(sqlite(expired_sql(&providers, "")))
+            .bind::<DateTimeField, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(self)?;
+        let left = limit - ids.len() as i64;
+        if left > 0 {
+            ids.extend(
+                diesel::sql_query(sqlite(queued_sql(&providers, "")))
+                    .bind::<DateTimeField, _>(now)
+                    .bind::<BigInt, _>(left)
+                    .load::<Id>(self)?,
+            );
+        }
+        Ok(ids.into_iter().map(|row| row.id).collect())
+    }
+}

@@ -1,0 +1,33 @@
+//! What the daemon writes when a request ends.
+
+use serde_json::Value;
+
+/// A finished video, as written to the request.
+#[derive(Debug, Clone)]
+pub struct Success {
+    /// `MEDIA_URL` + `videos/<file>`.
+    pub result_url: String,
+    /// The file's size in bytes.
+    pub file_size: u64,
+    /// Seconds of video, from the params.
+    pub duration: Option<i32>,
+    /// e.g. `1080p`, from the params.
+    pub video_resolution: String,
+    /// e.g. `16:9`, from the params.
+    pub aspect_ratio: String,
+    /// The provider's task id.
+    pub provider_job_id: String,
+    /// The provider's responses, without blobs.
+    pub provider_metadata: Value,
+    /// Whether the user is still to be told (Telegram configured).
+    pub notify: bool,
+}
+
+/// A failed request, as written to the request.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// `error_message`, in the seed's wording.
+    pub message: String,
+    /// Whether the user is still to be told.
+    pub notify: bool,
+}

@@ -1,0 +1,85 @@
+//! The queue: every SQL statement genworker runs against `botapp_genrequest` and
+//! its own `genworker_lease`/`genworker_refund` tables. Claims take leases; a
+//! heartbeat extends them; expired leases are reclaimed by any worker; every write
+//! of a result is fenced on the (worker, attempt) that owns the lease.
+
+mod claim;
+mod finish;
+mod lease;
+mod refund;
+pub mod request;
+mod store;
+
+use diesel::connection::Connection;
+use diesel::result::Error;
+use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
+
+pub use finish::{Failure, Success};
+pub use refund::RefundOutcome;
+pub use request::{GenRequest, status};
+pub use store::QueueStore;
+
+/// A request this worker claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    /// The request.
+    pub request_id: i64,
+    /// The claim number, the fencing token of every later write.
+    pub attempt: i32,
+    /// Retryable failures so far.
+    pub failures: i32,
+}
+
+/// Whether a fenced write applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fenced {
+    /// It did.
+    Applied,
+    /// Another worker owns the request now (our lease expired): nothing written.
+    LostLease,
+    /// The request is no longer processing (cancelled): nothing written.
+    NotProcessing,
+}
+
+/// Connection-level differences the queue needs.
+pub trait QueueBackend: claim::ClaimSql {
+    /// A transaction for queue writes: SQLite takes the write lock up front
+    /// (`BEGIN IMMEDIATE`); PostgreSQL runs READ COMMITTED with row locks.
+    fn queue_transaction<T, F>(&mut self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut Self) -> Result<T, Error>;
+
+    /// Locks a request row until the transaction ends (PostgreSQL; SQLite's
+    /// write lock already covers it). Every writer locks the request before its
+    /// lease, as the claim does, so they cannot deadlock.
+    fn lock_request(&mut self, id: i64) -> Result<(), Error>;
+}
+
+impl QueueBackend for PgConnection {
+    fn queue_transaction<T, F>(&mut self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut Self) -> Result<T, Error>,
+    {
+        self.transaction(work)
+    }
+
+    fn lock_request(&mut self, id: i64) -> Result<(), Error> {
+        diesel::sql_query("SELECT id FROM botapp_genrequest WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(self)
+            .map(drop)
+    }
+}
+
+impl QueueBackend for SqliteConnection {
+    fn queue_transaction<T, F>(&mut self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut Self) -> Result<T, Error>,
+    {
+        self.immediate_transaction(work)
+    }
+
+    fn lock_request(&mut self, _id: i64) -> Result<(), Error> {
+        Ok(())
+    }
+}

@@ -1,0 +1,345 @@
+//! [`QueueStore`]: the queue operations of one worker, each on a pooled
+//! connection off the async executor, each a short transaction.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double};
+use diesel::upsert::excluded;
+use serde_json::json;
+
+use super::claim::ClaimSql;
+use super::lease::LeaseOps;
+use super::refund::{RefundOps, RefundOutcome};
+use super::{Claimed, Failure, Fenced, GenRequest, QueueBackend, Success, status};
+use crate::catalog::AiModel;
+use crate::db::types::{JsonDoc, UtcTime};
+use crate::db::{Database, DbError};
+use crate::schema::{botapp_aimodel as model, botapp_genrequest as req, genworker_lease as lease};
+use crate::with_conn;
+
+/// The queue as one worker sees it.
+#[derive(Clone)]
+pub struct QueueStore {
+    db: Database,
+    worker: Arc<str>,
+}
+
+impl QueueStore {
+    /// A store acting as `worker` (the id written into leases).
+    pub fn new(db: Database, worker: impl Into<Arc<str>>) -> Self {
+        Self {
+            db,
+            worker: worker.into(),
+        }
+    }
+
+    /// This worker's id.
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Claims up to `limit` requests of these providers, leased for `lease_for`:
+    /// expired leases first (crashed workers, retries due, undelivered outcomes),
+    /// then queued requests of active models, oldest first.
+    pub async fn claim(
+        &self,
+        providers: Vec<&'static str>,
+        limit: usize,
+        lease_for: Duration,
+    ) -> Result<Vec<Claimed>, DbError> {
+        let worker = self.worker.clone();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_conn!(&self.db, |conn| {
+            conn.queue_transaction(|conn| {
+                let now = UtcTime::now();
+                let ids = conn.claimable(&providers, now, limit)?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                diesel::update(
+                    req::table
+                        .filter(req::id.eq_any(&ids))
+                        .filter(req::status.eq(status::QUEUED)),
+                )
+                .set(req::status.eq(status::PROCESSING))
+                .execute(conn)?;
+                diesel::update(
+                    req::table
+                        .filter(req::id.eq_any(&ids))
+                        .filter(req::started_at.is_null()),
+                )
+                .set(req::started_at.eq(Some(now)))
+                .execute(conn)?;
+                let expires = now.plus(lease_for);
+                let rows: Vec<_> = ids
+                    .iter()
+                    .map(|id| {
+                        (
+                            lease::request_id.eq(*id),
+                            lease::worker_id.eq(Some(&*worker)),
+                            lease::attempt.eq(1),
+                            lease::failures.eq(0),
+                            lease::lease_expires_at.eq(expires),
+                            lease::last_error.eq(""),
+                            lease::delivered.eq(false),
+                            lease::updated_at.eq(now),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(lease::table)
+                    .values(&rows)
+                    .on_conflict(lease::request_id)
+                    .do_update()
+                    .set((
+                        lease::worker_id.eq(excluded(lease::worker_id)),
+                        lease::attempt.eq(lease::attempt + 1),
+                        lease::lease_expires_at.eq(excluded(lease::lease_expires_at)),
+                        lease::updated_at.eq(excluded(lease::updated_at)),
+                    ))
+                    .execute(conn)?;
+                let claimed = lease::table
+                    .filter(lease::request_id.eq_any(&ids))
+                    .select((lease::request_id, lease::attempt, lease::failures))
+                    .load::<(i64, i32, i32)>(conn)?;
+                Ok(claimed
+                    .into_iter()
+                    .map(|(request_id, attempt, failures)| Claimed {
+                        request_id,
+                        attempt,
+                        failures,
+                    })
+                    .collect())
+            })
+            .map_err(DbError::from)
+        })
+    }
+
+    /// Extends all of this worker's leases; returns (request, attempt) of those it still holds.
+    pub async fn heartbeat(&self, lease_for: Duration) -> Result<Vec<(i64, i32)>, DbError> {
+        let worker = self.worker.clone();
+        with_conn!(&self.db, |conn| conn
+            .heartbeat(&worker, UtcTime::now().plus(lease_for))
+            .map_err(DbError::from))
+    }
+
+    /// Requests this worker holds that were cancelled meanwhile.
+    pub async fn cancelled(&self) -> Result<Vec<i64>, DbError> {
+        let worker = self.worker.clone();
+        with_conn!(&self.db, |conn| conn
+            .not_processing(&worker)
+            .map_err(DbError::from))
+    }
+
+    /// The request and its model (none when `ai_model_id` is NULL or dangling).
+    pub async fn load(&self, id: i64) -> Result<Option<(GenRequest, Option<AiModel>)>, DbError> {
+        with_conn!(&self.db, |conn| {
+            let Some(request) = req::table
+                .find(id)
+                .select(GenRequest::as_select())
+                .first(conn)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let found = match request.ai_model_id {
+                Some(model_id) => model::table
+                    .find(model_id)
+                    .select(AiModel::as_select())
+                    .first(conn)
+                    .optional()?,
+                None => None,
+            };
+            Ok::<_, DbError>(Some((request, found)))
+        })
+    }
+
+    /// Whether a request's charge can be refunded: `Err` says why not.
+    pub async fn check_charge(&self, charge: i64) -> Result<Result<(), String>, DbError> {
+        with_conn!(&self.db, |conn| conn
+            .charge(charge)
+            .map(|found| found.map(drop))
+            .map_err(DbError::from))
+    }
+
+    /// Saves the provider's task id, if this worker still owns `attempt`.
+    pub async fn save_task_id(
+        &self,
+        id: i64,
+        attempt: i32,
+        task_id: &str,
+    ) -> Result<Fenced, DbError> {
+        let (worker, task_id) = (self.worker.clone(), task_id.to_owned());
+        with_conn!(&self.db, |conn| {
+            conn.queue_transaction(|conn| {
+                if let Some(fenced) = fence(conn, id, &worker, attempt)? {
+                    return Ok(fenced);
+                }
+                diesel::update(req::table.find(id))
+                    .set(req::provider_job_id.eq(&task_id))
+                    .execute(conn)?;
+                Ok(Fenced::Applied)
+            })
+            .map_err(DbError::from)
+        })
+    }
+
+    /// Writes a finished video and the model's statistics, if this worker still owns `attempt`.
+    pub async fn complete(&self, id: i64, attempt: i32, done: Success) -> Result<Fenced, DbError> {
+        let worker = self.worker.clone();
+        with_conn!(&self.db, |conn| {
+            conn.queue_transaction(|conn| {
+                if let Some(fenced) = fence(conn, id, &worker, attempt)? {
+                    return Ok(fenced);
+                }
+                let now = UtcTime::now();
+                let (started, model_id) = req::table
+                    .find(id)
+                    .select((req::started_at, req::ai_model_id))
+                    .first::<(Option<UtcTime>, Option<i64>)>(conn)?;
+                let seconds = started.map_or(0.0, |started| now.seconds_since(started).max(0.0));
+                diesel::update(req::table.find(id))
+                    .set((
+                        req::status.eq(status::DONE),
+                        req::result_urls.eq(JsonDoc(json!([done.result_url]))),
+                        req::file_sizes.eq(JsonDoc(json!([done.file_size]))),
+                        req::duration.eq(done.duration),
+                        req::video_resolution.eq(&done.video_resolution),
+                        req::aspect_ratio.eq(&done.aspect_ratio),
+                        req::provider_job_id.eq(&done.provider_job_id),
+                        req::provider_metadata.eq(JsonDoc(done.provider_metadata.clone())),
+                        req::completed_at.eq(Some(now)),
+                        req::processing_time.eq(Some(seconds)),
+                    ))
+                    .execute(conn)?;
+                if let Some(model_id) = model_id {
+                    // The bot's running mean: (mean · n + t) / (n + 1).
+                    diesel::sql_query(
+                        "UPDATE botapp_aimodel SET average_generation_time = \
+                         (average_generation_time * total_generations + $1) / (total_generations + 1), \
+                         total_generations = total_generations + 1 WHERE id = $2",
+                    )
+                    .bind::<Double, _>(seconds)
+                    .bind::<BigInt, _>(model_id)
+                    .execute(conn)?;
+                }
+                if !done.notify {
+                    conn.settle(id, &worker, attempt)?;
+                }
+                Ok(Fenced::Applied)
+            })
+            .map_err(DbError::from)
+        })
+    }
+
+    /// Writes the error, the model's error count and the refund in one transaction,
+    /// if this worker still owns `attempt`.
+    pub async fn fail(
+        &self,
+        id: i64,
+        attempt: i32,
+        failure: Failure,
+    ) -> Result<(Fenced, Option<RefundOutcome>), DbError> {
+        let worker = self.worker.clone();
+        with_conn!(&self.db, |conn| {
+            conn.queue_transaction(|conn| {
+                if let Some(fenced) = fence(conn, id, &worker, attempt)? {
+                    return Ok((fenced, None));
+                }
+                let now = UtcTime::now();
+                let (started, model_id, charge) = req::table
+                    .find(id)
+                    .select((req::started_at, req::ai_model_id, req::transaction_id))
+                    .first::<(Option<UtcTime>, Option<i64>, Option<i64>)>(conn)?;
+                let seconds = started.map_or(0.0, |started| now.seconds_since(started).max(0.0));
+                diesel::update(req::table.find(id))
+                    .set((
+                        req::status.eq(status::ERROR),
+                        req::error_message.eq(&failure.message),
+                        req::completed_at.eq(Some(now)),
+                        req::processing_time.eq(Some(seconds)),
+                    ))
+                    .execute(conn)?;
+                if let Some(model_id) = model_id {
+                    diesel::update(model::table.find(model_id))
+                        .set(model::total_errors.eq(model::total_errors + 1))
+                        .execute(conn)?;
+                }
+                let refund = conn.refund(id, charge, &failure.message)?;
+                if !failure.notify {
+                    conn.settle(id, &worker, attempt)?;
+                }
+                Ok((Fenced::Applied, Some(refund)))
+            })
+            .map_err(DbError::from)
+        })
+    }
+
+    /// Lets the request go for `after` (a retry later, or shutdown with `after` zero);
+    /// `failed` counts the message as one retryable failure.
+    pub async fn release(
+        &self,
+        id: i64,
+        attempt: i32,
+        after: Duration,
+        failed: Option<String>,
+    ) -> Result<bool, DbError> {
+        let worker = self.worker.clone();
+        with_conn!(&self.db, |conn| conn
+            .release(id, &worker, attempt, after, failed.as_deref())
+            .map_err(DbError::from))
+    }
+
+    /// Records the outcome as delivered (or abandoned) and lets the lease go.
+    pub async fn settle(&self, id: i64, attempt: i32) -> Result<bool, DbError> {
+        let worker = self.worker.clone();
+        with_conn!(&self.db, |conn| conn
+            .settle(id, &worker, attempt)
+            .map_err(DbError::from))
+    }
+}
+
+/// Locks the request and checks ownership and status: `Some` when the write must not happen.
+fn fence<C: QueueBackend + LeaseOps + StatusOf>(
+    conn: &mut C,
+    id: i64,
+    worker: &str,
+    attempt: i32,
+) -> QueryResult<Option<Fenced>> {
+    conn.lock_request(id)?;
+    if !conn.owns(id, worker, attempt)? {
+        return Ok(Some(Fenced::LostLease));
+    }
+    if conn.status_of(id)?.as_deref() != Some(status::PROCESSING) {
+        return Ok(Some(Fenced::NotProcessing));
+    }
+    Ok(None)
+}
+
+/// A request's status.
+trait StatusOf {
+    fn status_of(&mut self, id: i64) -> QueryResult<Option<String>>;
+}
+
+macro_rules! status_of {
+    ($conn:ty) => {
+        impl StatusOf for $conn {
+            fn status_of(&mut self, id: i64) -> QueryResult<Option<String>> {
+                req::table
+                    .find(id)
+                    .select(req::status)
+                    .first(self)
+                    .optional()
+            }
+        }
+    };
+}
+
+status_of!(diesel::PgConnection);
+status_of!(diesel::SqliteConnection);

@@ -1,0 +1,93 @@
+//! Daemon settings: `GENWORKER_CONCURRENCY`, `GENWORKER_POLL_INTERVAL`,
+//! `GENWORKER_LEASE_SECONDS`, `GENWORKER_MAX_ATTEMPTS`, `GENWORKER_RETRY_BASE`,
+//! `GENWORKER_SHUTDOWN_GRACE`,
+//! `GENWORKER_WORKER_ID`, `KLING_MAX_CONCURRENT`, `MEDIA_ROOT`, `MEDIA_URL`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::SettingsError;
+use super::source::{Source, positive, seconds};
+
+/// How the daemon claims and runs requests, and where results go.
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    /// `GENWORKER_CONCURRENCY`: jobs in flight at most (default 256).
+    pub concurrency: u32,
+    /// `GENWORKER_POLL_INTERVAL`: the polling fallback (default 2 s on PostgreSQL, 0.5 s on SQLite).
+    pub poll_interval: Option<Duration>,
+    /// `GENWORKER_LEASE_SECONDS`: how long a claim holds without a heartbeat (default 60 s).
+    pub lease: Duration,
+    /// `GENWORKER_MAX_ATTEMPTS`: retryable failures before a request fails (default 5).
+    pub max_attempts: u32,
+    /// `GENWORKER_RETRY_BASE`: first retry delay, doubled per failure up to 5 min (default 5 s).
+    pub retry_base: Duration,
+    /// `GENWORKER_SHUTDOWN_GRACE`: time in-flight jobs get on SIGTERM (default 20 s).
+    pub shutdown_grace: Duration,
+    /// `GENWORKER_WORKER_ID`: this process's name in leases (default host-pid-random).
+    pub worker_id: String,
+    /// `KLING_MAX_CONCURRENT`: Kling tasks in flight at most (default 20).
+    pub kling_max_concurrent: u32,
+    /// `MEDIA_ROOT`: where videos are stored, under `videos/` (default `./media`).
+    pub media_root: PathBuf,
+    /// `MEDIA_URL`: the URL prefix of `MEDIA_ROOT` in `result_urls` (default `/media/`).
+    pub media_url: String,
+}
+
+impl DaemonSettings {
+    pub(super) fn read(source: &Source) -> Result<Self, SettingsError> {
+        let poll_interval = match source.raw("GENWORKER_POLL_INTERVAL")? {
+            Some(value) => Some(
+                seconds(value.trim())
+                    .map_err(|reason| SettingsError::invalid("GENWORKER_POLL_INTERVAL", reason))?,
+            ),
+            None => None,
+        };
+        let mut media_url = source
+            .raw("MEDIA_URL")?
+            .unwrap_or_else(|| "/media/".to_owned());
+        if !media_url.ends_with('/') {
+            media_url.push('/');
+        }
+        Ok(Self {
+            concurrency: source.parse_with("GENWORKER_CONCURRENCY", 256, positive)?,
+            poll_interval,
+            lease: source.parse_with(
+                "GENWORKER_LEASE_SECONDS",
+                Duration::from_secs(60),
+                seconds,
+            )?,
+            max_attempts: source.parse_with("GENWORKER_MAX_ATTEMPTS", 5, positive)?,
+            retry_base: source.parse_with(
+                "GENWORKER_RETRY_BASE",
+                Duration::from_secs(5),
+                seconds,
+            )?,
+            shutdown_grace: source.parse_with(
+                "GENWORKER_SHUTDOWN_GRACE",
+                Duration::from_secs(20),
+                seconds,
+            )?,
+            worker_id: source
+                .raw("GENWORKER_WORKER_ID")?
+                .unwrap_or_else(default_worker_id),
+            kling_max_concurrent: source.parse_with("KLING_MAX_CONCURRENT", 20, positive)?,
+            media_root: PathBuf::from(
+                source
+                    .raw("MEDIA_ROOT")?
+                    .unwrap_or_else(|| "./media".to_owned()),
+            ),
+            media_url,
+        })
+    }
+}
+
+fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "genworker".to_owned());
+    let nonce: u32 = rand::random();
+    format!("{host}-{}-{nonce:08x}", std::process::id())
+}
