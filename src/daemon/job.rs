@@ -246,14 +246,20 @@ impl JobContext {
             Ok(Fenced::Applied) => {
                 info!(bytes = video.size_bytes, "request done");
                 if let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) {
+                    let caption = super::message::caption(
+                        &request.prompt,
+                        model,
+                        plan.duration,
+                        &plan.aspect_ratio,
+                        &plan.resolution,
+                    );
                     notifier
                         .deliver_video(
                             &self.store,
                             request,
-                            model,
-                            plan,
                             &video,
                             &url,
+                            &caption,
                             claimed.attempt,
                         )
                         .await;

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use tracing::{info, warn};
 
 use super::message;
-use super::plan::Plan;
 use crate::catalog::AiModel;
 use crate::provider::VideoResult;
 use crate::queue::{GenRequest, QueueStore, status};
@@ -39,26 +38,18 @@ impl Notifier {
         &self,
         store: &QueueStore,
         request: &GenRequest,
-        model: &AiModel,
-        plan: &Plan,
         video: &VideoResult,
         url: &str,
+        caption: &str,
         attempt: i32,
     ) {
-        let caption = message::caption(
-            &request.prompt,
-            model,
-            plan.duration,
-            &plan.aspect_ratio,
-            &plan.resolution,
-        );
         let sent = if video.size_bytes > UPLOAD_LIMIT_BYTES {
             self.client
                 .send_message(request.chat_id, &format!("{caption}\n\n🔗 {url}"))
                 .await
         } else {
             self.client
-                .send_video(request.chat_id, &video.file, &video.mime_type, &caption)
+                .send_video(request.chat_id, &video.file, &video.mime_type, caption)
                 .await
         };
         self.settle(store, request.id, attempt, sent).await;

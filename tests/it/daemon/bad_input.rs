@@ -1,0 +1,157 @@
+//! Bad input ends in `error` with a clear message and one refund when charged,
+//! while the daemon carries on; other providers' requests are left alone.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::Harness;
+use crate::support::{TestDb, on_both_backends};
+
+on_both_backends!(bad_input_fails_each_request_clearly_and_the_daemon_carries_on);
+
+async fn bad_input_fails_each_request_clearly_and_the_daemon_carries_on(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    h.sql("UPDATE botapp_aimodel SET max_prompt_length = 40 WHERE slug = 'kling-v1'");
+    let not_object = h
+        .enqueue("params are a list", "text2video", json!({}), Some(1))
+        .await;
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET generation_params = '[1, 2]' WHERE id = {}",
+        not_object.id
+    ));
+    let no_model = h
+        .enqueue("no model", "text2video", json!({}), Some(2))
+        .await;
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET ai_model_id = NULL WHERE id = {}",
+        no_model.id
+    ));
+    let bad_type = h
+        .enqueue("a picture", "text2video", json!({}), Some(3))
+        .await;
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET generation_type = 'text2image' WHERE id = {}",
+        bad_type.id
+    ));
+    let no_image = h
+        .enqueue("animate nothing", "image2video", json!({}), Some(4))
+        .await;
+    let missing_file = h
+        .enqueue(
+            "animate a ghost",
+            "image2video",
+            json!({"input_image_file_id": "no-such-file"}),
+            Some(5),
+        )
+        .await;
+    let empty_prompt = h.enqueue("   ", "text2video", json!({}), Some(6)).await;
+    let long_prompt = h
+        .enqueue(&"долгий ".repeat(10), "text2video", json!({}), Some(7))
+        .await;
+    let bad_duration = h
+        .enqueue(
+            "how long",
+            "text2video",
+            json!({"duration": "ten"}),
+            Some(8),
+        )
+        .await;
+    let positive_charge = h
+        .enqueue("odd charge", "text2video", json!({}), Some(9))
+        .await;
+    h.sql(&format!(
+        "UPDATE botapp_transaction SET amount = 69 WHERE id = {}",
+        positive_charge.transaction_id.unwrap()
+    ));
+    let fine = h
+        .enqueue("a good one", "text2video", json!({}), Some(10))
+        .await;
+    h.sql("INSERT INTO botapp_aimodel (slug, name, display_name, type, provider, description, short_description, price, api_endpoint, api_model_name, max_prompt_length, supports_image_input, max_input_images, default_params, allowed_params, max_quantity, cooldown_seconds, daily_limit, is_active, is_beta, min_user_level, \"order\", total_generations, total_errors, average_generation_time, created_at, updated_at) SELECT 'other-video', 'Other', 'Other', 'video', 'someone-else', '', '', 10, '', 'x', 100, false, 0, default_params, allowed_params, 1, 0, NULL, is_active, false, 0, 1, 0, 0, 0, created_at, updated_at FROM botapp_aimodel WHERE slug = 'kling-v1'");
+    let foreign = h.enqueue("not ours", "text2video", json!({}), None).await;
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET ai_model_id = (SELECT id FROM botapp_aimodel WHERE slug = 'other-video'), model = 'other-video' WHERE id = {}",
+        foreign.id
+    ));
+
+    let cases = [
+        (
+            &not_object,
+            "Некорректные параметры генерации: ожидался JSON-объект.",
+            true,
+        ),
+        (
+            &no_model,
+            "Модель генерации не найдена: у запроса не указана модель.",
+            true,
+        ),
+        (
+            &bad_type,
+            "Тип генерации «text2image» не поддерживается.",
+            true,
+        ),
+        (&no_image, "Для режима image2video нужно изображение.", true),
+        (
+            &missing_file,
+            "Не удалось получить изображение из Telegram: Bad Request: invalid file_id",
+            true,
+        ),
+        (
+            &empty_prompt,
+            "Промпт пустой: опишите, какое видео нужно.",
+            true,
+        ),
+        (&long_prompt, "Промпт длиннее 40 символов.", true),
+        (
+            &bad_duration,
+            "Длительность видео должна быть числом.",
+            true,
+        ),
+        (
+            &positive_charge,
+            "Некорректная транзакция оплаты запроса.",
+            false,
+        ),
+    ];
+    let mut ids: Vec<i64> = cases.iter().map(|(request, _, _)| request.id).collect();
+    ids.push(fine.id);
+    let daemon = h.start("w1", &[]);
+    h.wait_final(&ids, Duration::from_secs(30)).await;
+    daemon.shutdown().await;
+
+    let refunds = h
+        .transactions()
+        .await
+        .into_iter()
+        .filter(|t| t.kind == "refund")
+        .collect::<Vec<_>>();
+    for (request, message, refunded) in &cases {
+        let row = h.request(request.id).await;
+        assert_eq!(row.status, "error", "{message}");
+        assert_eq!(row.error_message, *message);
+        let count = refunds
+            .iter()
+            .filter(|t| t.related_transaction_id == request.transaction_id)
+            .count();
+        assert_eq!(count, usize::from(*refunded), "refunds for `{message}`");
+    }
+    assert_eq!(
+        h.request(fine.id).await.status,
+        "done",
+        "the daemon carried on"
+    );
+    assert_eq!(h.sim.task_count(), 1, "no bad request reached Kling");
+    let untouched = h.request(foreign.id).await;
+    assert_eq!(
+        untouched.status, "queued",
+        "another provider's request is left alone"
+    );
+    assert!(untouched.started_at.is_none());
+    assert!(h.lease(foreign.id).await.is_none());
+    // Every failure but the one without a model counts against kling-v1.
+    assert_eq!(
+        h.model_counters().await.1,
+        8,
+        "total_errors counts each failure of the model"
+    );
+}

@@ -1,0 +1,172 @@
+//! Crashes, reclaims, shutdown hand-off, cancellation: nothing lost, nothing paid twice.
+
+use std::time::Duration;
+
+use genworker::queue::{Failure, Fenced, QueueStore, RefundOutcome};
+use genworker::simulator::Knobs;
+use serde_json::json;
+
+use super::Harness;
+use crate::support::{TestDb, on_both_backends};
+
+on_both_backends!(
+    a_crashed_worker_s_task_is_resumed_not_paid_again,
+    shutdown_hands_running_jobs_to_another_worker_at_once,
+    two_workers_racing_to_fail_a_reclaimed_request_refund_once,
+    a_request_cancelled_in_flight_gets_no_further_write,
+);
+
+fn expire_leases(h: &Harness) {
+    h.sql("UPDATE genworker_lease SET lease_expires_at = '2000-01-01 00:00:00.000000'");
+}
+
+async fn a_crashed_worker_s_task_is_resumed_not_paid_again(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    h.sim.set_knobs(Knobs {
+        finish_after_ms: 1500,
+        ..Knobs::default()
+    });
+    let request = h
+        .enqueue("survive a crash", "text2video", json!({}), Some(9))
+        .await;
+    let first = h.start("doomed", &[]);
+    h.wait_for(request.id, Duration::from_secs(10), |r| {
+        !r.provider_job_id.is_empty()
+    })
+    .await;
+    first.crash();
+    let task_id = h.request(request.id).await.provider_job_id;
+    expire_leases(&h);
+    let second = h.start("survivor", &[]);
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    second.shutdown().await;
+    let done = h.request(request.id).await;
+    assert_eq!(done.status, "done");
+    assert_eq!(done.provider_job_id, task_id, "the same task, resumed");
+    assert_eq!(
+        h.sim.task_count(),
+        1,
+        "Kling was asked to create exactly one task"
+    );
+    assert_eq!(h.lease(request.id).await.unwrap().1, 2, "claimed twice");
+}
+
+async fn shutdown_hands_running_jobs_to_another_worker_at_once(db: TestDb) {
+    let h = Harness::new(
+        db,
+        &[
+            ("GENWORKER_LEASE_SECONDS", "60"),
+            ("GENWORKER_SHUTDOWN_GRACE", "0.2"),
+        ],
+    )
+    .await;
+    h.sim.set_knobs(Knobs {
+        finish_after_ms: 2500,
+        ..Knobs::default()
+    });
+    let request = h
+        .enqueue("hand me over", "text2video", json!({}), None)
+        .await;
+    let first = h.start("leaving", &[]);
+    h.wait_for(request.id, Duration::from_secs(10), |r| {
+        !r.provider_job_id.is_empty()
+    })
+    .await;
+    first.shutdown().await;
+    let (worker, _, _, _) = h.lease(request.id).await.unwrap();
+    assert_eq!(worker, None, "the lease was released, not left to expire");
+    let started = std::time::Instant::now();
+    let second = h.start("staying", &[]);
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    second.shutdown().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "resumed long before the 60 s lease ran out"
+    );
+    assert_eq!(h.request(request.id).await.status, "done");
+    assert_eq!(h.sim.task_count(), 1);
+}
+
+async fn two_workers_racing_to_fail_a_reclaimed_request_refund_once(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let request = h
+        .enqueue("contested", "text2video", json!({}), Some(77))
+        .await;
+    let a = QueueStore::new(h.pool.clone(), "worker-a");
+    let b = QueueStore::new(h.pool.clone(), "worker-b");
+    let lease = Duration::from_secs(60);
+    let first = a.claim(vec!["kling"], 10, lease).await.unwrap();
+    assert_eq!(first.len(), 1);
+    expire_leases(&h);
+    let second = b.claim(vec!["kling"], 10, lease).await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].attempt, first[0].attempt + 1);
+    let failure = || Failure {
+        message: "boom".into(),
+        notify: false,
+    };
+    let (from_a, from_b) = tokio::join!(
+        a.fail(request.id, first[0].attempt, failure()),
+        b.fail(request.id, second[0].attempt, failure()),
+    );
+    assert_eq!(
+        from_a.unwrap().0,
+        Fenced::LostLease,
+        "the stale attempt writes nothing"
+    );
+    let (fenced, refund) = from_b.unwrap();
+    assert_eq!(fenced, Fenced::Applied);
+    assert!(
+        matches!(refund, Some(RefundOutcome::Refunded { .. })),
+        "{refund:?}"
+    );
+    // The owner writing again (a retried write) changes nothing either.
+    let again = b
+        .fail(request.id, second[0].attempt, failure())
+        .await
+        .unwrap();
+    assert_ne!(again.0, Fenced::Applied);
+    assert_eq!(h.refund_count().await, 1);
+    assert_eq!(
+        h.transactions()
+            .await
+            .iter()
+            .filter(|t| t.kind == "refund")
+            .count(),
+        1
+    );
+}
+
+async fn a_request_cancelled_in_flight_gets_no_further_write(db: TestDb) {
+    let h = Harness::new(db, &[("GENWORKER_LEASE_SECONDS", "0.6")]).await;
+    h.sim.set_knobs(Knobs {
+        finish_after_ms: 2000,
+        ..Knobs::default()
+    });
+    let request = h
+        .enqueue("never mind", "text2video", json!({}), Some(5))
+        .await;
+    let daemon = h.start("w1", &[]);
+    h.wait_for(request.id, Duration::from_secs(10), |r| {
+        !r.provider_job_id.is_empty()
+    })
+    .await;
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET status = 'cancelled' WHERE id = {}",
+        request.id
+    ));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    daemon.shutdown().await;
+    let cancelled = h.request(request.id).await;
+    assert_eq!(cancelled.status, "cancelled");
+    let (_, _, processing_time, _) = h.outcome_columns(request.id).await;
+    assert_eq!(processing_time, None, "no outcome was written");
+    assert_eq!(h.refund_count().await, 0);
+    assert!(h.sim.telegram_messages().is_empty());
+    let (worker, _, _, delivered) = h.lease(request.id).await.unwrap();
+    assert_eq!(
+        (worker, delivered),
+        (None, true),
+        "the lease is let go for good"
+    );
+}

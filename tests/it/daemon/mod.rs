@@ -1,0 +1,205 @@
+//! The daemon end to end on real SQLite and PostgreSQL, with the simulator
+//! playing Kling and Telegram.
+
+mod bad_input;
+mod crash;
+mod outcomes;
+mod replicas;
+mod rows;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use genworker::daemon::Daemon;
+use genworker::db::Database;
+use genworker::provider::ProviderRegistry;
+use genworker::queue::admin::{Enqueued, NewRequest, enqueue};
+use genworker::queue::{GenRequest, QueueStore};
+use genworker::settings::Settings;
+use genworker::simulator::{Simulator, SimulatorConfig};
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::support::TestDb;
+
+pub const TOKEN: &str = "4242:harness-bot-token";
+
+/// A migrated database, a simulator, and settings pointing at both.
+pub struct Harness {
+    pub db: TestDb,
+    pub pool: Database,
+    pub sim: Simulator,
+    env: HashMap<String, String>,
+}
+
+/// A daemon running in the background until stopped.
+pub struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    handle: JoinHandle<()>,
+}
+
+impl Running {
+    /// Signals shutdown and waits for the daemon to exit.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(30), &mut self.handle)
+            .await
+            .expect("daemon exits after shutdown")
+            .expect("daemon task");
+    }
+
+    /// Kills the daemon without any shutdown work (a crash).
+    pub fn crash(self) {
+        self.handle.abort();
+    }
+}
+
+impl Harness {
+    pub async fn new(db: TestDb, extra: &[(&str, &str)]) -> Self {
+        let pool = db.migrated().await;
+        let sim = Simulator::start(SimulatorConfig::new("kling-key", "kling-secret", TOKEN))
+            .await
+            .unwrap();
+        let media = db.dir.path().join("media").display().to_string();
+        let mut env: HashMap<String, String> = [
+            ("DATABASE_URL", db.url()),
+            ("KLING_API_KEY", "kling-key"),
+            ("KLING_API_BASE_URL", sim.base_url().as_str()),
+            ("KLING_POLL_INTERVAL", "0.02"),
+            ("KLING_ALLOW_PRIVATE_URLS", "true"),
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_API_BASE_URL", sim.base_url().as_str()),
+            ("MEDIA_ROOT", media.as_str()),
+            ("GENWORKER_POLL_INTERVAL", "0.05"),
+            ("GENWORKER_RETRY_BASE", "0.05"),
+            ("GENWORKER_LEASE_SECONDS", "3"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (key, value) in extra {
+            env.insert(key.to_string(), value.to_string());
+        }
+        Self { db, pool, sim, env }
+    }
+
+    pub fn settings(&self, overrides: &[(&str, &str)]) -> Settings {
+        let mut env = self.env.clone();
+        for (key, value) in overrides {
+            env.insert(key.to_string(), value.to_string());
+        }
+        Settings::from_sources(None, env).unwrap()
+    }
+
+    /// Starts a daemon named `worker`.
+    pub fn start(&self, worker: &str, overrides: &[(&str, &str)]) -> Running {
+        let mut all = vec![("GENWORKER_WORKER_ID", worker)];
+        all.extend_from_slice(overrides);
+        let settings = self.settings(&all);
+        let registry = ProviderRegistry::from_settings(&settings);
+        let daemon = Daemon::new(&settings, self.pool.clone(), registry).unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            daemon
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Running {
+            stop: Some(stop),
+            handle,
+        }
+    }
+
+    /// Inserts a request as the bot does, charged to user `chat_id` when given.
+    pub async fn enqueue(
+        &self,
+        prompt: &str,
+        kind: &str,
+        params: Value,
+        user: Option<i64>,
+    ) -> Enqueued {
+        let params: Map<String, Value> = params.as_object().cloned().unwrap_or_default();
+        let image = params
+            .get("input_image_file_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let mut params = params;
+        params.remove("input_image_file_id");
+        enqueue(
+            &self.pool,
+            NewRequest {
+                model_slug: "kling-v1".into(),
+                prompt: prompt.into(),
+                kind: kind.into(),
+                image,
+                chat_id: None,
+                user_chat_id: user,
+                params,
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn request(&self, id: i64) -> GenRequest {
+        QueueStore::new(self.pool.clone(), "reader")
+            .load(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+    }
+
+    /// Waits until every id has one of the final statuses (done, error, cancelled).
+    pub async fn wait_final(&self, ids: &[i64], within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let mut pending = Vec::new();
+            for id in ids {
+                let request = self.request(*id).await;
+                if !matches!(request.status.as_str(), "done" | "error" | "cancelled") {
+                    pending.push((*id, request.status));
+                }
+            }
+            if pending.is_empty() {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "still not final: {pending:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until a condition on one request holds.
+    pub async fn wait_for(
+        &self,
+        id: i64,
+        within: Duration,
+        condition: impl Fn(&GenRequest) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if condition(&self.request(id).await) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "condition never held for request {id}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Runs one statement outside genworker.
+    pub fn sql(&self, sql: &str) {
+        crate::contract::execute_sql(&self.db, sql);
+    }
+}

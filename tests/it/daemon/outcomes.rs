@@ -1,0 +1,238 @@
+//! Success, failure with refund, retries and rate limits, wake-ups.
+
+use std::time::Duration;
+
+use bigdecimal::BigDecimal;
+use genworker::simulator::{Endpoint, Fault, Knobs, Outcome};
+use serde_json::json;
+
+use super::Harness;
+use crate::support::{TestDb, on_both_backends};
+
+on_both_backends!(
+    text2video_succeeds_end_to_end,
+    image2video_fetches_the_telegram_image,
+    a_rejected_task_fails_with_one_refund_as_the_bot_writes_it,
+    retryable_errors_are_retried_then_fail_with_the_last_message,
+    rate_limits_wait_without_using_an_attempt,
+);
+
+fn money(text: &str) -> BigDecimal {
+    text.parse().unwrap()
+}
+
+async fn text2video_succeeds_end_to_end(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    h.sim.set_knobs(Knobs {
+        video_bytes: 100_000,
+        finish_after_ms: 100,
+        ..Knobs::default()
+    });
+    let request = h
+        .enqueue("a fox in the snow", "text2video", json!({}), Some(1001))
+        .await;
+    let daemon = h.start("w1", &[]);
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    daemon.shutdown().await;
+
+    let done = h.request(request.id).await;
+    assert_eq!(done.status, "done");
+    let file =
+        h.db.dir
+            .path()
+            .join(format!("media/videos/{}.mp4", request.run_code));
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 100_000, "{file:?}");
+    assert_eq!(
+        done.result_urls.0,
+        json!([format!("/media/videos/{}.mp4", request.run_code)])
+    );
+    assert_eq!(done.duration, Some(10), "from the model's default params");
+    assert_eq!(
+        (done.video_resolution.as_str(), done.aspect_ratio.as_str()),
+        ("1080p", "16:9")
+    );
+    assert!(!done.provider_job_id.is_empty());
+    assert_eq!(h.sim.task_count(), 1);
+    let (generations, errors, average) = h.model_counters().await;
+    assert_eq!((generations, errors), (1, 0));
+    assert!(average > 0.0);
+    let (file_sizes, completed_at, processing_time, metadata) = h.outcome_columns(request.id).await;
+    assert_eq!(file_sizes, json!([100_000]));
+    assert!(completed_at.is_some());
+    assert!(processing_time.unwrap() >= 0.0);
+    assert_eq!(metadata["task_id"], json!(done.provider_job_id));
+    assert_eq!(h.refund_count().await, 0);
+    let messages = h.sim.telegram_messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].method, "sendVideo");
+    assert_eq!(messages[0].chat_id, "1001");
+    assert_eq!(messages[0].video_bytes, Some(100_000));
+    let caption = messages[0].caption.clone().unwrap();
+    assert!(
+        caption.contains("a fox in the snow") && caption.contains("#kling_v1"),
+        "{caption}"
+    );
+    let (worker, attempt, _, delivered) = h.lease(request.id).await.unwrap();
+    assert_eq!((worker, attempt, delivered), (None, 1, true));
+}
+
+async fn image2video_fetches_the_telegram_image(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    h.sim.add_telegram_file(
+        "photo-7",
+        "photos/file_7.png",
+        b"\x89PNG\r\n\x1a\nimage".to_vec(),
+    );
+    let request = h
+        .enqueue(
+            "make it move",
+            "image2video",
+            json!({"input_image_file_id": "photo-7", "duration": 5}),
+            Some(7),
+        )
+        .await;
+    let daemon = h.start("w1", &[]);
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    daemon.shutdown().await;
+    assert_eq!(h.request(request.id).await.status, "done");
+    let body = h.sim.last_create_body().unwrap();
+    assert_eq!(body["mode"], "image2video");
+    assert_eq!(body["reference_image_mime_type"], "image/png");
+    assert_eq!(body["duration"], 5);
+    assert!(body.get("input_image_file_id").is_none());
+    assert_eq!(h.sim.calls(Endpoint::TelegramGetFile), 1);
+}
+
+async fn a_rejected_task_fails_with_one_refund_as_the_bot_writes_it(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    h.sim.set_knobs(Knobs {
+        outcome: Outcome::Reject {
+            message: "NSFW content".into(),
+        },
+        ..Knobs::default()
+    });
+    let request = h
+        .enqueue("bad prompt", "text2video", json!({}), Some(55))
+        .await;
+    let daemon = h.start("w1", &[]);
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    daemon.shutdown().await;
+
+    let failed = h.request(request.id).await;
+    assert_eq!(failed.status, "error");
+    let expected = format!(
+        "Kling отклонил задачу {}: NSFW content",
+        failed.provider_job_id
+    );
+    assert_eq!(failed.error_message, expected);
+    assert_eq!(h.model_counters().await.1, 1, "total_errors + 1");
+    let rows = h.transactions().await;
+    assert_eq!(rows.len(), 2, "the charge and one refund");
+    let (charge, refund) = (&rows[0], &rows[1]);
+    assert_eq!(charge.amount, money("-69.00"));
+    assert_eq!(Some(charge.id), request.transaction_id);
+    assert_eq!(refund.kind, "refund");
+    assert_eq!(refund.amount, money("69.00"));
+    assert_eq!(refund.balance_after, money("0.00"));
+    assert_eq!(
+        refund.description,
+        format!("Возврат за неудачную генерацию: {expected}")
+    );
+    assert_eq!(
+        refund.description_en,
+        format!("Refund for failed generation: {expected}")
+    );
+    assert_eq!(
+        (refund.payment_method.clone(), refund.payment_id.clone()),
+        (None, None)
+    );
+    assert_eq!(refund.payment_data.0, json!({}));
+    assert_eq!(refund.generation_request_id, None);
+    assert_eq!(refund.related_transaction_id, Some(charge.id));
+    assert!(refund.is_completed && !refund.is_pending);
+    assert_eq!(refund.user_id, charge.user_id);
+    assert_eq!(
+        h.balances().await,
+        vec![(money("0.00"), money("0.00"))],
+        "balance and total_spent restored"
+    );
+    assert_eq!(h.refund_count().await, 1);
+    let messages = h.sim.telegram_messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0].text.as_deref(),
+        Some(format!("❌ Ошибка генерации видео: {expected}").as_str())
+    );
+}
+
+async fn retryable_errors_are_retried_then_fail_with_the_last_message(db: TestDb) {
+    let h = Harness::new(db, &[("GENWORKER_MAX_ATTEMPTS", "3")]).await;
+    h.sim
+        .inject(Endpoint::KlingCreate, vec![Fault::ServerError; 10]);
+    let request = h.enqueue("unlucky", "text2video", json!({}), Some(3)).await;
+    let daemon = h.start("w1", &[]);
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    daemon.shutdown().await;
+    let failed = h.request(request.id).await;
+    assert_eq!(failed.status, "error");
+    assert!(
+        failed
+            .error_message
+            .starts_with("Kling API error: 500 Internal Server Error."),
+        "{}",
+        failed.error_message
+    );
+    assert_eq!(
+        h.sim.calls(Endpoint::KlingCreate),
+        3,
+        "one create per attempt, no more"
+    );
+    assert_eq!(h.refund_count().await, 1);
+}
+
+async fn rate_limits_wait_without_using_an_attempt(db: TestDb) {
+    let h = Harness::new(db, &[("GENWORKER_MAX_ATTEMPTS", "1")]).await;
+    // Each attempt retries a 429 three times inside the provider, then snoozes.
+    h.sim.inject(
+        Endpoint::KlingCreate,
+        vec![
+            Fault::RateLimited {
+                retry_after_secs: 0
+            };
+            7
+        ],
+    );
+    let request = h.enqueue("busy hour", "text2video", json!({}), None).await;
+    let daemon = h.start("w1", &[]);
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    daemon.shutdown().await;
+    assert_eq!(
+        h.request(request.id).await.status,
+        "done",
+        "a rate limit never fails the request"
+    );
+    assert_eq!(h.sim.calls(Endpoint::KlingCreate), 8);
+    let (_, _, failures, _) = h.lease(request.id).await.unwrap();
+    assert_eq!(failures, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_notify_wakes_the_daemon_before_the_poll_interval() {
+    let h = Harness::new(TestDb::postgres(), &[("GENWORKER_POLL_INTERVAL", "60")]).await;
+    let daemon = h.start("w1", &[]);
+    // Let the first (empty) claim and the LISTEN happen.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let request = h.enqueue("wake up", "text2video", json!({}), None).await;
+    let started = std::time::Instant::now();
+    h.wait_for(request.id, Duration::from_secs(10), |r| {
+        r.status != "queued"
+    })
+    .await;
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(2),
+        "picked up after {waited:?}, not by NOTIFY"
+    );
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    daemon.shutdown().await;
+}
