@@ -1,7 +1,10 @@
 //! The command line: argument definitions and the dispatch to each command.
 
+mod demo;
+mod enqueue;
 mod migrate;
 mod models;
+mod requests;
 mod run;
 mod simulate;
 
@@ -11,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 use crate::catalog::CatalogError;
 use crate::db::{Database, DbError, OpenMode, migrate::ensure_applied};
+use crate::queue::AdminError;
 use crate::settings::{Settings, SettingsError};
 
 /// genworker: takes video generation requests off a Django Telegram bot's queue.
@@ -38,6 +42,16 @@ pub enum Command {
     },
     /// Run the daemon: claim queued requests and process them until SIGTERM/Ctrl-C.
     Run,
+    /// The demo: embedded SQLite, the simulator, two requests processed end to end.
+    Demo(demo::DemoArgs),
+    /// Look at generation requests and requeue or cancel one.
+    Requests {
+        /// The queue operation.
+        #[command(subcommand)]
+        command: requests::RequestsCommand,
+    },
+    /// Insert a queued generation request the way the bot does (for tests and demos).
+    Enqueue(enqueue::EnqueueArgs),
     /// Run the loopback Kling + Telegram simulator (127.0.0.1 only).
     Simulate(simulate::SimulateArgs),
 }
@@ -54,6 +68,9 @@ pub enum CliError {
     /// A catalog operation failed.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// A queue operation was refused or failed.
+    #[error(transparent)]
+    Queue(#[from] AdminError),
     /// Output could not be produced.
     #[error("cannot write output: {0}")]
     Output(String),
@@ -70,6 +87,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             models::run(&db, command).await
         }
         Command::Run => run::run(&settings).await,
+        Command::Demo(args) => demo::run(&settings, args).await,
+        Command::Requests { command } => {
+            let db = open_migrated(&settings).await?;
+            requests::run(&db, command).await
+        }
+        Command::Enqueue(args) => {
+            let db = open_migrated(&settings).await?;
+            enqueue::run(&db, args).await
+        }
         Command::Simulate(args) => simulate::run(&settings, args).await,
     }
 }

@@ -83,10 +83,17 @@ impl JobContext {
             status::PROCESSING => {}
             status::DONE | status::ERROR => {
                 // Finished by an earlier claim that died before telling the user.
-                if let (Some(notifier), Some(model)) = (&self.notifier, &model) {
-                    notifier
-                        .deliver(&self.store, &request, model, claimed.attempt)
-                        .await;
+                match (&self.notifier, &model) {
+                    (Some(notifier), Some(model)) => {
+                        notifier
+                            .deliver(&self.store, &request, model, claimed.attempt)
+                            .await;
+                    }
+                    _ => {
+                        if let Err(error) = self.store.settle(request.id, claimed.attempt).await {
+                            warn!(%error, "cannot record the delivery");
+                        }
+                    }
                 }
                 return JobEnd::Dropped;
             }

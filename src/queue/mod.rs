@@ -3,6 +3,7 @@
 //! heartbeat extends them; expired leases are reclaimed by any worker; every write
 //! of a result is fenced on the (worker, attempt) that owns the lease.
 
+pub mod admin;
 mod claim;
 mod finish;
 mod lease;
@@ -14,6 +15,7 @@ use diesel::connection::Connection;
 use diesel::result::Error;
 use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
+pub use admin::{AdminError, Enqueued, NewRequest, enqueue};
 pub use finish::{Failure, Success};
 pub use refund::RefundOutcome;
 pub use request::{GenRequest, status};

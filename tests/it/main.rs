@@ -6,7 +6,9 @@
 mod support;
 
 mod cli_models;
+mod cli_requests;
 mod contract;
+mod daemon;
 mod migrations;
 mod providers;
 mod registry;

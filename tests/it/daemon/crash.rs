@@ -14,6 +14,7 @@ on_both_backends!(
     shutdown_hands_running_jobs_to_another_worker_at_once,
     two_workers_racing_to_fail_a_reclaimed_request_refund_once,
     a_request_cancelled_in_flight_gets_no_further_write,
+    a_finished_request_is_told_once_even_after_reclaims,
 );
 
 fn expire_leases(h: &Harness) {
@@ -169,4 +170,34 @@ async fn a_request_cancelled_in_flight_gets_no_further_write(db: TestDb) {
         (None, true),
         "the lease is let go for good"
     );
+}
+
+async fn a_finished_request_is_told_once_even_after_reclaims(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let request = h
+        .enqueue("tell me once", "text2video", json!({}), Some(12))
+        .await;
+    let first = h.start("w1", &[]);
+    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    first.shutdown().await;
+    assert_eq!(h.sim.telegram_messages().len(), 1);
+
+    // Delivered and expired: a later worker has nothing to send.
+    expire_leases(&h);
+    let second = h.start("w2", &[]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    second.shutdown().await;
+    assert_eq!(h.sim.telegram_messages().len(), 1);
+
+    // Finished but not delivered (a crash between the commit and the message):
+    // the next worker sends it, once.
+    h.sql("UPDATE genworker_lease SET delivered = false, lease_expires_at = '2000-01-01 00:00:00.000000'");
+    let third = h.start("w3", &[]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    third.shutdown().await;
+    let messages = h.sim.telegram_messages();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].method, "sendVideo");
+    assert!(h.lease(request.id).await.unwrap().3, "delivered again");
+    assert_eq!(h.sim.task_count(), 1);
 }

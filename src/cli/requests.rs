@@ -1,0 +1,298 @@
+//! `genworker requests …`: look at the queue and move a request by hand.
+
+use clap::Subcommand;
+use comfy_table::{Table, presets};
+use serde_json::{Value, json};
+
+use super::CliError;
+use crate::catalog::money_text;
+use crate::db::Database;
+use crate::db::types::UtcTime;
+use crate::queue::admin::{self, LeaseInfo, RefundInfo, RequestDetails, RequestSummary};
+
+/// Queue operations.
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// List requests, newest first.
+    List {
+        /// Only requests in this status (queued, processing, done, error, cancelled).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show every column of one request, its lease and its refund.
+    Show {
+        /// The request's id.
+        id: i64,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a failed request (status error) back in the queue; its provider task id is
+    /// kept, so the daemon resumes that task instead of paying for a new one.
+    Requeue {
+        /// The request's id.
+        id: i64,
+    },
+    /// Cancel a queued or processing request.
+    Cancel {
+        /// The request's id.
+        id: i64,
+    },
+}
+
+/// Runs one queue command.
+pub async fn run(db: &Database, command: RequestsCommand) -> Result<(), CliError> {
+    match command {
+        RequestsCommand::List {
+            status,
+            limit,
+            json,
+        } => {
+            let rows = admin::list_requests(db, status, i64::from(limit)).await?;
+            let now = UtcTime::now();
+            if json {
+                let rows = rows.iter().map(|row| summary_json(row, now)).collect();
+                print_json(&Value::Array(rows))
+            } else {
+                println!("{}", summary_table(&rows, now));
+                Ok(())
+            }
+        }
+        RequestsCommand::Show { id, json } => {
+            let details = admin::request_details(db, id).await?;
+            if json {
+                print_json(&details_json(&details))
+            } else {
+                print_details(&details);
+                Ok(())
+            }
+        }
+        RequestsCommand::Requeue { id } => {
+            let done = admin::requeue(db, id).await?;
+            println!("requeued request {}: status queued, lease cleared", done.id);
+            if done.provider_job_id.is_empty() {
+                println!("it has no provider task id: the daemon will submit a new task");
+            } else {
+                println!(
+                    "provider task id {} kept: the daemon resumes that task instead of \
+                     submitting (and paying for) a new one",
+                    done.provider_job_id
+                );
+            }
+            if done.refunded {
+                println!(
+                    "its refund stands: a request is refunded at most once, \
+                     so a second failure gives nothing back"
+                );
+            }
+            Ok(())
+        }
+        RequestsCommand::Cancel { id } => {
+            let done = admin::cancel(db, id).await?;
+            println!(
+                "cancelled request {} (was {})",
+                done.id, done.previous_status
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The status as operators read it: queued requests of inactive models are paused.
+fn shown_status(row: &RequestSummary) -> String {
+    if row.paused() {
+        format!("{} (paused)", row.status)
+    } else {
+        row.status.clone()
+    }
+}
+
+/// `45s`, `12m`, `3h`, `2d`.
+fn age(created: UtcTime, now: UtcTime) -> String {
+    let seconds = now.seconds_since(created).max(0.0) as u64;
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3_600 => format!("{}m", seconds / 60),
+        3_600..86_400 => format!("{}h", seconds / 3_600),
+        _ => format!("{}d", seconds / 86_400),
+    }
+}
+
+fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".into()
+    } else {
+        text.into()
+    }
+}
+
+fn summary_table(rows: &[RequestSummary], now: UtcTime) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING).set_header([
+        "ID", "RUN CODE", "MODEL", "STATUS", "AGE", "ATTEMPT", "TASK ID",
+    ]);
+    for row in rows {
+        table.add_row([
+            row.id.to_string(),
+            row.run_code.clone(),
+            row.model.clone(),
+            shown_status(row),
+            age(row.created_at, now),
+            row.attempt.map_or_else(|| "-".into(), |n| n.to_string()),
+            or_dash(&row.provider_job_id),
+        ]);
+    }
+    table
+}
+
+fn summary_json(row: &RequestSummary, now: UtcTime) -> Value {
+    json!({
+        "id": row.id,
+        "run_code": row.run_code,
+        "model": row.model,
+        "status": row.status,
+        "paused": row.paused(),
+        "created_at": time(row.created_at),
+        "age_seconds": now.seconds_since(row.created_at).max(0.0) as u64,
+        "attempt": row.attempt,
+        "provider_job_id": row.provider_job_id,
+    })
+}
+
+fn time(at: UtcTime) -> String {
+    at.0.to_rfc3339()
+}
+
+/// Every column of the request by its column name, then the lease and the refund.
+fn details_json(details: &RequestDetails) -> Value {
+    let r = &details.request;
+    json!({
+        "id": r.id,
+        "run_code": r.run_code,
+        "chat_id": r.chat_id,
+        "prompt": r.prompt,
+        "quantity": r.quantity,
+        "model": r.model,
+        "status": r.status,
+        "result_urls": r.result_urls.0,
+        "created_at": time(r.created_at),
+        "completed_at": r.completed_at.map(time),
+        "cost": money_text(&r.cost),
+        "duration": r.duration,
+        "error_message": r.error_message,
+        "file_sizes": r.file_sizes.0,
+        "generation_params": r.generation_params.0,
+        "generation_type": r.generation_type,
+        "input_images": r.input_images.0,
+        "processing_time": r.processing_time,
+        "started_at": r.started_at.map(time),
+        "user_id": r.user_id,
+        "video_resolution": r.video_resolution,
+        "ai_model_id": r.ai_model_id,
+        "transaction_id": r.transaction_id,
+        "aspect_ratio": r.aspect_ratio,
+        "provider_job_id": r.provider_job_id,
+        "provider_metadata": r.provider_metadata.0,
+        "source_media": r.source_media.0,
+        "parent_request_id": r.parent_request_id,
+        "paused": r.status == crate::queue::status::QUEUED && details.model_active == Some(false),
+        "lease": details.lease.as_ref().map(lease_json),
+        "refund": details.refund.as_ref().map(refund_json),
+    })
+}
+
+fn lease_json(lease: &LeaseInfo) -> Value {
+    json!({
+        "worker_id": lease.worker_id,
+        "attempt": lease.attempt,
+        "failures": lease.failures,
+        "lease_expires_at": time(lease.lease_expires_at),
+        "last_error": lease.last_error,
+        "delivered": lease.delivered,
+    })
+}
+
+fn refund_json(refund: &RefundInfo) -> Value {
+    json!({
+        "transaction_id": refund.transaction_id,
+        "created_at": time(refund.created_at),
+    })
+}
+
+/// `key  value` lines; the lease's fields as `lease.<field>`.
+fn print_details(details: &RequestDetails) {
+    let Value::Object(mut fields) = details_json(details) else {
+        return;
+    };
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let lease = fields.remove("lease");
+    fields.remove("refund");
+    for (key, value) in fields {
+        lines.push((key, plain(&value)));
+    }
+    match lease {
+        Some(Value::Object(lease)) => {
+            for (key, value) in lease {
+                lines.push((format!("lease.{key}"), plain(&value)));
+            }
+        }
+        _ => lines.push(("lease".into(), "none (never claimed)".into())),
+    }
+    let refunded = match &details.refund {
+        Some(found) => format!(
+            "yes: transaction {} at {}",
+            found.transaction_id,
+            time(found.created_at)
+        ),
+        None => "no".into(),
+    };
+    lines.push(("refunded".into(), refunded));
+    let width = lines.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    for (key, value) in lines {
+        println!("{key:<width$}  {value}");
+    }
+}
+
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Prints pretty JSON on standard output.
+pub(super) fn print_json(value: &Value) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Output(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_shown_in_their_largest_whole_unit() {
+        let now = UtcTime::now();
+        let ago = |seconds: i64| UtcTime(now.0 - chrono::Duration::seconds(seconds));
+        for (seconds, shown) in [
+            (0, "0s"),
+            (45, "45s"),
+            (59, "59s"),
+            (60, "1m"),
+            (12 * 60 + 59, "12m"),
+            (3 * 3_600 + 1, "3h"),
+            (86_399, "23h"),
+            (2 * 86_400 + 7, "2d"),
+            (-30, "0s"),
+        ] {
+            assert_eq!(age(ago(seconds), now), shown, "{seconds}s");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Operator actions on the queue: insert a request the way the bot does
+//! ([`enqueue`]), look at requests ([`list_requests`], [`request_details`]), and
+//! move one by hand ([`requeue`], [`cancel`]). Every write is one queue
+//! transaction that locks the request row before it touches `genworker_lease`,
+//! as all queue writers do.
+
+mod enqueue;
+mod inspect;
+
+use diesel::prelude::*;
+
+use super::{QueueBackend, status};
+use crate::db::types::UtcTime;
+use crate::db::{Database, DbError};
+use crate::schema::{
+    botapp_genrequest as req, genworker_lease as lease, genworker_refund as refund,
+};
+use crate::with_conn;
+
+pub use enqueue::{Enqueued, NewRequest, enqueue};
+pub use inspect::{
+    LeaseInfo, RefundInfo, RequestDetails, RequestRecord, RequestSummary, list_requests,
+    request_details,
+};
+
+/// Why an operator action did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No model has this slug.
+    #[error("no AI model with slug `{0}` (see `genworker models list`)")]
+    UnknownModel(String),
+    /// image2video for a model that takes no input image.
+    #[error(
+        "model `{0}` does not accept an input image (supports_image_input is false), \
+         so it cannot take an image2video request"
+    )]
+    NoImageInput(String),
+    /// No request has this id.
+    #[error("no generation request with id {0} (see `genworker requests list`)")]
+    NotFound(i64),
+    /// Requeue of a request that did not fail.
+    #[error("request {id} is `{status}`: only a request in `error` can be requeued")]
+    NotRequeueable {
+        /// The request.
+        id: i64,
+        /// Its current status.
+        status: String,
+    },
+    /// Requeue while a worker still holds the request.
+    #[error(
+        "request {id} is still leased by worker `{worker}` until {until}: a paid task may \
+         still be running; wait until the lease expires"
+    )]
+    LiveLease {
+        /// The request.
+        id: i64,
+        /// The worker holding it.
+        worker: String,
+        /// When its lease ends (RFC 3339).
+        until: String,
+    },
+    /// Cancel of a request that already ended.
+    #[error(
+        "request {id} is already `{status}`: only a queued or processing request can be cancelled"
+    )]
+    NotCancellable {
+        /// The request.
+        id: i64,
+        /// Its current status.
+        status: String,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for AdminError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(error))
+    }
+}
+
+/// A request put back in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requeued {
+    /// The request.
+    pub id: i64,
+    /// The provider's task id kept on the request (empty when there was none):
+    /// the daemon resumes that task instead of submitting a new, paid one.
+    pub provider_job_id: String,
+    /// Whether the earlier failure was refunded (a request is refunded at most once,
+    /// so a second failure gives nothing back).
+    pub refunded: bool,
+}
+
+/// A cancelled request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancelled {
+    /// The request.
+    pub id: i64,
+    /// Its status before (`queued` or `processing`).
+    pub previous_status: String,
+}
+
+/// Puts a failed request back in the queue: status `queued`, error, completion
+/// time and processing time cleared, its lease deleted. Keeps `provider_job_id`
+/// (the task is resumed, not paid for again) and the refund record. Refused
+/// unless the status is `error`, and while a worker holds a live lease.
+pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
+    with_conn!(db, |conn| {
+        conn.queue_transaction(|conn| {
+            conn.lock_request(id)?;
+            let Some((current, task_id)) = req::table
+                .find(id)
+                .select((req::status, req::provider_job_id))
+                .first::<(String, String)>(conn)
+                .optional()?
+            else {
+                return Ok(Err(AdminError::NotFound(id)));
+            };
+            if current != status::ERROR {
+                return Ok(Err(AdminError::NotRequeueable {
+                    id,
+                    status: current,
+                }));
+            }
+            let holder = lease::table
+                .find(id)
+                .select((lease::worker_id, lease::lease_expires_at))
+                .first::<(Option<String>, UtcTime)>(conn)
+                .optional()?;
+            if let Some((Some(worker), until)) = holder
+                && until > UtcTime::now()
+            {
+                let until = until.0.to_rfc3339();
+                return Ok(Err(AdminError::LiveLease { id, worker, until }));
+            }
+            diesel::update(req::table.find(id))
+                .set((
+                    req::status.eq(status::QUEUED),
+                    req::error_message.eq(""),
+                    req::completed_at.eq(None::<UtcTime>),
+                    req::processing_time.eq(None::<f64>),
+                ))
+                .execute(conn)?;
+            diesel::delete(lease::table.find(id)).execute(conn)?;
+            let refunded = refund::table.find(id).count().get_result::<i64>(conn)? > 0;
+            Ok(Ok(Requeued {
+                id,
+                provider_job_id: task_id,
+                refunded,
+            }))
+        })?
+    })
+}
+
+/// Cancels a queued or processing request (`completed_at` = now). A worker
+/// holding it stops polling and writes nothing more. Ended requests are refused.
+pub async fn cancel(db: &Database, id: i64) -> Result<Cancelled, AdminError> {
+    with_conn!(db, |conn| {
+        conn.queue_transaction(|conn| {
+            conn.lock_request(id)?;
+            let Some(current) = req::table
+                .find(id)
+                .select(req::status)
+                .first::<String>(conn)
+                .optional()?
+            else {
+                return Ok(Err(AdminError::NotFound(id)));
+            };
+            if current != status::QUEUED && current != status::PROCESSING {
+                return Ok(Err(AdminError::NotCancellable {
+                    id,
+                    status: current,
+                }));
+            }
+            diesel::update(req::table.find(id))
+                .set((
+                    req::status.eq(status::CANCELLED),
+                    req::completed_at.eq(Some(UtcTime::now())),
+                ))
+                .execute(conn)?;
+            Ok(Ok(Cancelled {
+                id,
+                previous_status: current,
+            }))
+        })?
+    })
+}

@@ -1,0 +1,274 @@
+//! `genworker requests list|show|requeue|cancel`.
+
+use serde_json::{Value, json};
+
+use super::setup::{Lease, count, put_lease, put_refund, set_created_ago, set_request};
+use super::{enqueue_id, list, show};
+use crate::support::{TestDb, failure, on_both_backends, success};
+
+on_both_backends!(
+    list_filters_limits_and_shows_paused_attempt_and_task,
+    show_prints_every_column_the_lease_and_the_refund,
+    requeue_is_refused_unless_failed_and_unleased,
+    requeue_resets_a_failed_request_and_keeps_its_task,
+    cancel_ends_queued_and_processing_requests_only,
+);
+
+async fn list_filters_limits_and_shows_paused_attempt_and_task(db: TestDb) {
+    let pool = db.migrated().await;
+    let old = enqueue_id(&db, &["--prompt", "old"]);
+    let running = enqueue_id(&db, &["--prompt", "running"]);
+    let waiting = enqueue_id(&db, &["--prompt", "waiting"]);
+    set_created_ago(&pool, old, 2 * 86_400 + 5).await;
+    set_created_ago(&pool, running, 3 * 3_600 + 5).await;
+    set_created_ago(&pool, waiting, 12 * 60 + 5).await;
+    set_request(&pool, old, "done", "task-old").await;
+    set_request(&pool, running, "processing", "task-abc").await;
+    put_lease(&pool, running, Lease::live("w1", 2)).await;
+
+    let rows = list(&db, &[]);
+    let ids: Vec<String> = rows.iter().map(|row| row[0].clone()).collect();
+    assert_eq!(
+        ids,
+        [waiting, running, old].map(|id| id.to_string()),
+        "newest first"
+    );
+    let code = show(&db, running)["run_code"].as_str().unwrap().to_owned();
+    let running_id = running.to_string();
+    let expected = [
+        running_id.as_str(),
+        &code,
+        "kling-v1",
+        "processing",
+        "3h",
+        "2",
+        "task-abc",
+    ];
+    assert_eq!(rows[1], expected);
+    assert_eq!(rows[0][3..], ["queued", "12m", "-", "-"]);
+    assert_eq!(rows[2][3..], ["done", "2d", "-", "task-old"]);
+
+    assert_eq!(list(&db, &["--status", "processing"]).len(), 1);
+    assert_eq!(
+        list(&db, &["--status", "processing"])[0][0],
+        running.to_string()
+    );
+    assert!(list(&db, &["--status", "error"]).is_empty());
+    assert_eq!(list(&db, &["--limit", "2"]).len(), 2);
+    assert_eq!(list(&db, &["--limit", "2"])[1][0], running.to_string());
+
+    success(&db.cli(&["models", "disable", "kling-v1"]));
+    let rows = list(&db, &[]);
+    assert_eq!(rows[0][3], "queued (paused)");
+    assert_eq!(
+        rows[1][3], "processing",
+        "in-flight requests are not paused"
+    );
+    let json: Value = serde_json::from_str(&success(
+        &db.cli(&["requests", "list", "--json", "--limit", "1"]),
+    ))
+    .unwrap();
+    let only = &json.as_array().unwrap()[..];
+    assert_eq!(only.len(), 1);
+    assert_eq!(
+        (&only[0]["status"], &only[0]["paused"]),
+        (&json!("queued"), &json!(true))
+    );
+    assert!(only[0]["age_seconds"].as_u64().unwrap() >= 12 * 60);
+    success(&db.cli(&["models", "enable", "kling-v1"]));
+    assert_eq!(list(&db, &[])[0][3], "queued");
+}
+
+async fn show_prints_every_column_the_lease_and_the_refund(db: TestDb) {
+    let pool = db.migrated().await;
+    let id = enqueue_id(&db, &["--prompt", "shown"]);
+    let json = show(&db, id);
+    let fields = json.as_object().unwrap();
+    assert_eq!(
+        fields.len(),
+        28 + 3,
+        "28 botapp_genrequest columns, paused, lease, refund"
+    );
+    let text = success(&db.cli(&["requests", "show", &id.to_string()]));
+    for key in fields
+        .keys()
+        .filter(|key| !["lease", "refund"].contains(&key.as_str()))
+    {
+        assert!(
+            text.lines().any(|line| line.starts_with(key.as_str())),
+            "{key}:\n{text}"
+        );
+    }
+    assert!(text.contains("none (never claimed)"), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("refunded") && line.ends_with("no"))
+    );
+
+    set_request(&pool, id, "error", "task-9").await;
+    put_lease(
+        &pool,
+        id,
+        Lease {
+            worker: None,
+            attempt: 3,
+            failures: 2,
+            ago: 60,
+            delivered: true,
+        },
+    )
+    .await;
+    put_refund(&pool, id, 4242).await;
+    let json = show(&db, id);
+    assert_eq!(json["lease"]["worker_id"], Value::Null);
+    assert_eq!(json["lease"]["attempt"], 3);
+    assert_eq!(json["lease"]["failures"], 2);
+    assert_eq!(json["lease"]["last_error"], "timeout");
+    assert_eq!(json["lease"]["delivered"], true);
+    assert!(json["lease"]["lease_expires_at"].is_string());
+    assert_eq!(json["refund"]["transaction_id"], 4242);
+    let text = success(&db.cli(&["requests", "show", &id.to_string()]));
+    for line in [
+        "lease.attempt",
+        "lease.failures",
+        "lease.lease_expires_at",
+        "lease.delivered",
+    ] {
+        assert!(text.contains(line), "{line}:\n{text}");
+    }
+    assert!(text.contains("yes: transaction 4242"), "{text}");
+    let stderr = failure(&db.cli(&["requests", "show", "999"]));
+    assert!(
+        stderr.contains("no generation request with id 999"),
+        "{stderr}"
+    );
+}
+
+async fn requeue_is_refused_unless_failed_and_unleased(db: TestDb) {
+    let pool = db.migrated().await;
+    let id = enqueue_id(&db, &["--prompt", "x"]);
+    for state in ["queued", "processing", "done", "cancelled"] {
+        set_request(&pool, id, state, "task-1").await;
+        let before = show(&db, id);
+        let stderr = failure(&db.cli(&["requests", "requeue", &id.to_string()]));
+        let expected =
+            format!("request {id} is `{state}`: only a request in `error` can be requeued");
+        assert!(stderr.contains(&expected), "{stderr}");
+        assert_eq!(show(&db, id), before, "{state}: something was written");
+    }
+    set_request(&pool, id, "error", "task-1").await;
+    put_lease(&pool, id, Lease::live("w-busy", 1)).await;
+    let before = show(&db, id);
+    let stderr = failure(&db.cli(&["requests", "requeue", &id.to_string()]));
+    assert!(stderr.contains("leased by worker `w-busy`"), "{stderr}");
+    assert!(
+        stderr.contains("a paid task may still be running"),
+        "{stderr}"
+    );
+    assert_eq!(show(&db, id), before);
+    let stderr = failure(&db.cli(&["requests", "requeue", "999"]));
+    assert!(
+        stderr.contains("no generation request with id 999"),
+        "{stderr}"
+    );
+}
+
+async fn requeue_resets_a_failed_request_and_keeps_its_task(db: TestDb) {
+    let pool = db.migrated().await;
+    let id = enqueue_id(&db, &["--prompt", "x", "--user", "9"]);
+    set_request(&pool, id, "error", "task-77").await;
+    // A crashed worker's lease: it names a worker but has run out.
+    put_lease(
+        &pool,
+        id,
+        Lease {
+            worker: Some("w-dead"),
+            attempt: 2,
+            failures: 1,
+            ago: 60,
+            delivered: false,
+        },
+    )
+    .await;
+    put_refund(&pool, id, 4242).await;
+    let before = show(&db, id);
+    assert_eq!(before["error_message"], "boom");
+    assert!(before["completed_at"].is_string() && before["processing_time"].is_number());
+
+    let out = success(&db.cli(&["requests", "requeue", &id.to_string()]));
+    assert!(out.contains(&format!("requeued request {id}")), "{out}");
+    assert!(
+        out.contains("task-77") && out.contains("resumes that task"),
+        "{out}"
+    );
+    assert!(out.contains("refund stands"), "{out}");
+    let after = show(&db, id);
+    assert_eq!(after["status"], "queued");
+    assert_eq!(after["error_message"], "");
+    assert_eq!(after["completed_at"], Value::Null);
+    assert_eq!(after["processing_time"], Value::Null);
+    assert_eq!(after["lease"], Value::Null, "lease deleted");
+    assert_eq!(after["provider_job_id"], "task-77", "task id kept");
+    assert_eq!(after["refund"], before["refund"], "refund record kept");
+    assert_eq!(count(&pool, "genworker_refund").await, 1);
+    for key in [
+        "started_at",
+        "transaction_id",
+        "user_id",
+        "cost",
+        "run_code",
+        "created_at",
+    ] {
+        assert_eq!(after[key], before[key], "{key}");
+    }
+
+    // Without a task id, the output says a new task will be submitted.
+    let fresh = enqueue_id(&db, &["--prompt", "y"]);
+    set_request(&pool, fresh, "error", "").await;
+    let out = success(&db.cli(&["requests", "requeue", &fresh.to_string()]));
+    assert!(out.contains("no provider task id"), "{out}");
+    assert!(!out.contains("refund"), "{out}");
+}
+
+async fn cancel_ends_queued_and_processing_requests_only(db: TestDb) {
+    let pool = db.migrated().await;
+    let queued = enqueue_id(&db, &["--prompt", "q"]);
+    let processing = enqueue_id(&db, &["--prompt", "p"]);
+    set_request(&pool, processing, "processing", "task-5").await;
+    put_lease(&pool, processing, Lease::live("w1", 1)).await;
+
+    let out = success(&db.cli(&["requests", "cancel", &queued.to_string()]));
+    assert_eq!(
+        out.trim(),
+        format!("cancelled request {queued} (was queued)")
+    );
+    let row = show(&db, queued);
+    assert_eq!(row["status"], "cancelled");
+    assert!(row["completed_at"].as_str().unwrap() >= row["created_at"].as_str().unwrap());
+
+    let out = success(&db.cli(&["requests", "cancel", &processing.to_string()]));
+    assert!(out.contains("was processing"), "{out}");
+    let row = show(&db, processing);
+    assert_eq!(row["status"], "cancelled");
+    assert!(row["completed_at"].is_string());
+    assert_eq!(
+        row["lease"]["worker_id"], "w1",
+        "the worker notices and lets go"
+    );
+
+    for state in ["done", "error", "cancelled"] {
+        set_request(&pool, queued, state, "").await;
+        let before = show(&db, queued);
+        let stderr = failure(&db.cli(&["requests", "cancel", &queued.to_string()]));
+        assert!(
+            stderr.contains(&format!("request {queued} is already `{state}`")),
+            "{stderr}"
+        );
+        assert_eq!(show(&db, queued), before, "{state}: something was written");
+    }
+    let stderr = failure(&db.cli(&["requests", "cancel", "999"]));
+    assert!(
+        stderr.contains("no generation request with id 999"),
+        "{stderr}"
+    );
+}
