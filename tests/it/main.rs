@@ -7,6 +7,7 @@ mod support;
 
 mod cli_models;
 mod cli_requests;
+mod cli_run;
 mod contract;
 mod daemon;
 mod migrations;
