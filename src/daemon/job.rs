@@ -4,26 +4,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tracing::{info, warn};
 
 use super::notify::Notifier;
 use super::plan::{Plan, plan};
+use super::sink::FencedSink;
 use crate::catalog::AiModel;
-use crate::net::Backoff;
 use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
     VideoResult,
 };
-use crate::queue::{
-    Claimed, Failure, Fenced, GenRequest, QueueStore, RefundOutcome, Success, status,
-};
+use crate::queue::{Claimed, GenRequest, QueueStore, status};
 use crate::settings::DaemonSettings;
 
-/// Tries to save a new task id before giving up.
-const SAVE_ATTEMPTS: u32 = 5;
 /// Longest wait between retries.
-const MAX_RETRY_WAIT: Duration = Duration::from_secs(300);
+pub(super) const MAX_RETRY_WAIT: Duration = Duration::from_secs(300);
 
 /// What every job shares.
 pub struct JobContext {
@@ -219,205 +214,5 @@ impl JobContext {
             return provider.resume(job, &task_id).await;
         }
         provider.generate(job, &sink).await
-    }
-
-    async fn succeed(
-        &self,
-        claimed: Claimed,
-        request: &GenRequest,
-        model: &AiModel,
-        plan: &Plan,
-        video: VideoResult,
-    ) -> JobEnd {
-        let file_name = video
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let success = Success {
-            result_url: format!("{}videos/{file_name}", self.settings.media_url),
-            file_size: video.size_bytes,
-            duration: plan.duration,
-            video_resolution: plan.resolution.clone(),
-            aspect_ratio: plan.aspect_ratio.clone(),
-            provider_job_id: video.task_id.clone(),
-            provider_metadata: video.metadata.clone(),
-            notify: self.notifier.is_some() && request.chat_id != 0,
-        };
-        let url = success.result_url.clone();
-        match self
-            .store
-            .complete(claimed.request_id, claimed.attempt, success)
-            .await
-        {
-            Ok(Fenced::Applied) => {
-                info!(bytes = video.size_bytes, "request done");
-                if let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) {
-                    let caption = super::message::caption(
-                        &request.prompt,
-                        model,
-                        plan.duration,
-                        &plan.aspect_ratio,
-                        &plan.resolution,
-                    );
-                    notifier
-                        .deliver_video(
-                            &self.store,
-                            request,
-                            &video,
-                            &url,
-                            &caption,
-                            claimed.attempt,
-                        )
-                        .await;
-                }
-                JobEnd::Done
-            }
-            Ok(other) => {
-                info!(outcome = ?other, "result not written: the request is no longer ours");
-                JobEnd::Dropped
-            }
-            Err(error) => self.retry(claimed, error.to_string(), None).await,
-        }
-    }
-
-    async fn handle_error(
-        &self,
-        claimed: Claimed,
-        request: &GenRequest,
-        error: ProviderError,
-    ) -> JobEnd {
-        match error {
-            ProviderError::Fatal(message) => self.fail(claimed, request, message).await,
-            ProviderError::Retryable {
-                message,
-                after,
-                rate_limited: true,
-            } => {
-                info!(%message, "rate limited; waiting without using an attempt");
-                let wait = after
-                    .unwrap_or(self.settings.retry_base)
-                    .min(MAX_RETRY_WAIT);
-                match self
-                    .store
-                    .release(claimed.request_id, claimed.attempt, wait, None)
-                    .await
-                {
-                    Ok(_) => JobEnd::Retrying,
-                    Err(error) => {
-                        warn!(%error, "cannot release the lease; it will expire");
-                        JobEnd::Retrying
-                    }
-                }
-            }
-            ProviderError::Retryable { message, after, .. } => {
-                if claimed.failures + 1
-                    >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
-                {
-                    warn!(%message, attempts = claimed.failures + 1, "retries used up");
-                    self.fail(claimed, request, message).await
-                } else {
-                    self.retry(claimed, message, after).await
-                }
-            }
-        }
-    }
-
-    /// Gives the request back with exponential backoff, counting one failure.
-    async fn retry(&self, claimed: Claimed, message: String, after: Option<Duration>) -> JobEnd {
-        let backoff = Backoff {
-            base: self.settings.retry_base,
-            max: MAX_RETRY_WAIT,
-        };
-        let wait = after
-            .unwrap_or_else(|| backoff.delay(u32::try_from(claimed.failures).unwrap_or(0)))
-            .min(MAX_RETRY_WAIT);
-        warn!(%message, wait_ms = wait.as_millis() as u64, failures = claimed.failures + 1, "retryable failure; retrying later");
-        if let Err(error) = self
-            .store
-            .release(claimed.request_id, claimed.attempt, wait, Some(message))
-            .await
-        {
-            warn!(%error, "cannot release the lease; it will expire");
-        }
-        JobEnd::Retrying
-    }
-
-    async fn fail(&self, claimed: Claimed, request: &GenRequest, message: String) -> JobEnd {
-        let failure = Failure {
-            message: message.clone(),
-            notify: self.notifier.is_some() && request.chat_id != 0,
-        };
-        match self
-            .store
-            .fail(claimed.request_id, claimed.attempt, failure)
-            .await
-        {
-            Ok((Fenced::Applied, refund)) => {
-                match &refund {
-                    Some(RefundOutcome::InvalidCharge(reason)) => {
-                        warn!(%reason, "failed without a refund")
-                    }
-                    Some(outcome) => info!(refund = ?outcome, %message, "request failed"),
-                    None => {}
-                }
-                if let (Some(notifier), true) = (&self.notifier, request.chat_id != 0) {
-                    notifier
-                        .deliver_error(
-                            &self.store,
-                            request.id,
-                            request.chat_id,
-                            &message,
-                            claimed.attempt,
-                        )
-                        .await;
-                }
-                JobEnd::Failed
-            }
-            Ok((other, _)) => {
-                info!(outcome = ?other, "failure not written: the request is no longer ours");
-                JobEnd::Dropped
-            }
-            Err(error) => self.retry(claimed, error.to_string(), None).await,
-        }
-    }
-}
-
-/// Saves the provider's task id the moment it exists, fenced on the claim.
-struct FencedSink {
-    store: QueueStore,
-    claimed: Claimed,
-}
-
-#[async_trait]
-impl TaskSink for FencedSink {
-    async fn task_created(&self, task_id: &str) -> Result<(), ProviderError> {
-        tracing::Span::current().record("provider.task_id", task_id);
-        // A paid task exists now: losing its id means paying again, so insist a little.
-        let mut attempt = 0;
-        loop {
-            match self
-                .store
-                .save_task_id(self.claimed.request_id, self.claimed.attempt, task_id)
-                .await
-            {
-                Ok(Fenced::Applied) => return Ok(()),
-                Ok(other) => {
-                    return Err(ProviderError::fatal(format!(
-                        "task id not saved: {other:?}"
-                    )));
-                }
-                Err(error) if attempt < SAVE_ATTEMPTS => {
-                    warn!(%error, "cannot save the task id yet; trying again");
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(500) * attempt).await;
-                }
-                Err(error) => {
-                    return Err(ProviderError::retryable(format!(
-                        "cannot save the task id: {error}"
-                    )));
-                }
-            }
-        }
     }
 }

@@ -7,7 +7,9 @@ mod job;
 mod listener;
 mod message;
 mod notify;
+mod outcome;
 mod plan;
+mod sink;
 mod slots;
 
 use std::future::Future;
