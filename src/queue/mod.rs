@@ -4,6 +4,7 @@
 //! of a result is fenced on the (worker, attempt) that owns the lease.
 
 pub mod admin;
+pub(crate) mod balance;
 mod claim;
 mod finish;
 mod lease;

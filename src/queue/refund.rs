@@ -7,10 +7,9 @@ use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use serde_json::json;
 
+use super::balance::{BalanceOps, money};
 use crate::db::types::{JsonDoc, UtcTime};
-use crate::schema::{
-    botapp_transaction as tx, botapp_userbalance as balance, genworker_refund as refund,
-};
+use crate::schema::{botapp_transaction as tx, genworker_refund as refund};
 
 /// What happened to the user's money.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,45 +81,12 @@ macro_rules! refund_ops {
                     Ok(found) => found,
                     Err(reason) => return Ok(RefundOutcome::InvalidCharge(reason)),
                 };
-                let amount = amount.with_scale(2);
+                let amount = money(&amount);
                 let now = UtcTime::now();
-                let current = balance::table
-                    .filter(balance::user_id.eq(user))
-                    .select((balance::id, balance::balance, balance::total_spent))
-                    .first::<(i64, BigDecimal, BigDecimal)>(self)
-                    .optional()?;
-                let new_balance = match current {
-                    Some((id, old, spent)) => {
-                        let new_balance = (old + &amount).with_scale(2);
-                        let spent = (spent - &amount).max(BigDecimal::zero()).with_scale(2);
-                        diesel::update(balance::table.find(id))
-                            .set((
-                                balance::balance.eq(&new_balance),
-                                balance::total_spent.eq(spent),
-                                balance::updated_at.eq(now),
-                            ))
-                            .execute(self)?;
-                        new_balance
-                    }
-                    None => {
-                        let zero = BigDecimal::zero().with_scale(2);
-                        diesel::insert_into(balance::table)
-                            .values((
-                                balance::balance.eq(&amount),
-                                balance::total_spent.eq(&zero),
-                                balance::total_deposited.eq(&zero),
-                                balance::bonus_balance.eq(&zero),
-                                balance::referral_code.eq(None::<String>),
-                                balance::referral_earnings.eq(&zero),
-                                balance::created_at.eq(now),
-                                balance::updated_at.eq(now),
-                                balance::referred_by_id.eq(None::<i64>),
-                                balance::user_id.eq(user),
-                            ))
-                            .execute(self)?;
-                        amount.clone()
-                    }
-                };
+                let (old, spent) = self.lock_balance(user, now)?;
+                let new_balance = money(&(old + &amount));
+                let spent = (spent - &amount).max(BigDecimal::zero());
+                self.set_balance(user, &new_balance, &spent)?;
                 let transaction_id = diesel::insert_into(tx::table)
                     .values((
                         tx::kind.eq("refund"),

@@ -3,7 +3,7 @@
 //! bot user who is charged the model's price, as the bot's
 //! `create_generation_request` does.
 
-use bigdecimal::{BigDecimal, RoundingMode, Zero};
+use bigdecimal::BigDecimal;
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use serde_json::{Map, Value, json};
@@ -12,10 +12,11 @@ use super::AdminError;
 use crate::catalog::AiModel;
 use crate::db::Database;
 use crate::db::types::{JsonDoc, UtcTime};
+use crate::queue::balance::{BalanceOps, money};
 use crate::queue::{QueueBackend, status};
 use crate::schema::{
     botapp_aimodel as model, botapp_genrequest as req, botapp_tguser as tguser,
-    botapp_transaction as tx, botapp_userbalance as balance,
+    botapp_transaction as tx,
 };
 use crate::with_conn;
 
@@ -129,10 +130,6 @@ pub async fn enqueue(db: &Database, request: NewRequest) -> Result<Enqueued, Adm
 }
 
 /// An amount with exactly two places (SQLite hands decimals back as floats).
-fn money(amount: &BigDecimal) -> BigDecimal {
-    amount.with_scale_round(2, RoundingMode::HalfEven)
-}
-
 /// A `botapp_genrequest` row as the bot writes it; `None` is written as NULL.
 #[derive(Insertable)]
 #[diesel(table_name = req)]
@@ -279,36 +276,9 @@ macro_rules! charge_ops {
                     .filter(tguser::chat_id.eq(chat))
                     .select(tguser::id)
                     .first::<i64>(self)?;
-                let zero = BigDecimal::zero().with_scale(2);
-                diesel::insert_into(balance::table)
-                    .values((
-                        balance::balance.eq(&zero),
-                        balance::total_spent.eq(&zero),
-                        balance::total_deposited.eq(&zero),
-                        balance::bonus_balance.eq(&zero),
-                        balance::referral_code.eq(None::<String>),
-                        balance::referral_earnings.eq(&zero),
-                        balance::created_at.eq(now),
-                        balance::updated_at.eq(now),
-                        balance::referred_by_id.eq(None::<i64>),
-                        balance::user_id.eq(user_id),
-                    ))
-                    .on_conflict(balance::user_id)
-                    .do_nothing()
-                    .execute(self)?;
-                // Touching the row first locks it (PostgreSQL) before it is read.
-                let (old, spent) =
-                    diesel::update(balance::table.filter(balance::user_id.eq(user_id)))
-                        .set(balance::updated_at.eq(now))
-                        .returning((balance::balance, balance::total_spent))
-                        .get_result::<(BigDecimal, BigDecimal)>(self)?;
-                let balance_after = money(&(money(&old) - price));
-                diesel::update(balance::table.filter(balance::user_id.eq(user_id)))
-                    .set((
-                        balance::balance.eq(&balance_after),
-                        balance::total_spent.eq(money(&(money(&spent) + price))),
-                    ))
-                    .execute(self)?;
+                let (old, spent) = self.lock_balance(user_id, now)?;
+                let balance_after = money(&(old - price));
+                self.set_balance(user_id, &balance_after, &(spent + price))?;
                 let transaction_id = diesel::insert_into(tx::table)
                     .values((
                         tx::kind.eq("generation"),

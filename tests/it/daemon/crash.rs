@@ -201,3 +201,71 @@ async fn a_finished_request_is_told_once_even_after_reclaims(db: TestDb) {
     assert!(h.lease(request.id).await.unwrap().3, "delivered again");
     assert_eq!(h.sim.task_count(), 1);
 }
+
+/// Refunds and new charges of one user at the same moment lose neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_refunds_and_charges_of_one_user_all_count() {
+    let h = Harness::new(TestDb::postgres(), &[]).await;
+    let store = QueueStore::new(h.pool.clone(), "refunder");
+    let mut failing = Vec::new();
+    for n in 0..20 {
+        failing.push(
+            h.enqueue(
+                &format!("to refund {n}"),
+                "text2video",
+                json!({}),
+                Some(500),
+            )
+            .await,
+        );
+    }
+    let claimed = store
+        .claim(vec!["kling"], 100, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 20);
+    let refunds = claimed.iter().map(|job| {
+        let store = store.clone();
+        let job = *job;
+        tokio::spawn(async move {
+            store
+                .fail(
+                    job.request_id,
+                    job.attempt,
+                    Failure {
+                        message: "x".into(),
+                        notify: false,
+                    },
+                )
+                .await
+                .unwrap()
+        })
+    });
+    let charges = (0..20).map(|n| {
+        let pool = h.pool.clone();
+        tokio::spawn(async move {
+            let mut request =
+                genworker::queue::admin::NewRequest::text2video("kling-v1", format!("charge {n}"));
+            request.user_chat_id = Some(500);
+            genworker::queue::admin::enqueue(&pool, request)
+                .await
+                .unwrap()
+        })
+    });
+    let refunds: Vec<_> = refunds.collect();
+    let charges: Vec<_> = charges.collect();
+    for task in refunds {
+        task.await.unwrap();
+    }
+    for task in charges {
+        task.await.unwrap();
+    }
+    // 40 charges of 69.00, 20 refunds of 69.00.
+    let balances = h.balances().await;
+    assert_eq!(balances.len(), 1);
+    assert_eq!(
+        balances[0].0,
+        "-1380.00".parse::<bigdecimal::BigDecimal>().unwrap()
+    );
+    assert_eq!(h.refund_count().await, 20);
+}
