@@ -3,7 +3,8 @@
 #   cargo fmt --check; cargo clippy --all-targets -D warnings;
 #   the tests on SQLite and PostgreSQL (TEST_DATABASE_URL, default
 #   postgres://postgres@127.0.0.1:5432/postgres; each test makes its own database);
-#   the Django admin compatibility scenarios (scripts/test-django.sh).
+#   the Django admin compatibility scenarios (scripts/test-django.sh);
+#   a smoke run of the chaos harness (scripts/chaos.sh --quick, PostgreSQL only).
 # PostgreSQL unreachable: with CI=true the script starts the local cluster and fails
 # if that does not help; otherwise it skips the PostgreSQL part, saying so loudly.
 set -euo pipefail
@@ -56,5 +57,9 @@ if [[ $with_postgres == 1 ]]; then
   scripts/test-django.sh
 else
   scripts/test-django.sh --sqlite-only
+fi
+if [[ $with_postgres == 1 ]]; then
+  echo "== chaos harness smoke (scripts/chaos.sh --quick)"
+  GENWORKER_BIN=target/debug/genworker scripts/chaos.sh --quick
 fi
 echo "== all tests passed"
