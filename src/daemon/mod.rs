@@ -31,6 +31,9 @@ use crate::queue::QueueStore;
 use crate::settings::Settings;
 use crate::telegram::TelegramClient;
 
+/// Rows claimed in one statement at most.
+const MAX_CLAIM_BATCH: usize = 1000;
+
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -142,6 +145,9 @@ impl Daemon {
     async fn claim_round(&self, tracker: &TaskTracker, wake: &Arc<Notify>) -> bool {
         let mut filled = false;
         for (provider, free) in self.slots.free() {
+            // One statement binds 8 values per claimed row: PostgreSQL takes at most
+            // 65,535, SQLite 32,766. A full batch claims again at once.
+            let free = free.min(MAX_CLAIM_BATCH);
             let claimed = match self.ctx.store.claim(vec![provider], free, self.lease).await {
                 Ok(claimed) => claimed,
                 Err(error) => {

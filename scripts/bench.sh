@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Queue benchmarks (issue 5), one table on standard output:
+#   idle cost (CPU %, transactions/min), pickup latency (PostgreSQL NOTIFY, SQLite
+#   polling), throughput on PostgreSQL beside a pgbench floor (same server, same
+#   client count, one-row SKIP LOCKED claim + complete per transaction) and on SQLite,
+#   and capacity (1,000 / 5,000 / 10,000 Kling jobs of 60 s in one daemon: peak RSS,
+#   CPU %, Kling requests/s). The daemon and the simulator run as child processes.
+#
+#   scripts/bench.sh            the full run (about 10 minutes)
+#   scripts/bench.sh --quick    the smoke run (small counts, under a minute)
+#   scripts/bench.sh --only throughput,latency   some sections (idle, latency, throughput, capacity)
+#
+# Needs PostgreSQL at BENCH_DATABASE_URL (else TEST_DATABASE_URL, else
+# postgres://postgres@127.0.0.1:5432/postgres; it creates and drops gw_bench_* databases),
+# and psql, pgbench and sqlite3 on PATH. Progress goes to standard error.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+for tool in psql pgbench sqlite3; do
+  command -v "$tool" >/dev/null || { echo "bench.sh: $tool not found on PATH" >&2; exit 1; }
+done
+exec cargo bench --bench queue -- "$@"
