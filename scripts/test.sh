@@ -45,11 +45,11 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
-echo "== cargo test"
+echo "== cargo test (benches run from scripts/bench*.sh, not here)"
 if [[ $with_postgres == 1 ]]; then
-  cargo test --all-targets
+  cargo test --lib --bins --tests
 else
-  cargo test --all-targets -- --skip postgres::
+  cargo test --lib --bins --tests -- --skip postgres::
 fi
 echo "== Django admin compatibility"
 cargo build --quiet --bin genworker
