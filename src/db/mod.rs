@@ -140,8 +140,6 @@ where
         .max_size(pool_size)
         .min_idle(Some(0))
         .connection_timeout(CONNECT_TIMEOUT)
-        // A broken connection fails its query and is then dropped; no `SELECT 1` per checkout.
-        .test_on_check_out(false)
         .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
 }
 
