@@ -9,6 +9,7 @@ use tracing::{info, warn};
 use super::notify::Notifier;
 use super::plan::{Plan, plan};
 use super::sink::FencedSink;
+use super::writes::BatchedWrites;
 use crate::catalog::AiModel;
 use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
@@ -24,6 +25,8 @@ pub(super) const MAX_RETRY_WAIT: Duration = Duration::from_secs(300);
 pub struct JobContext {
     /// The queue.
     pub store: QueueStore,
+    /// Task ids and finished videos, committed in batches.
+    pub(super) writes: BatchedWrites,
     /// The providers.
     pub registry: ProviderRegistry,
     /// Telegram, when configured.
@@ -199,7 +202,7 @@ impl JobContext {
         job: &GenerationJob,
     ) -> Result<VideoResult, ProviderError> {
         let sink = FencedSink {
-            store: self.store.clone(),
+            writes: self.writes.clone(),
             claimed: *claimed,
         };
         if !request.provider_job_id.is_empty() {

@@ -11,6 +11,7 @@ mod outcome;
 mod plan;
 mod sink;
 mod slots;
+mod writes;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use job::JobContext;
 pub use job::JobEnd;
 use notify::Notifier;
 use slots::{Slots, Stop};
+use writes::Writers;
 
 use crate::db::{Database, DbError};
 use crate::provider::ProviderRegistry;
@@ -53,6 +55,8 @@ pub struct Daemon {
     lease: Duration,
     grace: Duration,
     listen_url: Option<String>,
+    /// Started by `run`.
+    writers: Option<Writers>,
 }
 
 impl Daemon {
@@ -86,7 +90,9 @@ impl Daemon {
                 (name, limit as usize)
             })
             .collect();
+        let (writes, writers) = writes::batched_writes();
         Ok(Self {
+            writers: Some(writers),
             slots: Slots::new(daemon.concurrency as usize, limits),
             poll_interval: daemon.poll_interval.unwrap_or(default_poll),
             lease: daemon.lease,
@@ -94,6 +100,7 @@ impl Daemon {
             listen_url,
             ctx: Arc::new(JobContext {
                 store: QueueStore::new(db, daemon.worker_id.clone()),
+                writes,
                 registry,
                 notifier,
                 settings: daemon.clone(),
@@ -102,8 +109,11 @@ impl Daemon {
     }
 
     /// Runs until `shutdown` completes, then drains and exits.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
         let store = self.ctx.store.clone();
+        if let Some(writers) = self.writers.take() {
+            writers.spawn(store.clone());
+        }
         tracing::info!(
             worker = store.worker(),
             providers = ?self.ctx.registry.names(),

@@ -10,7 +10,7 @@ use super::plan::Plan;
 use crate::catalog::AiModel;
 use crate::net::Backoff;
 use crate::provider::{ProviderError, VideoResult};
-use crate::queue::{Claimed, Failure, Fenced, GenRequest, RefundOutcome, Success};
+use crate::queue::{Claimed, CompletionWrite, Failure, Fenced, GenRequest, RefundOutcome, Success};
 
 impl JobContext {
     pub(super) async fn succeed(
@@ -38,8 +38,12 @@ impl JobContext {
         };
         let url = success.result_url.clone();
         match self
-            .store
-            .complete(claimed.request_id, claimed.attempt, success)
+            .writes
+            .complete(CompletionWrite {
+                request_id: claimed.request_id,
+                attempt: claimed.attempt,
+                success,
+            })
             .await
         {
             Ok(Fenced::Applied) => {

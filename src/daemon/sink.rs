@@ -5,15 +5,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tracing::warn;
 
+use super::writes::BatchedWrites;
 use crate::provider::{ProviderError, TaskSink};
-use crate::queue::{Claimed, Fenced, QueueStore};
+use crate::queue::{Claimed, Fenced, TaskIdWrite};
 
 /// Tries to save a new task id before giving up.
 const SAVE_ATTEMPTS: u32 = 5;
 
 /// Saves the provider's task id the moment it exists, fenced on the claim.
 pub(super) struct FencedSink {
-    pub(super) store: QueueStore,
+    pub(super) writes: BatchedWrites,
     pub(super) claimed: Claimed,
 }
 
@@ -25,8 +26,12 @@ impl TaskSink for FencedSink {
         let mut attempt = 0;
         loop {
             match self
-                .store
-                .save_task_id(self.claimed.request_id, self.claimed.attempt, task_id)
+                .writes
+                .save_task_id(TaskIdWrite {
+                    request_id: self.claimed.request_id,
+                    attempt: self.claimed.attempt,
+                    task_id: task_id.to_owned(),
+                })
                 .await
             {
                 Ok(Fenced::Applied) => return Ok(()),

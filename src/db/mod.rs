@@ -53,6 +53,9 @@ pub enum DbError {
     /// The pool gave no connection in time.
     #[error("no database connection available: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// The daemon's batched writer is gone (the daemon is stopping).
+    #[error("the batched database writer stopped")]
+    WriterStopped,
     /// The blocking task running a query panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

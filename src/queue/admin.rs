@@ -109,7 +109,7 @@ pub struct Cancelled {
 pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
     with_conn!(db, |conn| {
         conn.queue_transaction(|conn| {
-            conn.lock_request(id)?;
+            conn.lock_requests(&[id])?;
             let Some((current, task_id)) = req::table
                 .find(id)
                 .select((req::status, req::provider_job_id))
@@ -159,7 +159,7 @@ pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
 pub async fn cancel(db: &Database, id: i64) -> Result<Cancelled, AdminError> {
     with_conn!(db, |conn| {
         conn.queue_transaction(|conn| {
-            conn.lock_request(id)?;
+            conn.lock_requests(&[id])?;
             let Some(current) = req::table
                 .find(id)
                 .select(req::status)

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub(crate) mod balance;
+mod batch;
 mod claim;
 mod finish;
 mod lease;
@@ -17,6 +18,7 @@ use diesel::result::Error;
 use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
 pub use admin::{AdminError, Enqueued, NewRequest, enqueue};
+pub use batch::{CompletionWrite, TaskIdWrite};
 pub use finish::{Failure, Success};
 pub use refund::RefundOutcome;
 pub use request::{GenRequest, status};
@@ -52,10 +54,10 @@ pub trait QueueBackend: claim::ClaimSql {
     where
         F: FnOnce(&mut Self) -> Result<T, Error>;
 
-    /// Locks a request row until the transaction ends (PostgreSQL; SQLite's
-    /// write lock already covers it). Every writer locks the request before its
-    /// lease, as the claim does, so they cannot deadlock.
-    fn lock_request(&mut self, id: i64) -> Result<(), Error>;
+    /// Locks request rows, in id order, until the transaction ends (PostgreSQL;
+    /// SQLite's write lock already covers them). Every writer locks the requests
+    /// before their leases, as the claim does, so they cannot deadlock.
+    fn lock_requests(&mut self, ids: &[i64]) -> Result<(), Error>;
 }
 
 impl QueueBackend for PgConnection {
@@ -66,10 +68,15 @@ impl QueueBackend for PgConnection {
         self.transaction(work)
     }
 
-    fn lock_request(&mut self, id: i64) -> Result<(), Error> {
-        diesel::sql_query("SELECT id FROM botapp_genrequest WHERE id = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .execute(self)
+    fn lock_requests(&mut self, ids: &[i64]) -> Result<(), Error> {
+        use crate::schema::botapp_genrequest as req;
+        use diesel::{ExpressionMethods, QueryDsl};
+        req::table
+            .filter(req::id.eq_any(ids))
+            .order(req::id)
+            .select(req::id)
+            .for_update()
+            .load::<i64>(self)
             .map(drop)
     }
 }
@@ -82,7 +89,7 @@ impl QueueBackend for SqliteConnection {
         self.immediate_transaction(work)
     }
 
-    fn lock_request(&mut self, _id: i64) -> Result<(), Error> {
+    fn lock_requests(&mut self, _ids: &[i64]) -> Result<(), Error> {
         Ok(())
     }
 }

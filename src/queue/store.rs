@@ -5,16 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double};
 use diesel::upsert::excluded;
-use serde_json::json;
 
+use super::batch::{BatchOps, CompletionWrite, TaskIdWrite};
 use super::claim::ClaimSql;
 use super::lease::LeaseOps;
 use super::refund::{RefundOps, RefundOutcome};
-use super::{Claimed, Failure, Fenced, GenRequest, QueueBackend, Success, status};
+use super::{Claimed, Failure, Fenced, GenRequest, QueueBackend, status};
 use crate::catalog::AiModel;
-use crate::db::types::{JsonDoc, UtcTime};
+use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
 use crate::schema::{botapp_aimodel as model, botapp_genrequest as req, genworker_lease as lease};
 use crate::with_conn;
@@ -168,74 +167,25 @@ impl QueueStore {
             .map_err(DbError::from))
     }
 
-    /// Saves the provider's task id, if this worker still owns `attempt`.
-    pub async fn save_task_id(
-        &self,
-        id: i64,
-        attempt: i32,
-        task_id: &str,
-    ) -> Result<Fenced, DbError> {
-        let (worker, task_id) = (self.worker.clone(), task_id.to_owned());
-        with_conn!(&self.db, |conn| {
-            conn.queue_transaction(|conn| {
-                if let Some(fenced) = fence(conn, id, &worker, attempt)? {
-                    return Ok(fenced);
-                }
-                diesel::update(req::table.find(id))
-                    .set(req::provider_job_id.eq(&task_id))
-                    .execute(conn)?;
-                Ok(Fenced::Applied)
-            })
-            .map_err(DbError::from)
-        })
+    /// Saves provider task ids in one transaction; each applies only if this
+    /// worker still owns its attempt. One verdict per write, in order.
+    pub async fn save_task_ids(&self, writes: Arc<[TaskIdWrite]>) -> Result<Vec<Fenced>, DbError> {
+        let worker = self.worker.clone();
+        with_conn!(&self.db, |conn| conn
+            .queue_transaction(|conn| conn.save_task_ids(&worker, &writes))
+            .map_err(DbError::from))
     }
 
-    /// Writes a finished video and the model's statistics, if this worker still owns `attempt`.
-    pub async fn complete(&self, id: i64, attempt: i32, done: Success) -> Result<Fenced, DbError> {
+    /// Writes finished videos and the models' statistics in one transaction; each
+    /// applies only if this worker still owns its attempt. One verdict per write.
+    pub async fn complete_all(
+        &self,
+        writes: Arc<[CompletionWrite]>,
+    ) -> Result<Vec<Fenced>, DbError> {
         let worker = self.worker.clone();
-        with_conn!(&self.db, |conn| {
-            conn.queue_transaction(|conn| {
-                if let Some(fenced) = fence(conn, id, &worker, attempt)? {
-                    return Ok(fenced);
-                }
-                let now = UtcTime::now();
-                let (started, model_id) = req::table
-                    .find(id)
-                    .select((req::started_at, req::ai_model_id))
-                    .first::<(Option<UtcTime>, Option<i64>)>(conn)?;
-                let seconds = started.map_or(0.0, |started| now.seconds_since(started).max(0.0));
-                diesel::update(req::table.find(id))
-                    .set((
-                        req::status.eq(status::DONE),
-                        req::result_urls.eq(JsonDoc(json!([done.result_url]))),
-                        req::file_sizes.eq(JsonDoc(json!([done.file_size]))),
-                        req::duration.eq(done.duration),
-                        req::video_resolution.eq(&done.video_resolution),
-                        req::aspect_ratio.eq(&done.aspect_ratio),
-                        req::provider_job_id.eq(&done.provider_job_id),
-                        req::provider_metadata.eq(JsonDoc(done.provider_metadata.clone())),
-                        req::completed_at.eq(Some(now)),
-                        req::processing_time.eq(Some(seconds)),
-                    ))
-                    .execute(conn)?;
-                if let Some(model_id) = model_id {
-                    // The bot's running mean: (mean · n + t) / (n + 1).
-                    diesel::sql_query(
-                        "UPDATE botapp_aimodel SET average_generation_time = \
-                         (average_generation_time * total_generations + $1) / (total_generations + 1), \
-                         total_generations = total_generations + 1 WHERE id = $2",
-                    )
-                    .bind::<Double, _>(seconds)
-                    .bind::<BigInt, _>(model_id)
-                    .execute(conn)?;
-                }
-                if !done.notify {
-                    conn.settle(id, &worker, attempt)?;
-                }
-                Ok(Fenced::Applied)
-            })
-            .map_err(DbError::from)
-        })
+        with_conn!(&self.db, |conn| conn
+            .queue_transaction(|conn| conn.complete_all(&worker, &writes))
+            .map_err(DbError::from))
     }
 
     /// Writes the error, the model's error count and the refund in one transaction,
@@ -312,7 +262,7 @@ fn fence<C: QueueBackend + LeaseOps + StatusOf>(
     worker: &str,
     attempt: i32,
 ) -> QueryResult<Option<Fenced>> {
-    conn.lock_request(id)?;
+    conn.lock_requests(&[id])?;
     if !conn.owns(id, worker, attempt)? {
         return Ok(Some(Fenced::LostLease));
     }

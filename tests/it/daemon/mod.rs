@@ -2,6 +2,7 @@
 //! playing Kling and Telegram.
 
 mod bad_input;
+mod batch;
 mod crash;
 mod outcomes;
 mod replicas;

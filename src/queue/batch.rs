@@ -1,0 +1,232 @@
+//! Fenced writes of many requests in one transaction: the daemon's hot path (task
+//! ids and finished videos) pays one commit and one model-statistics update per
+//! batch instead of one per request. Each write is still fenced on its own
+//! (worker, attempt): the rows are locked in id order, their lease holders read
+//! in one query, and only the writes whose lease is still held apply.
+
+use std::collections::{BTreeMap, HashMap};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Integer};
+use diesel::{PgConnection, SqliteConnection};
+use serde_json::json;
+
+use super::{Fenced, QueueBackend, Success, status};
+use crate::db::types::{JsonDoc, UtcTime};
+use crate::schema::{botapp_genrequest as req, genworker_lease as lease};
+
+/// A provider task id to save.
+#[derive(Debug, Clone)]
+pub struct TaskIdWrite {
+    /// The request.
+    pub request_id: i64,
+    /// The claim that created the task.
+    pub attempt: i32,
+    /// The provider's task id.
+    pub task_id: String,
+}
+
+/// A finished video to write.
+#[derive(Debug, Clone)]
+pub struct CompletionWrite {
+    /// The request.
+    pub request_id: i64,
+    /// The claim that produced the video.
+    pub attempt: i32,
+    /// What to write.
+    pub success: Success,
+}
+
+/// Who holds a request now, read under its row lock.
+struct Holder {
+    status: String,
+    worker: Option<String>,
+    attempt: Option<i32>,
+    started: Option<UtcTime>,
+    model: Option<i64>,
+}
+
+impl Holder {
+    /// `None` when `worker` still owns `attempt` of a processing request.
+    fn refuses(&self, worker: &str, attempt: i32) -> Option<Fenced> {
+        if self.worker.as_deref() != Some(worker) || self.attempt != Some(attempt) {
+            Some(Fenced::LostLease)
+        } else if self.status != status::PROCESSING {
+            Some(Fenced::NotProcessing)
+        } else {
+            None
+        }
+    }
+}
+
+/// Batched fenced writes on a connection (call inside a queue transaction).
+pub trait BatchOps {
+    /// Saves task ids; one verdict per write, in order.
+    fn save_task_ids(&mut self, worker: &str, writes: &[TaskIdWrite]) -> QueryResult<Vec<Fenced>>;
+
+    /// Writes finished videos, the models' statistics and (for outcomes nobody is
+    /// to be told about) the settled leases; one verdict per write, in order.
+    fn complete_all(
+        &mut self,
+        worker: &str,
+        writes: &[CompletionWrite],
+    ) -> QueryResult<Vec<Fenced>>;
+}
+
+macro_rules! batch_ops {
+    ($conn:ty) => {
+        impl BatchOps for $conn {
+            fn save_task_ids(
+                &mut self,
+                worker: &str,
+                writes: &[TaskIdWrite],
+            ) -> QueryResult<Vec<Fenced>> {
+                let ids: Vec<i64> = writes.iter().map(|w| w.request_id).collect();
+                let holders = self.holders_of(&ids)?;
+                let mut verdicts = Vec::with_capacity(writes.len());
+                for write in writes {
+                    let verdict = verdict(&holders, write.request_id, worker, write.attempt);
+                    if verdict == Fenced::Applied {
+                        diesel::update(req::table.find(write.request_id))
+                            .set(req::provider_job_id.eq(&write.task_id))
+                            .execute(self)?;
+                    }
+                    verdicts.push(verdict);
+                }
+                Ok(verdicts)
+            }
+
+            fn complete_all(
+                &mut self,
+                worker: &str,
+                writes: &[CompletionWrite],
+            ) -> QueryResult<Vec<Fenced>> {
+                let ids: Vec<i64> = writes.iter().map(|w| w.request_id).collect();
+                let mut holders = self.holders_of(&ids)?;
+                let now = UtcTime::now();
+                let mut verdicts = Vec::with_capacity(writes.len());
+                // model id → (finished videos, their total seconds)
+                let mut stats: BTreeMap<i64, (i32, f64)> = BTreeMap::new();
+                let mut settled = Vec::new();
+                for write in writes {
+                    let id = write.request_id;
+                    let verdict = verdict(&holders, id, worker, write.attempt);
+                    verdicts.push(verdict);
+                    if verdict != Fenced::Applied {
+                        continue;
+                    }
+                    let Some(holder) = holders.get_mut(&id) else {
+                        continue;
+                    };
+                    // A second write for the same request in one batch finds it done.
+                    holder.status = status::DONE.to_owned();
+                    let seconds = holder
+                        .started
+                        .map_or(0.0, |started| now.seconds_since(started).max(0.0));
+                    let done = &write.success;
+                    diesel::update(req::table.find(id))
+                        .set((
+                            req::status.eq(status::DONE),
+                            req::result_urls.eq(JsonDoc(json!([done.result_url]))),
+                            req::file_sizes.eq(JsonDoc(json!([done.file_size]))),
+                            req::duration.eq(done.duration),
+                            req::video_resolution.eq(&done.video_resolution),
+                            req::aspect_ratio.eq(&done.aspect_ratio),
+                            req::provider_job_id.eq(&done.provider_job_id),
+                            req::provider_metadata.eq(JsonDoc(done.provider_metadata.clone())),
+                            req::completed_at.eq(Some(now)),
+                            req::processing_time.eq(Some(seconds)),
+                        ))
+                        .execute(self)?;
+                    if let Some(model) = holder.model {
+                        let entry = stats.entry(model).or_default();
+                        entry.0 += 1;
+                        entry.1 += seconds;
+                    }
+                    if !done.notify {
+                        settled.push(id);
+                    }
+                }
+                for (model, (count, seconds)) in stats {
+                    // The bot's running mean, for `count` new times at once:
+                    // (mean · n + Σt) / (n + count).
+                    diesel::sql_query(
+                        "UPDATE botapp_aimodel SET average_generation_time = \
+                         (average_generation_time * total_generations + $1) / (total_generations + $2), \
+                         total_generations = total_generations + $3 WHERE id = $4",
+                    )
+                    .bind::<Double, _>(seconds)
+                    .bind::<Integer, _>(count)
+                    .bind::<Integer, _>(count)
+                    .bind::<BigInt, _>(model)
+                    .execute(self)?;
+                }
+                if !settled.is_empty() {
+                    diesel::update(
+                        lease::table
+                            .filter(lease::request_id.eq_any(&settled))
+                            .filter(lease::worker_id.eq(worker)),
+                    )
+                    .set((
+                        lease::worker_id.eq(None::<String>),
+                        lease::delivered.eq(true),
+                        lease::updated_at.eq(now),
+                    ))
+                    .execute(self)?;
+                }
+                Ok(verdicts)
+            }
+        }
+
+        impl HoldersOf for $conn {
+            fn holders_of(&mut self, ids: &[i64]) -> QueryResult<HashMap<i64, Holder>> {
+                self.lock_requests(ids)?;
+                let rows = req::table
+                    .left_join(lease::table)
+                    .filter(req::id.eq_any(ids))
+                    .select((
+                        req::id,
+                        req::status,
+                        lease::worker_id.nullable(),
+                        lease::attempt.nullable(),
+                        req::started_at,
+                        req::ai_model_id,
+                    ))
+                    .load::<(i64, String, Option<String>, Option<i32>, Option<UtcTime>, Option<i64>)>(
+                        self,
+                    )?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, status, worker, attempt, started, model)| {
+                        (
+                            id,
+                            Holder {
+                                status,
+                                worker,
+                                attempt,
+                                started,
+                                model,
+                            },
+                        )
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+
+/// Locks the requests and reads who holds each.
+trait HoldersOf {
+    fn holders_of(&mut self, ids: &[i64]) -> QueryResult<HashMap<i64, Holder>>;
+}
+
+/// Whether one write may apply: a request that vanished counts as not processing.
+fn verdict(holders: &HashMap<i64, Holder>, id: i64, worker: &str, attempt: i32) -> Fenced {
+    match holders.get(&id) {
+        Some(holder) => holder.refuses(worker, attempt).unwrap_or(Fenced::Applied),
+        None => Fenced::NotProcessing,
+    }
+}
+
+batch_ops!(PgConnection);
+batch_ops!(SqliteConnection);

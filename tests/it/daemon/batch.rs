@@ -1,0 +1,158 @@
+//! Batched fenced writes: one transaction for many requests, each write still
+//! fenced on its own claim, the model's statistics counted once per video.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use genworker::queue::{CompletionWrite, Fenced, QueueStore, Success, TaskIdWrite};
+use serde_json::json;
+
+use super::Harness;
+use crate::support::{TestDb, on_both_backends};
+
+on_both_backends!(
+    a_batch_of_completions_fences_each_write_and_counts_each_video_once,
+    a_batch_of_task_ids_saves_only_those_still_owned,
+);
+
+fn success(task: &str) -> Success {
+    Success {
+        result_url: format!("/media/videos/{task}.mp4"),
+        file_size: 1234,
+        duration: Some(5),
+        video_resolution: "720p".into(),
+        aspect_ratio: "16:9".into(),
+        provider_job_id: task.into(),
+        provider_metadata: json!({"task": task}),
+        notify: false,
+    }
+}
+
+/// Four requests claimed by `worker`: (ids, attempts).
+async fn claim_four(h: &Harness, store: &QueueStore) -> Vec<(i64, i32)> {
+    for n in 0..4 {
+        h.enqueue(&format!("batch {n}"), "text2video", json!({}), None)
+            .await;
+    }
+    let mut claimed: Vec<_> = store
+        .claim(vec!["kling"], 10, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.request_id, c.attempt))
+        .collect();
+    claimed.sort();
+    assert_eq!(claimed.len(), 4);
+    claimed
+}
+
+async fn a_batch_of_completions_fences_each_write_and_counts_each_video_once(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let store = QueueStore::new(h.pool.clone(), "batcher");
+    let claimed = claim_four(&h, &store).await;
+    let [(a, at_a), (b, at_b), (lost, at_lost), (gone, at_gone)] = claimed[..] else {
+        unreachable!()
+    };
+    h.sql(&format!(
+        "UPDATE genworker_lease SET attempt = attempt + 1 WHERE request_id = {lost}"
+    ));
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET status = 'cancelled' WHERE id = {gone}"
+    ));
+    // Known statistics, and no start time, so each new video counts 0 s.
+    h.sql(
+        "UPDATE botapp_aimodel SET total_generations = 2, average_generation_time = 10 \
+         WHERE slug = 'kling-v1'",
+    );
+    h.sql("UPDATE botapp_genrequest SET started_at = NULL");
+    let write = |id, attempt, task: &str| CompletionWrite {
+        request_id: id,
+        attempt,
+        success: success(task),
+    };
+    let verdicts = store
+        .complete_all(Arc::from([
+            write(a, at_a, "ta"),
+            write(b, at_b, "tb"),
+            write(lost, at_lost, "tl"),
+            write(gone, at_gone, "tg"),
+            write(a, at_a, "ta-again"),
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(
+        verdicts,
+        [
+            Fenced::Applied,
+            Fenced::Applied,
+            Fenced::LostLease,
+            Fenced::NotProcessing,
+            Fenced::NotProcessing,
+        ]
+    );
+    for (id, task) in [(a, "ta"), (b, "tb")] {
+        let row = h.request(id).await;
+        assert_eq!(row.status, "done");
+        assert_eq!(row.provider_job_id, task, "the first write of the batch");
+        let (worker, _, _, delivered) = h.lease(id).await.unwrap();
+        assert_eq!(worker, None, "nobody to tell: the lease is settled");
+        assert!(delivered);
+    }
+    assert_eq!(h.request(lost).await.status, "processing");
+    assert_eq!(h.request(lost).await.provider_job_id, "");
+    assert_eq!(h.request(gone).await.status, "cancelled");
+    let (total, errors, average) = h.model_counters().await;
+    assert_eq!((total, errors), (4, 0), "two videos counted, once each");
+    assert!(
+        (average - 5.0).abs() < 1e-9,
+        "running mean (10·2 + 0 + 0) / 4, got {average}"
+    );
+}
+
+async fn a_batch_of_task_ids_saves_only_those_still_owned(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let store = QueueStore::new(h.pool.clone(), "saver");
+    let claimed = claim_four(&h, &store).await;
+    let [
+        (a, at_a),
+        (lost, at_lost),
+        (gone, at_gone),
+        (stale, at_stale),
+    ] = claimed[..]
+    else {
+        unreachable!()
+    };
+    h.sql(&format!(
+        "UPDATE genworker_lease SET worker_id = 'other' WHERE request_id = {lost}"
+    ));
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET status = 'error' WHERE id = {gone}"
+    ));
+    let write = |id, attempt, task: &str| TaskIdWrite {
+        request_id: id,
+        attempt,
+        task_id: task.into(),
+    };
+    let verdicts = store
+        .save_task_ids(Arc::from([
+            write(a, at_a, "task-a"),
+            write(lost, at_lost, "task-l"),
+            write(gone, at_gone, "task-g"),
+            write(stale, at_stale + 1, "task-s"),
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(
+        verdicts,
+        [
+            Fenced::Applied,
+            Fenced::LostLease,
+            Fenced::NotProcessing,
+            Fenced::LostLease,
+        ]
+    );
+    assert_eq!(h.request(a).await.provider_job_id, "task-a");
+    for id in [lost, gone, stale] {
+        assert_eq!(h.request(id).await.provider_job_id, "", "request {id}");
+    }
+}
