@@ -28,14 +28,16 @@ const MODEL_JOIN: &str = "botapp_aimodel m ON (m.id = r.ai_model_id \
      OR (r.ai_model_id IS NULL AND m.slug = r.model))";
 
 /// Requests whose lease ran out (a crashed worker, a retry whose wait is over,
-/// an outcome not yet delivered), oldest expiry first.
+/// an outcome not yet delivered), oldest expiry first. Only leases not yet
+/// settled (`NOT delivered`, the partial index) can be due: a processing request's
+/// lease is never delivered.
 fn expired_sql(providers: &str, locking: &str) -> String {
     format!(
         "SELECT r.id AS id FROM genworker_lease l \
          JOIN botapp_genrequest r ON r.id = l.request_id \
          JOIN {MODEL_JOIN} \
-         WHERE l.lease_expires_at < $1 AND m.provider IN ({providers}) \
-           AND (r.status = 'processing' OR (r.status IN ('done', 'error') AND NOT l.delivered)) \
+         WHERE NOT l.delivered AND l.lease_expires_at < $1 AND m.provider IN ({providers}) \
+           AND r.status IN ('processing', 'done', 'error') \
          ORDER BY l.lease_expires_at LIMIT $2 {locking}"
     )
 }
