@@ -99,7 +99,7 @@ pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
 
     let mut rows = Vec::new();
     for id in &ids {
-        if let Some((request, _)) = store.load(*id).await? {
+        if let Some(request) = store.request(*id).await? {
             rows.push(request);
         }
     }
@@ -176,7 +176,7 @@ async fn all_final(store: QueueStore, ids: Vec<i64>) {
     while tokio::time::Instant::now() < deadline {
         let mut finished = 0;
         for id in &ids {
-            if let Ok(Some((request, _))) = store.load(*id).await
+            if let Ok(Some(request)) = store.request(*id).await
                 && matches!(request.status.as_str(), "done" | "error" | "cancelled")
             {
                 finished += 1;

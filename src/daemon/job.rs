@@ -15,7 +15,7 @@ use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
     VideoResult,
 };
-use crate::queue::{Claimed, GenRequest, QueueStore, status};
+use crate::queue::{Claimed, ClaimedJob, GenRequest, QueueStore, status};
 use crate::settings::DaemonSettings;
 
 /// Longest wait between retries.
@@ -50,32 +50,29 @@ pub enum JobEnd {
 
 impl JobContext {
     /// Runs a claimed request to its end.
-    pub async fn run(self: Arc<Self>, claimed: Claimed) -> JobEnd {
-        let id = claimed.request_id;
-        let loaded = match self.store.load(id).await {
-            Ok(Some(loaded)) => loaded,
-            Ok(None) => return JobEnd::Dropped,
-            Err(error) => {
-                warn!(request.id = id, %error, "cannot load request; retrying later");
-                return self.retry(claimed, error.to_string(), None).await;
-            }
-        };
-        let (request, model) = loaded;
+    pub async fn run(self: Arc<Self>, job: ClaimedJob) -> JobEnd {
+        let ClaimedJob {
+            claimed,
+            request,
+            model,
+            charge,
+        } = job;
         let span = tracing::info_span!(
             "request",
-            request.id = id,
+            request.id = claimed.request_id,
             request.run_code = %request.run_code,
             provider = model.as_ref().map_or("", |m| m.provider.as_str()),
             provider.task_id = tracing::field::Empty,
         );
-        tracing::Instrument::instrument(self.process(claimed, request, model), span).await
+        tracing::Instrument::instrument(self.process(claimed, request, model, charge), span).await
     }
 
     async fn process(
         &self,
         claimed: Claimed,
         request: GenRequest,
-        model: Option<AiModel>,
+        model: Option<Arc<AiModel>>,
+        charge: Result<(), String>,
     ) -> JobEnd {
         match request.status.as_str() {
             status::PROCESSING => {}
@@ -97,23 +94,17 @@ impl JobContext {
             }
             _ => return JobEnd::Dropped,
         }
-        let plan = match plan(&request, model.as_ref()) {
+        let plan = match plan(&request, model.as_deref()) {
             Ok(plan) => plan,
             Err(message) => return self.fail(claimed, &request, message).await,
         };
         let Some(model) = model else {
             return JobEnd::Dropped;
         };
-        if let Some(charge) = request.transaction_id {
-            match self.store.check_charge(charge).await {
-                Ok(Ok(())) => {}
-                Ok(Err(reason)) => {
-                    warn!(%reason, "the charge cannot be refunded; failing the request without a refund");
-                    let message = "Некорректная транзакция оплаты запроса.".to_owned();
-                    return self.fail(claimed, &request, message).await;
-                }
-                Err(error) => return self.retry(claimed, error.to_string(), None).await,
-            }
+        if let Err(reason) = charge {
+            warn!(%reason, "the charge cannot be refunded; failing the request without a refund");
+            let message = "Некорректная транзакция оплаты запроса.".to_owned();
+            return self.fail(claimed, &request, message).await;
         }
         let Some(provider) = self.registry.get(&model.provider) else {
             // Claims only take registered providers; give it back at once if that changed.

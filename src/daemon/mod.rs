@@ -29,7 +29,7 @@ use writes::Writers;
 
 use crate::db::{Database, DbError};
 use crate::provider::ProviderRegistry;
-use crate::queue::QueueStore;
+use crate::queue::{Claimed, QueueStore};
 use crate::settings::Settings;
 use crate::telegram::TelegramClient;
 
@@ -167,7 +167,9 @@ impl Daemon {
             };
             filled |= claimed.len() == free;
             for job in claimed {
-                let stop = self.slots.start(job.request_id, job.attempt, provider);
+                let stop = self
+                    .slots
+                    .start(job.claimed.request_id, job.claimed.attempt, provider);
                 tracker.spawn(supervise(
                     self.ctx.clone(),
                     self.slots.clone(),
@@ -210,10 +212,14 @@ async fn supervise(
     ctx: Arc<JobContext>,
     slots: Slots,
     wake: Arc<Notify>,
-    job: crate::queue::Claimed,
+    job: crate::queue::ClaimedJob,
     mut stop: tokio::sync::watch::Receiver<Option<Stop>>,
 ) {
-    let id = job.request_id;
+    let Claimed {
+        request_id: id,
+        attempt,
+        ..
+    } = job.claimed;
     let reason = tokio::select! {
         _ = ctx.clone().run(job) => None,
         reason = stop.wait_for(Option::is_some) => reason.ok().and_then(|r| *r),
@@ -221,10 +227,10 @@ async fn supervise(
     let store = &ctx.store;
     let handed_back = match reason {
         Some(Stop::Shutdown) => store
-            .release(id, job.attempt, Duration::ZERO, None)
+            .release(id, attempt, Duration::ZERO, None)
             .await
             .map(drop),
-        Some(Stop::Cancelled) => store.settle(id, job.attempt).await.map(drop),
+        Some(Stop::Cancelled) => store.settle(id, attempt).await.map(drop),
         Some(Stop::LostLease) | None => Ok(()),
     };
     if let Some(reason) = reason {

@@ -29,15 +29,17 @@ const MODEL_JOIN: &str = "botapp_aimodel m ON (m.id = r.ai_model_id \
 
 /// Requests whose lease ran out (a crashed worker, a retry whose wait is over,
 /// an outcome not yet delivered), oldest expiry first. Only leases not yet
-/// settled (`NOT delivered`, the partial index) can be due: a processing request's
-/// lease is never delivered.
+/// settled can be due (a processing request's lease is never `delivered`): the
+/// materialized CTE reads just those through their partial index, whatever the
+/// planner's statistics say about the many settled ones.
 fn expired_sql(providers: &str, locking: &str) -> String {
     format!(
-        "SELECT r.id AS id FROM genworker_lease l \
+        "WITH due AS MATERIALIZED (SELECT request_id, lease_expires_at FROM genworker_lease \
+           WHERE NOT delivered AND lease_expires_at < $1) \
+         SELECT r.id AS id FROM due l \
          JOIN botapp_genrequest r ON r.id = l.request_id \
          JOIN {MODEL_JOIN} \
-         WHERE NOT l.delivered AND l.lease_expires_at < $1 AND m.provider IN ({providers}) \
-           AND r.status IN ('processing', 'done', 'error') \
+         WHERE m.provider IN ({providers}) AND r.status IN ('processing', 'done', 'error') \
          ORDER BY l.lease_expires_at LIMIT $2 {locking}"
     )
 }

@@ -13,10 +13,13 @@ mod refund;
 pub mod request;
 mod store;
 
+use std::sync::Arc;
+
 use diesel::connection::Connection;
 use diesel::result::Error;
 use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
+use crate::catalog::AiModel;
 pub use admin::{AdminError, Enqueued, NewRequest, enqueue};
 pub use batch::{CompletionWrite, TaskIdWrite};
 pub use finish::{Failure, Success};
@@ -33,6 +36,20 @@ pub struct Claimed {
     pub attempt: i32,
     /// Retryable failures so far.
     pub failures: i32,
+}
+
+/// A claimed request with what running it needs, read in the claim's transaction.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    /// The claim.
+    pub claimed: Claimed,
+    /// The request as it was when claimed.
+    pub request: GenRequest,
+    /// Its model by `ai_model_id` (none when NULL or dangling), shared by the
+    /// jobs of one claim.
+    pub model: Option<Arc<AiModel>>,
+    /// Whether the request's charge can be refunded (`Ok` without a charge), or why not.
+    pub charge: Result<(), String>,
 }
 
 /// Whether a fenced write applied.

@@ -43,6 +43,21 @@ pub trait RefundOps {
     ) -> QueryResult<RefundOutcome>;
 }
 
+/// Whether the charge transaction `charge`, read as `(user, amount)`, can be
+/// refunded: `Ok((user, |amount|))`, or why not.
+pub(super) fn refundable(
+    charge: i64,
+    row: Option<(i64, BigDecimal)>,
+) -> Result<(i64, BigDecimal), String> {
+    match row {
+        None => Err(format!("charge transaction {charge} does not exist")),
+        Some((_, amount)) if amount >= BigDecimal::zero() => Err(format!(
+            "charge transaction {charge} is not negative ({amount})"
+        )),
+        Some((user, amount)) => Ok((user, -amount)),
+    }
+}
+
 macro_rules! refund_ops {
     ($conn:ty) => {
         impl RefundOps for $conn {
@@ -52,13 +67,7 @@ macro_rules! refund_ops {
                     .select((tx::user_id, tx::amount))
                     .first::<(i64, BigDecimal)>(self)
                     .optional()?;
-                Ok(match row {
-                    None => Err(format!("charge transaction {charge} does not exist")),
-                    Some((_, amount)) if amount >= BigDecimal::zero() => Err(format!(
-                        "charge transaction {charge} is not negative ({amount})"
-                    )),
-                    Some((user, amount)) => Ok((user, -amount)),
-                })
+                Ok(refundable(charge, row))
             }
 
             fn refund(

@@ -1,21 +1,26 @@
 //! [`QueueStore`]: the queue operations of one worker, each on a pooled
 //! connection off the async executor, each a short transaction.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bigdecimal::BigDecimal;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use super::batch::{BatchOps, CompletionWrite, TaskIdWrite};
 use super::claim::ClaimSql;
 use super::lease::LeaseOps;
-use super::refund::{RefundOps, RefundOutcome};
-use super::{Claimed, Failure, Fenced, GenRequest, QueueBackend, status};
+use super::refund::{RefundOps, RefundOutcome, refundable};
+use super::{Claimed, ClaimedJob, Failure, Fenced, GenRequest, QueueBackend, status};
 use crate::catalog::AiModel;
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
-use crate::schema::{botapp_aimodel as model, botapp_genrequest as req, genworker_lease as lease};
+use crate::schema::{
+    botapp_aimodel as model, botapp_genrequest as req, botapp_transaction as tx,
+    genworker_lease as lease,
+};
 use crate::with_conn;
 
 /// The queue as one worker sees it.
@@ -46,13 +51,14 @@ impl QueueStore {
 
     /// Claims up to `limit` requests of these providers, leased for `lease_for`:
     /// expired leases first (crashed workers, retries due, undelivered outcomes),
-    /// then queued requests of active models, oldest first.
+    /// then queued requests of active models, oldest first. Each comes with its
+    /// request row, model and charge check, read in the same transaction.
     pub async fn claim(
         &self,
         providers: Vec<&'static str>,
         limit: usize,
         lease_for: Duration,
-    ) -> Result<Vec<Claimed>, DbError> {
+    ) -> Result<Vec<ClaimedJob>, DbError> {
         let worker = self.worker.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         with_conn!(&self.db, |conn| {
@@ -103,16 +109,56 @@ impl QueueStore {
                         lease::updated_at.eq(excluded(lease::updated_at)),
                     ))
                     .execute(conn)?;
-                let claimed = lease::table
+                let claims = lease::table
                     .filter(lease::request_id.eq_any(&ids))
                     .select((lease::request_id, lease::attempt, lease::failures))
                     .load::<(i64, i32, i32)>(conn)?;
-                Ok(claimed
+                let mut requests: HashMap<i64, GenRequest> = req::table
+                    .filter(req::id.eq_any(&ids))
+                    .select(GenRequest::as_select())
+                    .load::<GenRequest>(conn)?
                     .into_iter()
-                    .map(|(request_id, attempt, failures)| Claimed {
-                        request_id,
-                        attempt,
-                        failures,
+                    .map(|request| (request.id, request))
+                    .collect();
+                let model_ids: BTreeSet<i64> =
+                    requests.values().filter_map(|r| r.ai_model_id).collect();
+                let models: HashMap<i64, Arc<AiModel>> = model::table
+                    .filter(model::id.eq_any(&model_ids))
+                    .select(AiModel::as_select())
+                    .load::<AiModel>(conn)?
+                    .into_iter()
+                    .map(|found| (found.id, Arc::new(found)))
+                    .collect();
+                let charge_ids: BTreeSet<i64> =
+                    requests.values().filter_map(|r| r.transaction_id).collect();
+                let charges: HashMap<i64, (i64, BigDecimal)> = tx::table
+                    .filter(tx::id.eq_any(&charge_ids))
+                    .select((tx::id, tx::user_id, tx::amount))
+                    .load::<(i64, i64, BigDecimal)>(conn)?
+                    .into_iter()
+                    .map(|(id, user, amount)| (id, (user, amount)))
+                    .collect();
+                Ok(claims
+                    .into_iter()
+                    .filter_map(|(request_id, attempt, failures)| {
+                        let request = requests.remove(&request_id)?;
+                        let model = request.ai_model_id.and_then(|id| models.get(&id).cloned());
+                        let charge = match request.transaction_id {
+                            None => Ok(()),
+                            Some(charge) => {
+                                refundable(charge, charges.get(&charge).cloned()).map(drop)
+                            }
+                        };
+                        Some(ClaimedJob {
+                            claimed: Claimed {
+                                request_id,
+                                attempt,
+                                failures,
+                            },
+                            request,
+                            model,
+                            charge,
+                        })
                     })
                     .collect())
             })
@@ -136,34 +182,13 @@ impl QueueStore {
             .map_err(DbError::from))
     }
 
-    /// The request and its model (none when `ai_model_id` is NULL or dangling).
-    pub async fn load(&self, id: i64) -> Result<Option<(GenRequest, Option<AiModel>)>, DbError> {
-        with_conn!(&self.db, |conn| {
-            let Some(request) = req::table
-                .find(id)
-                .select(GenRequest::as_select())
-                .first(conn)
-                .optional()?
-            else {
-                return Ok(None);
-            };
-            let found = match request.ai_model_id {
-                Some(model_id) => model::table
-                    .find(model_id)
-                    .select(AiModel::as_select())
-                    .first(conn)
-                    .optional()?,
-                None => None,
-            };
-            Ok::<_, DbError>(Some((request, found)))
-        })
-    }
-
-    /// Whether a request's charge can be refunded: `Err` says why not.
-    pub async fn check_charge(&self, charge: i64) -> Result<Result<(), String>, DbError> {
-        with_conn!(&self.db, |conn| conn
-            .charge(charge)
-            .map(|found| found.map(drop))
+    /// A request as it is now.
+    pub async fn request(&self, id: i64) -> Result<Option<GenRequest>, DbError> {
+        with_conn!(&self.db, |conn| req::table
+            .find(id)
+            .select(GenRequest::as_select())
+            .first(conn)
+            .optional()
             .map_err(DbError::from))
     }
 

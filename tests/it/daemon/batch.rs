@@ -39,7 +39,7 @@ async fn claim_four(h: &Harness, store: &QueueStore) -> Vec<(i64, i32)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|c| (c.request_id, c.attempt))
+        .map(|c| (c.claimed.request_id, c.claimed.attempt))
         .collect();
     claimed.sort();
     assert_eq!(claimed.len(), 4);

@@ -101,14 +101,14 @@ async fn two_workers_racing_to_fail_a_reclaimed_request_refund_once(db: TestDb) 
     expire_leases(&h);
     let second = b.claim(vec!["kling"], 10, lease).await.unwrap();
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].attempt, first[0].attempt + 1);
+    assert_eq!(second[0].claimed.attempt, first[0].claimed.attempt + 1);
     let failure = || Failure {
         message: "boom".into(),
         notify: false,
     };
     let (from_a, from_b) = tokio::join!(
-        a.fail(request.id, first[0].attempt, failure()),
-        b.fail(request.id, second[0].attempt, failure()),
+        a.fail(request.id, first[0].claimed.attempt, failure()),
+        b.fail(request.id, second[0].claimed.attempt, failure()),
     );
     assert_eq!(
         from_a.unwrap().0,
@@ -123,7 +123,7 @@ async fn two_workers_racing_to_fail_a_reclaimed_request_refund_once(db: TestDb) 
     );
     // The owner writing again (a retried write) changes nothing either.
     let again = b
-        .fail(request.id, second[0].attempt, failure())
+        .fail(request.id, second[0].claimed.attempt, failure())
         .await
         .unwrap();
     assert_ne!(again.0, Fenced::Applied);
@@ -226,7 +226,7 @@ async fn postgres_concurrent_refunds_and_charges_of_one_user_all_count() {
     assert_eq!(claimed.len(), 20);
     let refunds = claimed.iter().map(|job| {
         let store = store.clone();
-        let job = *job;
+        let job = job.claimed;
         tokio::spawn(async move {
             store
                 .fail(

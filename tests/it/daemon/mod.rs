@@ -150,11 +150,10 @@ impl Harness {
 
     pub async fn request(&self, id: i64) -> GenRequest {
         QueueStore::new(self.pool.clone(), "reader")
-            .load(id)
+            .request(id)
             .await
             .unwrap()
             .unwrap()
-            .0
     }
 
     /// Waits until every id has one of the final statuses (done, error, cancelled).
