@@ -36,6 +36,9 @@ use crate::telegram::TelegramClient;
 /// Rows claimed in one statement at most.
 const MAX_CLAIM_BATCH: usize = 1000;
 
+/// Longest wait for more free slots before claiming under load.
+const CLAIM_GATHER: Duration = Duration::from_millis(10);
+
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -140,7 +143,7 @@ impl Daemon {
             }
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = wake.notified() => {}
+                _ = wake.notified() => self.gather_slots(&wake).await,
                 _ = tokio::time::sleep(self.poll_interval) => {}
             }
         }
@@ -148,6 +151,18 @@ impl Daemon {
         background.cancel();
         tracing::info!("daemon stopped");
         Ok(())
+    }
+
+    /// Under load, jobs end one at a time: rather than one claim transaction per
+    /// freed slot, wait up to [`CLAIM_GATHER`] for a batch's worth of free slots.
+    async fn gather_slots(&self, wake: &Notify) {
+        let deadline = tokio::time::Instant::now() + CLAIM_GATHER;
+        while !self.slots.worth_claiming() {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep_until(deadline) => return,
+            }
+        }
     }
 
     /// Claims into every provider's free slots; true when a claim filled them all

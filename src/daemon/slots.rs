@@ -27,9 +27,34 @@ struct Running {
 
 struct Inner {
     total: usize,
-    limits: Vec<(&'static str, usize)>,
+    /// Per provider: its limit and the jobs it runs now.
+    providers: Vec<(&'static str, usize, usize)>,
     running: HashMap<i64, Running>,
 }
+
+impl Inner {
+    /// (provider, limit, free slots) of providers with free slots, within the overall limit.
+    fn free(&self) -> impl Iterator<Item = (&'static str, usize, usize)> + '_ {
+        let mut overall = self.total.saturating_sub(self.running.len());
+        self.providers
+            .iter()
+            .filter_map(move |&(provider, limit, used)| {
+                let slots = limit.saturating_sub(used).min(overall);
+                overall -= slots;
+                (slots > 0).then_some((provider, limit, slots))
+            })
+    }
+
+    fn count(&mut self, provider: &'static str, change: fn(usize) -> usize) {
+        if let Some(entry) = self.providers.iter_mut().find(|p| p.0 == provider) {
+            entry.2 = change(entry.2);
+        }
+    }
+}
+
+/// Under load a claim waits until this share of a provider's slots is free
+/// (1/16th), so that one claim transaction serves a batch, not a single job.
+const CLAIM_SHARE: usize = 16;
 
 /// The jobs in flight (cheap to clone; shared).
 #[derive(Clone)]
@@ -40,7 +65,10 @@ impl Slots {
     pub fn new(total: usize, limits: Vec<(&'static str, usize)>) -> Self {
         Self(Arc::new(Mutex::new(Inner {
             total,
-            limits,
+            providers: limits
+                .into_iter()
+                .map(|(name, limit)| (name, limit, 0))
+                .collect(),
             running: HashMap::new(),
         })))
     }
@@ -54,22 +82,20 @@ impl Slots {
 
     /// Free slots per provider (only providers with some), within the overall limit.
     pub fn free(&self) -> Vec<(&'static str, usize)> {
+        self.lock()
+            .free()
+            .map(|(provider, _, slots)| (provider, slots))
+            .collect()
+    }
+
+    /// Whether a claim is worth its transaction now: nothing runs, or some
+    /// provider has a batch's worth of free slots (1/16th of its limit, at least one).
+    pub fn worth_claiming(&self) -> bool {
         let inner = self.lock();
-        let mut overall = inner.total.saturating_sub(inner.running.len());
-        let mut free = Vec::new();
-        for &(provider, limit) in &inner.limits {
-            let used = inner
-                .running
-                .values()
-                .filter(|job| job.provider == provider)
-                .count();
-            let slots = limit.saturating_sub(used).min(overall);
-            if slots > 0 {
-                overall -= slots;
-                free.push((provider, slots));
-            }
-        }
-        free
+        inner.running.is_empty()
+            || inner
+                .free()
+                .any(|(_, limit, slots)| slots >= (limit / CLAIM_SHARE).max(1))
     }
 
     /// Records a started job; the receiver says when it must stop.
@@ -80,7 +106,9 @@ impl Slots {
         provider: &'static str,
     ) -> watch::Receiver<Option<Stop>> {
         let (stop, receiver) = watch::channel(None);
-        self.lock().running.insert(
+        let mut inner = self.lock();
+        inner.count(provider, |used| used + 1);
+        let replaced = inner.running.insert(
             id,
             Running {
                 attempt,
@@ -89,12 +117,18 @@ impl Slots {
                 stop,
             },
         );
+        if let Some(old) = replaced {
+            inner.count(old.provider, |used| used.saturating_sub(1));
+        }
         receiver
     }
 
     /// Frees a job's slot.
     pub fn finish(&self, id: i64) {
-        self.lock().running.remove(&id);
+        let mut inner = self.lock();
+        if let Some(job) = inner.running.remove(&id) {
+            inner.count(job.provider, |used| used.saturating_sub(1));
+        }
     }
 
     /// Stops jobs started before `since` whose (request, attempt) is not in `held`.
@@ -126,5 +160,42 @@ impl Slots {
         for job in self.lock().running.values() {
             job.stop.send_replace(Some(reason));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_waits_for_a_sixteenth_of_the_slots_under_load() {
+        let slots = Slots::new(256, vec![("kling", 256)]);
+        assert!(slots.worth_claiming(), "idle: claim at once");
+        let _stops: Vec<_> = (0..256).map(|id| slots.start(id, 1, "kling")).collect();
+        assert!(!slots.worth_claiming(), "full");
+        for id in 0..15 {
+            slots.finish(id);
+        }
+        assert_eq!(slots.free(), [("kling", 15)]);
+        assert!(!slots.worth_claiming(), "15 free of 256: wait for more");
+        slots.finish(15);
+        assert!(slots.worth_claiming(), "16 free: a batch");
+    }
+
+    #[test]
+    fn a_small_provider_limit_claims_each_free_slot() {
+        let slots = Slots::new(256, vec![("kling", 20), ("other", 256)]);
+        let _stops: Vec<_> = (0..20).map(|id| slots.start(id, 1, "kling")).collect();
+        assert_eq!(slots.free(), [("other", 236)]);
+        assert!(slots.worth_claiming(), "the other provider has room");
+        let slots = Slots::new(256, vec![("kling", 20)]);
+        let _stops: Vec<_> = (0..20).map(|id| slots.start(id, 1, "kling")).collect();
+        assert!(!slots.worth_claiming());
+        slots.finish(3);
+        assert_eq!(slots.free(), [("kling", 1)]);
+        assert!(
+            slots.worth_claiming(),
+            "one free slot is a batch for a limit of 20"
+        );
     }
 }

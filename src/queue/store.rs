@@ -68,13 +68,19 @@ impl QueueStore {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
+                // A queued row starts now: one row version for status and start.
                 diesel::update(
                     req::table
                         .filter(req::id.eq_any(&ids))
                         .filter(req::status.eq(status::QUEUED)),
                 )
-                .set(req::status.eq(status::PROCESSING))
+                .set((
+                    req::status.eq(status::PROCESSING),
+                    req::started_at.eq(Some(now)),
+                ))
                 .execute(conn)?;
+                // A reclaimed row keeps its first start; one someone else set
+                // processing without a start gets one.
                 diesel::update(
                     req::table
                         .filter(req::id.eq_any(&ids))
