@@ -7,7 +7,8 @@
 //! from the database. Each PostgreSQL section uses its own database
 //! (`gw_bench_<pid>_<n>`), dropped at the end.
 //!
-//! Run: `scripts/bench.sh` (full) or `scripts/bench.sh --quick` (smoke, < 60 s);
+//! Run: `scripts/bench.sh` (full) or `scripts/bench.sh --quick` (small counts, < 60 s);
+//! `scripts/bench.sh --smoke` (debug build, smallest counts: scripts/test.sh);
 //! or `cargo bench --bench queue -- [--quick] [--only idle,latency,throughput,capacity]`.
 //! PostgreSQL: `BENCH_DATABASE_URL` (else `TEST_DATABASE_URL`, else
 //! `postgres://postgres@127.0.0.1:5432/postgres`); `pgbench` and `psql` on PATH.
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
@@ -159,8 +161,31 @@ fn pg_xacts(db: &Db) -> f64 {
     .expect("xact count")
 }
 
+/// One statement on a SQLite file: a SELECT's single value as text; others run, "".
+fn sqlite_sql(path: &std::path::Path, sql: &str) -> String {
+    #[derive(QueryableByName)]
+    struct Value {
+        #[diesel(sql_type = Nullable<Text>)]
+        v: Option<String>,
+    }
+    let mut conn = SqliteConnection::establish(&path.display().to_string()).expect("open SQLite");
+    conn.batch_execute("PRAGMA busy_timeout = 20000")
+        .expect("busy timeout");
+    if sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
+        diesel::sql_query(format!("SELECT CAST(({sql}) AS TEXT) AS v"))
+            .get_result::<Value>(&mut conn)
+            .unwrap_or_else(|error| panic!("SQL failed: {sql}: {error}"))
+            .v
+            .unwrap_or_default()
+    } else {
+        conn.batch_execute(sql)
+            .unwrap_or_else(|error| panic!("SQL failed: {sql}: {error}"));
+        String::new()
+    }
+}
+
 fn last_line(command: &mut Command, sql: &str) -> String {
-    let output = command.output().expect("run psql/sqlite3");
+    let output = command.output().expect("run psql");
     assert!(
         output.status.success(),
         "SQL failed: {sql}\n{}",
@@ -194,17 +219,12 @@ impl Db {
         }
     }
 
-    /// One SQL statement through `psql`/`sqlite3`; the first line of output.
+    /// One SQL statement through `psql` (its last line of output) or, on SQLite,
+    /// a connection of our own (a SELECT's single value as text, else empty).
     fn sql(&self, sql: &str) -> String {
         match self {
             Db::Pg { url, .. } => psql(url, sql),
-            Db::Sqlite { path } => last_line(
-                Command::new("sqlite3")
-                    .args(["-bail", "-cmd", ".timeout 20000"])
-                    .arg(path)
-                    .arg(sql),
-                sql,
-            ),
+            Db::Sqlite { path } => sqlite_sql(path, sql),
         }
     }
 
@@ -276,6 +296,9 @@ const FINAL_SQL: &str =
 
 struct Bench {
     quick: bool,
+    /// `--smoke`: the quick run with the smallest counts, for scripts/test.sh
+    /// (a debug build: it proves the harness runs, its figures prove nothing).
+    smoke: bool,
     dir: tempfile::TempDir,
     admin_url: String,
     sim_base: String,
@@ -472,6 +495,7 @@ impl Bench {
         for pg in [true, false] {
             let m = match (pg, self.quick) {
                 (true, false) => 2000,
+                (true, true) if self.smoke => 50,
                 (true, true) => 200,
                 (false, false) => 100,
                 (false, true) => 6,
@@ -648,7 +672,11 @@ impl Bench {
     // ------------------------------------------------------------ throughput
 
     async fn throughput(&mut self) {
-        let n = if self.quick { 2_000 } else { 50_000 };
+        let n = match (self.quick, self.smoke) {
+            (_, true) => 300,
+            (true, false) => 2_000,
+            (false, false) => 50_000,
+        };
         let pool: usize = std::env::var("GENWORKER_DB_POOL_SIZE")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -815,7 +843,9 @@ impl Bench {
     // ------------------------------------------------------------ capacity
 
     async fn capacity(&mut self, baseline_rss: f64) {
-        let (default_sizes, task_ms): (&[usize], u64) = if self.quick {
+        let (default_sizes, task_ms): (&[usize], u64) = if self.smoke {
+            (&[100], 2_000)
+        } else if self.quick {
             (&[200], 5_000)
         } else {
             (&[1_000, 5_000, 10_000], 60_000)
@@ -953,7 +983,8 @@ fn print_table(rows: &[[String; 4]]) {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let quick = smoke || args.iter().any(|a| a == "--quick");
     let only: Vec<String> = args
         .iter()
         .position(|a| a == "--only")
@@ -1002,6 +1033,7 @@ async fn main() {
 
     let mut bench = Bench {
         quick,
+        smoke,
         dir,
         admin_url,
         sim_base,
@@ -1036,7 +1068,11 @@ async fn main() {
     println!();
     println!(
         "genworker queue benchmark ({}), {} cores, {:.1} GiB, {:.0} s",
-        if quick { "quick smoke" } else { "full" },
+        match (quick, smoke) {
+            (_, true) => "smoke: debug build, figures not comparable to the goals",
+            (true, false) => "quick",
+            (false, false) => "full",
+        },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         mem_total_gib(),
         total.elapsed().as_secs_f64()

@@ -7,15 +7,20 @@
 #   CPU %, Kling requests/s). The daemon and the simulator run as child processes.
 #
 #   scripts/bench.sh            the full run (about 10 minutes)
-#   scripts/bench.sh --quick    the smoke run (small counts, under a minute)
+#   scripts/bench.sh --quick    small counts, under a minute
+#   scripts/bench.sh --smoke    debug build, smallest counts: proves the harness runs (scripts/test.sh)
 #   scripts/bench.sh --only throughput,latency   some sections (idle, latency, throughput, capacity)
 #
 # Needs PostgreSQL at BENCH_DATABASE_URL (else TEST_DATABASE_URL, else
 # postgres://postgres@127.0.0.1:5432/postgres; it creates and drops gw_bench_* databases),
-# and psql, pgbench and sqlite3 on PATH. Progress goes to standard error.
+# and psql and pgbench on PATH. Progress goes to standard error.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-for tool in psql pgbench sqlite3; do
+for tool in psql pgbench; do
   command -v "$tool" >/dev/null || { echo "bench.sh: $tool not found on PATH" >&2; exit 1; }
 done
+if [[ " $* " == *" --smoke "* ]]; then
+  # The harness itself, quickly, in the debug build the tests already made.
+  exec cargo bench --profile dev --bench queue -- "$@"
+fi
 exec cargo bench --bench queue -- "$@"

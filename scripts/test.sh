@@ -4,7 +4,8 @@
 #   the tests on SQLite and PostgreSQL (TEST_DATABASE_URL, default
 #   postgres://postgres@127.0.0.1:5432/postgres; each test makes its own database);
 #   the Django admin compatibility scenarios (scripts/test-django.sh);
-#   a smoke run of the chaos harness (scripts/chaos.sh --quick, PostgreSQL only).
+#   smoke runs of the chaos and bench harnesses (scripts/chaos.sh --quick,
+#   scripts/bench.sh --smoke; PostgreSQL only).
 # PostgreSQL unreachable: with CI=true the script starts the local cluster and fails
 # if that does not help; otherwise it skips the PostgreSQL part, saying so loudly.
 set -euo pipefail
@@ -61,5 +62,7 @@ fi
 if [[ $with_postgres == 1 ]]; then
   echo "== chaos harness smoke (scripts/chaos.sh --quick)"
   GENWORKER_BIN=target/debug/genworker scripts/chaos.sh --quick
+  echo "== bench harness smoke (scripts/bench.sh --smoke)"
+  scripts/bench.sh --smoke
 fi
 echo "== all tests passed"
