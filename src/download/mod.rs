@@ -7,10 +7,12 @@ pub mod media_type;
 mod part_file;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
+use tokio::sync::Semaphore;
 use url::Url;
 
 pub use self::base64::store_base64;
@@ -20,6 +22,10 @@ use part_file::PartFile;
 
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 5;
+/// Downloads one [`Downloader`] (and its clones) runs at once. Thousands of jobs
+/// may finish together; each download holds a connection, a file, a write buffer
+/// and blocking-pool threads for its writes and fsync, so the rest queue here.
+const MAX_CONCURRENT_DOWNLOADS: usize = 32;
 /// Characters of an error body kept in messages.
 const ERROR_BODY_CHARS: usize = 1000;
 
@@ -103,6 +109,7 @@ pub struct Downloader {
     client: reqwest::Client,
     policy: AddressPolicy,
     max_bytes: u64,
+    running: Arc<Semaphore>,
 }
 
 impl Downloader {
@@ -114,7 +121,7 @@ impl Downloader {
         read_timeout: Duration,
     ) -> Result<Self, String> {
         let client = net::client_builder()
-            .dns_resolver(std::sync::Arc::new(GuardedResolver(policy)))
+            .dns_resolver(Arc::new(GuardedResolver(policy)))
             .connect_timeout(read_timeout)
             .read_timeout(read_timeout)
             .build()
@@ -123,6 +130,7 @@ impl Downloader {
             client,
             policy,
             max_bytes,
+            running: Arc::new(Semaphore::new(MAX_CONCURRENT_DOWNLOADS)),
         })
     }
 
@@ -132,13 +140,19 @@ impl Downloader {
     }
 
     /// Streams `url` into `<target>.<ext>`, following at most 5 checked redirects;
-    /// `credentials` are attached only on their own origin.
+    /// `credentials` are attached only on their own origin. Waits its turn behind
+    /// the downloads already running (at most 32 at once).
     pub async fn fetch(
         &self,
         url: &Url,
         credentials: Option<&Credentials>,
         target: &OutputTarget,
     ) -> Result<Stored, DownloadError> {
+        let _turn = self
+            .running
+            .acquire()
+            .await
+            .map_err(|_| DownloadError::Refused("the downloader is closed".into()))?;
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
             self.check(&current)?;
