@@ -7,6 +7,7 @@ mod models;
 mod requests;
 mod run;
 mod simulate;
+mod watch;
 
 use std::path::PathBuf;
 

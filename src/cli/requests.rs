@@ -4,7 +4,10 @@ use clap::Subcommand;
 use comfy_table::{Table, presets};
 use serde_json::{Value, json};
 
+use std::time::Duration;
+
 use super::CliError;
+use super::watch::{WatchOptions, watch};
 use crate::catalog::money_text;
 use crate::db::Database;
 use crate::db::types::UtcTime;
@@ -44,6 +47,29 @@ pub enum RequestsCommand {
         /// The request's id.
         id: i64,
     },
+    /// A live view of requests in flight and recently finished (state, provider task
+    /// id, age, attempt), refreshed until Ctrl-C; printed once when piped.
+    Watch {
+        /// Seconds between refreshes.
+        #[arg(long, default_value_t = 1.0, value_parser = positive_seconds)]
+        every: f64,
+        /// Rows per section at most.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Keep refreshing even when the output is not a terminal.
+        #[arg(long)]
+        follow: bool,
+    },
+}
+
+/// A refresh interval: a positive number of seconds, at most a day.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 86400"
+        )),
+    }
 }
 
 /// Runs one queue command.
@@ -93,6 +119,18 @@ pub async fn run(db: &Database, command: RequestsCommand) -> Result<(), CliError
             }
             Ok(())
         }
+        RequestsCommand::Watch {
+            every,
+            limit,
+            follow,
+        } => {
+            let options = WatchOptions {
+                every: Duration::from_secs_f64(every),
+                limit: i64::from(limit),
+                follow,
+            };
+            watch(db, options).await
+        }
         RequestsCommand::Cancel { id } => {
             let done = admin::cancel(db, id).await?;
             println!(
@@ -132,7 +170,8 @@ fn or_dash(text: &str) -> String {
     }
 }
 
-fn summary_table(rows: &[RequestSummary], now: UtcTime) -> Table {
+/// Requests as a table: id, run code, model, status, age, attempt, task id.
+pub(super) fn summary_table(rows: &[RequestSummary], now: UtcTime) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING).set_header([
         "ID", "RUN CODE", "MODEL", "STATUS", "AGE", "ATTEMPT", "TASK ID",

@@ -5,6 +5,7 @@
 mod insert;
 mod manage;
 mod setup;
+mod watch;
 
 use serde_json::Value;
 
@@ -59,6 +60,7 @@ fn every_queue_command_has_help() {
         &["requests", "show"],
         &["requests", "requeue"],
         &["requests", "cancel"],
+        &["requests", "watch"],
     ];
     for command in commands {
         let mut args = command.to_vec();
