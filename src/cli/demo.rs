@@ -17,7 +17,7 @@ use crate::db::{Database, DatabaseUrl, OpenMode, migrate};
 use crate::provider::ProviderRegistry;
 use crate::queue::admin::{NewRequest, enqueue};
 use crate::queue::{GenRequest, QueueStore};
-use crate::settings::Settings;
+use crate::settings::{KlingApiStyle, Settings};
 use crate::simulator::{Knobs, Simulator, SimulatorConfig};
 
 /// Options of `genworker demo`.
@@ -26,11 +26,19 @@ pub struct DemoArgs {
     /// Use this database instead of a new SQLite file in a temporary folder.
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
+    /// Which Kling API the simulator and the daemon speak: `generic` (the seed's) or
+    /// `official` (JWT signed with the secret).
+    #[arg(long, default_value = "generic", value_parser = str::parse::<KlingApiStyle>)]
+    kling_style: KlingApiStyle,
 }
 
 const KEY: &str = "demo-kling-key";
 const SECRET: &str = "demo-kling-secret";
 const TOKEN: &str = "123456:demo-bot-token";
+
+/// The demo's Kling API key, Kling secret and Telegram bot token: none may ever
+/// appear in a log line or a stored error (the secret-leak test looks for them).
+pub const DEMO_SECRETS: [&str; 3] = [KEY, SECRET, TOKEN];
 const PHOTO_ID: &str = "demo-photo";
 /// How long the demo waits for both requests.
 const DEADLINE: Duration = Duration::from_secs(90);
@@ -65,7 +73,7 @@ pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Output(format!("cannot start the simulator: {e}")))?;
     simulator.add_telegram_file(PHOTO_ID, "photos/demo.png", PNG.to_vec());
-    let settings = demo_settings(base, &url, &simulator.base_url(), &folder)?;
+    let settings = demo_settings(base, &url, &simulator.base_url(), &folder, args.kling_style)?;
 
     let text = request(
         "text2video",
@@ -133,6 +141,7 @@ fn demo_settings(
     url: &str,
     simulator: &str,
     folder: &std::path::Path,
+    style: KlingApiStyle,
 ) -> Result<Settings, CliError> {
     let media = folder.join("media").display().to_string();
     let log_format = match base.log_format {
@@ -143,6 +152,14 @@ fn demo_settings(
         ("DATABASE_URL", url),
         ("LOG_FORMAT", log_format),
         ("KLING_API_KEY", KEY),
+        ("KLING_API_SECRET", SECRET),
+        (
+            "KLING_API_STYLE",
+            match style {
+                KlingApiStyle::Generic => "generic",
+                KlingApiStyle::Official => "official",
+            },
+        ),
         ("KLING_API_BASE_URL", simulator),
         ("KLING_POLL_INTERVAL", "0.3"),
         ("KLING_ALLOW_PRIVATE_URLS", "true"),

@@ -1,6 +1,7 @@
 //! The command line: argument definitions and the dispatch to each command.
 
 mod demo;
+pub use demo::DEMO_SECRETS;
 mod enqueue;
 mod migrate;
 mod models;

@@ -13,3 +13,4 @@ mod daemon;
 mod migrations;
 mod providers;
 mod registry;
+mod secrets;

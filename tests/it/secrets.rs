@@ -1,0 +1,76 @@
+//! No secret leaks: the full demo, in both Kling API styles and both log formats,
+//! with every secret set (Kling key and secret, the JWT derived from them, the bot
+//! token that sits inside Telegram URLs) and every log level on, must not print
+//! any of them, nor store any of them in an error column.
+
+use diesel::prelude::*;
+use genworker::cli::DEMO_SECRETS;
+use genworker::db::DbError;
+use genworker::schema::{botapp_genrequest as req, genworker_lease as lease};
+use genworker::with_conn;
+
+use crate::support::{TestDb, genworker_cli, success};
+
+/// What no output may hold: each secret, and the start of any JWT (`{"alg"…`
+/// base64url-encoded), the only form in which the official style's token exists.
+fn forbidden() -> Vec<&'static str> {
+    let mut all = DEMO_SECRETS.to_vec();
+    all.push("eyJ");
+    all
+}
+
+#[tokio::test]
+async fn the_demo_never_logs_or_stores_a_secret() {
+    for style in ["generic", "official"] {
+        for format in ["text", "json"] {
+            let db = TestDb::sqlite();
+            let output = genworker_cli(
+                tempfile::tempdir().unwrap().path(),
+                &[("RUST_LOG", "trace"), ("LOG_FORMAT", format)],
+                &["demo", "--kling-style", style, "--database-url", db.url()],
+            );
+            let stdout = success(&output);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            // The logs are really there: every level, our spans and the HTTP stack's.
+            for expected in ["request done", "hyper_util", "request.run_code"] {
+                assert!(
+                    stderr.contains(expected),
+                    "{style}/{format}: no `{expected}` in the logs:\n{stderr}"
+                );
+            }
+            let pool = db.open().await;
+            let errors: Vec<String> = with_conn!(&pool, |conn| {
+                let mut all: Vec<String> = req::table.select(req::error_message).load(conn)?;
+                all.extend(
+                    lease::table
+                        .select(lease::last_error)
+                        .load::<String>(conn)?,
+                );
+                all.extend(
+                    req::table
+                        .select(req::provider_metadata)
+                        .load::<genworker::db::types::JsonDoc>(conn)?
+                        .into_iter()
+                        .map(|doc| doc.0.to_string()),
+                );
+                Ok::<_, DbError>(all)
+            })
+            .unwrap();
+            assert_eq!(errors.len(), 6, "two requests, their leases and metadata");
+            for secret in forbidden() {
+                for (what, text) in [("stdout", stdout.as_str()), ("logs", &stderr)] {
+                    assert!(
+                        !text.contains(secret),
+                        "{style}/{format}: `{secret}` in the {what}"
+                    );
+                }
+                for stored in &errors {
+                    assert!(
+                        !stored.contains(secret),
+                        "{style}/{format}: `{secret}` stored: {stored}"
+                    );
+                }
+            }
+        }
+    }
+}
