@@ -1,4 +1,4 @@
-//! No secret leaks: the full demo, in both Kling API styles and both log formats,
+//! Logs: JSON lines carry the request span's fields; no secret leaks. The full demo, in both Kling API styles and both log formats,
 //! with every secret set (Kling key and secret, the JWT derived from them, the bot
 //! token that sits inside Telegram URLs) and every log level on, must not print
 //! any of them, nor store any of them in an error column.
@@ -37,6 +37,26 @@ async fn the_demo_never_logs_or_stores_a_secret() {
                     stderr.contains(expected),
                     "{style}/{format}: no `{expected}` in the logs:\n{stderr}"
                 );
+            }
+            if format == "json" {
+                let done: serde_json::Value = stderr
+                    .lines()
+                    .find(|line| line.contains("\"request done\""))
+                    .and_then(|line| serde_json::from_str(line).ok())
+                    .unwrap_or_else(|| panic!("{style}: no JSON `request done` line:\n{stderr}"));
+                // DESIGN §10: the request span's fields on every line logged inside it.
+                for field in [
+                    "request.id",
+                    "request.run_code",
+                    "provider",
+                    "provider.task_id",
+                ] {
+                    assert!(
+                        !done["span"][field].is_null(),
+                        "{style}: span field {field} missing: {done}"
+                    );
+                }
+                assert_eq!(done["span"]["provider"], "kling");
             }
             let pool = db.open().await;
             let errors: Vec<String> = with_conn!(&pool, |conn| {
