@@ -1,7 +1,8 @@
-//! Logs: JSON lines carry the request span's fields; no secret leaks. The full demo, in both Kling API styles and both log formats,
-//! with every secret set (Kling key and secret, the JWT derived from them, the bot
-//! token that sits inside Telegram URLs) and every log level on, must not print
-//! any of them, nor store any of them in an error column.
+//! Logs: JSON lines carry the request span's fields, and no secret leaks. The
+//! full demo, in both Kling API styles and both log formats, with every secret set
+//! (Kling key and secret, the JWT derived from them, the bot token that sits inside
+//! Telegram URLs) and every log level on, must not print any of them, nor store
+//! any of them in an error column.
 
 use diesel::prelude::*;
 use genworker::cli::DEMO_SECRETS;
