@@ -10,6 +10,7 @@ mod cli_requests;
 mod cli_run;
 mod contract;
 mod daemon;
+mod docs;
 mod migrations;
 mod providers;
 mod registry;
