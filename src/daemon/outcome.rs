@@ -71,7 +71,7 @@ impl JobContext {
             }
             Ok(other) => {
                 info!(outcome = ?other, "result not written: the request is no longer ours");
-                JobEnd::Dropped
+                self.let_go(claimed, other).await
             }
             Err(error) => self.retry(claimed, error.to_string(), None).await,
         }
@@ -117,6 +117,18 @@ impl JobContext {
                 }
             }
         }
+    }
+
+    /// After a refused write: a request no longer processing (cancelled) is let go
+    /// for good, as when the heartbeat sees the cancellation first; a lost lease
+    /// belongs to another worker, so nothing is touched.
+    async fn let_go(&self, claimed: Claimed, refused: Fenced) -> JobEnd {
+        if refused == Fenced::NotProcessing
+            && let Err(error) = self.store.settle(claimed.request_id, claimed.attempt).await
+        {
+            warn!(%error, "cannot let the lease go; it will expire");
+        }
+        JobEnd::Dropped
     }
 
     /// Gives the request back with exponential backoff, counting one failure.
@@ -182,7 +194,7 @@ impl JobContext {
             }
             Ok((other, _)) => {
                 info!(outcome = ?other, "failure not written: the request is no longer ours");
-                JobEnd::Dropped
+                self.let_go(claimed, other).await
             }
             Err(error) => self.retry(claimed, error.to_string(), None).await,
         }

@@ -14,6 +14,7 @@ on_both_backends!(
     shutdown_hands_running_jobs_to_another_worker_at_once,
     two_workers_racing_to_fail_a_reclaimed_request_refund_once,
     a_request_cancelled_in_flight_gets_no_further_write,
+    a_cancellation_seen_only_by_the_final_write_lets_the_lease_go,
     a_finished_request_is_told_once_even_after_reclaims,
 );
 
@@ -170,6 +171,42 @@ async fn a_request_cancelled_in_flight_gets_no_further_write(db: TestDb) {
         (None, true),
         "the lease is let go for good"
     );
+}
+
+async fn a_cancellation_seen_only_by_the_final_write_lets_the_lease_go(db: TestDb) {
+    // A 60 s lease: the heartbeat (every 20 s) never looks during this test.
+    let h = Harness::new(db, &[("GENWORKER_LEASE_SECONDS", "60")]).await;
+    h.sim.set_knobs(Knobs {
+        finish_after_ms: 1000,
+        ..Knobs::default()
+    });
+    let request = h
+        .enqueue("changed my mind", "text2video", json!({}), Some(5))
+        .await;
+    let daemon = h.start("w1", &[]);
+    h.wait_for(request.id, Duration::from_secs(10), |r| {
+        !r.provider_job_id.is_empty()
+    })
+    .await;
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET status = 'cancelled' WHERE id = {}",
+        request.id
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !h.lease(request.id).await.unwrap().3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refused write did not let the lease go"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    daemon.shutdown().await;
+    let (worker, _, _, delivered) = h.lease(request.id).await.unwrap();
+    assert_eq!((worker, delivered), (None, true));
+    assert_eq!(h.request(request.id).await.status, "cancelled");
+    let (_, _, processing_time, _) = h.outcome_columns(request.id).await;
+    assert_eq!(processing_time, None, "no outcome was written");
+    assert_eq!(h.refund_count().await, 0);
 }
 
 async fn a_finished_request_is_told_once_even_after_reclaims(db: TestDb) {
