@@ -3,6 +3,7 @@
 //! heartbeat, wakes on PostgreSQL NOTIFY or polls, and on shutdown stops claiming,
 //! gives jobs a grace period, then hands what still runs back to the queue.
 
+mod health;
 mod job;
 mod listener;
 mod message;
@@ -60,6 +61,7 @@ pub struct Daemon {
     listen_url: Option<String>,
     /// Started by `run`.
     writers: Option<Writers>,
+    http_addr: Option<std::net::SocketAddr>,
 }
 
 impl Daemon {
@@ -96,6 +98,7 @@ impl Daemon {
         let (writes, writers) = writes::batched_writes();
         Ok(Self {
             writers: Some(writers),
+            http_addr: daemon.http_addr,
             slots: Slots::new(daemon.concurrency as usize, limits),
             poll_interval: daemon.poll_interval.unwrap_or(default_poll),
             lease: daemon.lease,
@@ -125,6 +128,22 @@ impl Daemon {
         );
         let wake = Arc::new(Notify::new());
         let background = CancellationToken::new();
+        let ticks = Arc::new(health::ClaimTicks::new());
+        if let Some(addr) = self.http_addr {
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+                DaemonError::Setup(format!(
+                    "cannot listen on GENWORKER_HTTP_ADDR {addr}: {error}"
+                ))
+            })?;
+            tracing::info!(%addr, "health endpoint listening");
+            tokio::spawn(health::serve(
+                listener,
+                store.database().clone(),
+                ticks.clone(),
+                self.poll_interval * 3 + Duration::from_secs(10),
+                background.clone(),
+            ));
+        }
         if let Some(url) = self.listen_url.clone() {
             tokio::spawn(listener::listen(url, wake.clone(), background.clone()));
         }
@@ -137,6 +156,7 @@ impl Daemon {
         let tracker = TaskTracker::new();
         tokio::pin!(shutdown);
         loop {
+            ticks.tick();
             let full = self.claim_round(&tracker, &wake).await;
             if full {
                 continue;

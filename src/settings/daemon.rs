@@ -1,7 +1,7 @@
 //! Daemon settings: `GENWORKER_CONCURRENCY`, `GENWORKER_POLL_INTERVAL`,
 //! `GENWORKER_LEASE_SECONDS`, `GENWORKER_MAX_ATTEMPTS`, `GENWORKER_RETRY_BASE`,
 //! `GENWORKER_SHUTDOWN_GRACE`,
-//! `GENWORKER_WORKER_ID`, `KLING_MAX_CONCURRENT`, `MEDIA_ROOT`, `MEDIA_URL`.
+//! `GENWORKER_WORKER_ID`, `GENWORKER_HTTP_ADDR`, `KLING_MAX_CONCURRENT`, `MEDIA_ROOT`, `MEDIA_URL`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +26,8 @@ pub struct DaemonSettings {
     pub shutdown_grace: Duration,
     /// `GENWORKER_WORKER_ID`: this process's name in leases (default host-pid-random).
     pub worker_id: String,
+    /// `GENWORKER_HTTP_ADDR`: where `/healthz` is served (off when unset).
+    pub http_addr: Option<std::net::SocketAddr>,
     /// `KLING_MAX_CONCURRENT`: Kling tasks in flight at most (default 20).
     pub kling_max_concurrent: u32,
     /// `MEDIA_ROOT`: where videos are stored, under `videos/` (default `./media`).
@@ -71,6 +73,15 @@ impl DaemonSettings {
             worker_id: source
                 .raw("GENWORKER_WORKER_ID")?
                 .unwrap_or_else(default_worker_id),
+            http_addr: match source.raw("GENWORKER_HTTP_ADDR")? {
+                Some(value) => Some(value.trim().parse().map_err(|_| {
+                    SettingsError::invalid(
+                        "GENWORKER_HTTP_ADDR",
+                        format!("`{value}` is not an address such as 0.0.0.0:8080"),
+                    )
+                })?),
+                None => None,
+            },
             kling_max_concurrent: source.parse_with("KLING_MAX_CONCURRENT", 20, positive)?,
             media_root: PathBuf::from(
                 source

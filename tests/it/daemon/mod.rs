@@ -4,6 +4,7 @@
 mod bad_input;
 mod batch;
 mod crash;
+mod health;
 mod outcomes;
 mod replicas;
 mod rows;

@@ -1,0 +1,75 @@
+//! `/healthz` on `GENWORKER_HTTP_ADDR`: 200 while the database answers and the
+//! claim loop runs; 503 with a JSON reason once the database is gone.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::Harness;
+use crate::support::{TestDb, on_both_backends, postgres_admin_url};
+
+on_both_backends!(healthz_answers_ok_while_the_database_and_the_claim_loop_run,);
+
+fn free_addr() -> String {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    socket.local_addr().unwrap().to_string()
+}
+
+/// Status and JSON body of `/healthz`, once it listens.
+async fn healthz(addr: &str) -> (u16, Value) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match reqwest::get(format!("http://{addr}/healthz")).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                return (status, response.json().await.unwrap());
+            }
+            Err(error) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "/healthz never answered: {error}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+async fn healthz_answers_ok_while_the_database_and_the_claim_loop_run(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let addr = free_addr();
+    let daemon = h.start("healthy", &[("GENWORKER_HTTP_ADDR", &addr)]);
+    let (status, body) = healthz(&addr).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "ok");
+    assert!(body["claim_loop_ms_ago"].as_u64().is_some(), "{body}");
+    daemon.shutdown().await;
+    assert!(
+        reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .is_err(),
+        "the endpoint stops with the daemon"
+    );
+}
+
+#[tokio::test]
+async fn postgres_healthz_goes_503_when_the_database_is_gone() {
+    let h = Harness::new(TestDb::postgres(), &[]).await;
+    let addr = free_addr();
+    let daemon = h.start("doomed", &[("GENWORKER_HTTP_ADDR", &addr)]);
+    assert_eq!(healthz(&addr).await.0, 200);
+    let name = h.db.url().rsplit('/').next().unwrap().to_owned();
+    let mut admin =
+        <diesel::PgConnection as diesel::Connection>::establish(&postgres_admin_url()).unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")),
+        &mut admin,
+    )
+    .unwrap();
+    let (status, body) = healthz(&addr).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    let reason = body["reason"].as_str().unwrap();
+    assert!(reason.contains("database"), "{reason}");
+    daemon.crash();
+}
