@@ -145,20 +145,26 @@ mod tests {
         sender
     }
 
+    /// Submits `n` and returns once its 20 ms commit has begun (the write still pending).
+    async fn committing(
+        sender: &mpsc::UnboundedSender<(i32, Reply)>,
+        n: i32,
+    ) -> oneshot::Receiver<Result<Fenced, DbError>> {
+        let (reply, answer) = oneshot::channel();
+        sender.send((n, reply)).unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        answer
+    }
+
     #[tokio::test]
     async fn writes_arriving_during_a_commit_share_the_next_one() {
         let batches = Arc::new(Mutex::new(Vec::new()));
         let sender = spawn_numbers(batches.clone());
-        let first = submit(&sender, 0);
-        tokio::pin!(first);
         // The first write goes out alone; the rest gather while it commits.
-        tokio::select! {
-            _ = &mut first => unreachable!("the commit takes 20 ms"),
-            _ = tokio::time::sleep(Duration::from_millis(5)) => {}
-        }
+        let first = committing(&sender, 0).await;
         let rest = futures_util::future::join_all((1..=50).map(|n| submit(&sender, n)));
         let (first, rest) = tokio::join!(first, rest);
-        assert_eq!(first.unwrap(), Fenced::Applied);
+        assert_eq!(first.unwrap().unwrap(), Fenced::Applied);
         assert!(rest.into_iter().all(|r| r.unwrap() == Fenced::Applied));
         let sizes: Vec<usize> = batches.lock().unwrap().iter().map(Vec::len).collect();
         assert_eq!(sizes, [1, 50]);
@@ -168,15 +174,10 @@ mod tests {
     async fn a_failed_batch_is_written_one_by_one() {
         let batches = Arc::new(Mutex::new(Vec::new()));
         let sender = spawn_numbers(batches.clone());
-        let blocker = submit(&sender, 0);
-        tokio::pin!(blocker);
-        tokio::select! {
-            _ = &mut blocker => unreachable!("the commit takes 20 ms"),
-            _ = tokio::time::sleep(Duration::from_millis(5)) => {}
-        }
+        let blocker = committing(&sender, 0).await;
         let (good, bad, also_good) =
             tokio::join!(submit(&sender, 1), submit(&sender, -1), submit(&sender, 2));
-        assert!(blocker.await.is_ok());
+        assert_eq!(blocker.await.unwrap().unwrap(), Fenced::Applied);
         assert_eq!(good.unwrap(), Fenced::Applied);
         assert!(matches!(bad, Err(DbError::WriterStopped)));
         assert_eq!(also_good.unwrap(), Fenced::Applied);

@@ -139,10 +139,16 @@ async fn two_workers_racing_to_fail_a_reclaimed_request_refund_once(db: TestDb) 
     );
 }
 
-async fn a_request_cancelled_in_flight_gets_no_further_write(db: TestDb) {
-    let h = Harness::new(db, &[("GENWORKER_LEASE_SECONDS", "0.6")]).await;
+/// A charged request whose Kling task takes `finish_after_ms`, cancelled by the bot
+/// once the daemon (worker w1, lease of `lease_seconds`) saved its task id.
+async fn cancel_in_flight(
+    db: TestDb,
+    lease_seconds: &str,
+    finish_after_ms: u64,
+) -> (Harness, super::Running, i64) {
+    let h = Harness::new(db, &[("GENWORKER_LEASE_SECONDS", lease_seconds)]).await;
     h.sim.set_knobs(Knobs {
-        finish_after_ms: 2000,
+        finish_after_ms,
         ..Knobs::default()
     });
     let request = h
@@ -157,15 +163,17 @@ async fn a_request_cancelled_in_flight_gets_no_further_write(db: TestDb) {
         "UPDATE botapp_genrequest SET status = 'cancelled' WHERE id = {}",
         request.id
     ));
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    daemon.shutdown().await;
-    let cancelled = h.request(request.id).await;
-    assert_eq!(cancelled.status, "cancelled");
-    let (_, _, processing_time, _) = h.outcome_columns(request.id).await;
+    (h, daemon, request.id)
+}
+
+/// Still cancelled, no outcome, no refund, no message, the lease let go for good.
+async fn assert_left_cancelled(h: &Harness, id: i64) {
+    assert_eq!(h.request(id).await.status, "cancelled");
+    let (_, _, processing_time, _) = h.outcome_columns(id).await;
     assert_eq!(processing_time, None, "no outcome was written");
     assert_eq!(h.refund_count().await, 0);
     assert!(h.sim.telegram_messages().is_empty());
-    let (worker, _, _, delivered) = h.lease(request.id).await.unwrap();
+    let (worker, _, _, delivered) = h.lease(id).await.unwrap();
     assert_eq!(
         (worker, delivered),
         (None, true),
@@ -173,27 +181,18 @@ async fn a_request_cancelled_in_flight_gets_no_further_write(db: TestDb) {
     );
 }
 
+async fn a_request_cancelled_in_flight_gets_no_further_write(db: TestDb) {
+    let (h, daemon, id) = cancel_in_flight(db, "0.6", 2000).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    daemon.shutdown().await;
+    assert_left_cancelled(&h, id).await;
+}
+
 async fn a_cancellation_seen_only_by_the_final_write_lets_the_lease_go(db: TestDb) {
     // A 60 s lease: the heartbeat (every 20 s) never looks during this test.
-    let h = Harness::new(db, &[("GENWORKER_LEASE_SECONDS", "60")]).await;
-    h.sim.set_knobs(Knobs {
-        finish_after_ms: 1000,
-        ..Knobs::default()
-    });
-    let request = h
-        .enqueue("changed my mind", "text2video", json!({}), Some(5))
-        .await;
-    let daemon = h.start("w1", &[]);
-    h.wait_for(request.id, Duration::from_secs(10), |r| {
-        !r.provider_job_id.is_empty()
-    })
-    .await;
-    h.sql(&format!(
-        "UPDATE botapp_genrequest SET status = 'cancelled' WHERE id = {}",
-        request.id
-    ));
+    let (h, daemon, id) = cancel_in_flight(db, "60", 1000).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while !h.lease(request.id).await.unwrap().3 {
+    while !h.lease(id).await.unwrap().3 {
         assert!(
             std::time::Instant::now() < deadline,
             "the refused write did not let the lease go"
@@ -201,12 +200,7 @@ async fn a_cancellation_seen_only_by_the_final_write_lets_the_lease_go(db: TestD
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     daemon.shutdown().await;
-    let (worker, _, _, delivered) = h.lease(request.id).await.unwrap();
-    assert_eq!((worker, delivered), (None, true));
-    assert_eq!(h.request(request.id).await.status, "cancelled");
-    let (_, _, processing_time, _) = h.outcome_columns(request.id).await;
-    assert_eq!(processing_time, None, "no outcome was written");
-    assert_eq!(h.refund_count().await, 0);
+    assert_left_cancelled(&h, id).await;
 }
 
 async fn a_finished_request_is_told_once_even_after_reclaims(db: TestDb) {
