@@ -5,16 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Json;
-use axum::routing::get;
 use diesel::RunQueryDsl;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::db::{Database, DbError};
 use crate::with_conn;
@@ -47,37 +43,17 @@ impl ClaimTicks {
     }
 }
 
+/// What `/healthz` checks.
 #[derive(Clone)]
-struct Checks {
-    db: Database,
-    ticks: Arc<ClaimTicks>,
-    stale_after: Duration,
+pub(super) struct Checks {
+    pub(super) db: Database,
+    pub(super) ticks: Arc<ClaimTicks>,
+    /// The claim loop counts as stuck after this long.
+    pub(super) stale_after: Duration,
 }
 
-/// Serves `/healthz` until `stop`; the loop counts as stuck after `stale_after`.
-pub(super) async fn serve(
-    listener: TcpListener,
-    db: Database,
-    ticks: Arc<ClaimTicks>,
-    stale_after: Duration,
-    stop: CancellationToken,
-) {
-    let app = Router::new()
-        .route("/healthz", get(healthz))
-        .with_state(Checks {
-            db,
-            ticks,
-            stale_after,
-        });
-    if let Err(error) = axum::serve(listener, app)
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await
-    {
-        tracing::warn!(%error, "the health endpoint stopped");
-    }
-}
-
-async fn healthz(State(checks): State<Checks>) -> (StatusCode, Json<Value>) {
+/// 200 with the claim loop's last run, or 503 with the reason.
+pub(super) async fn healthz(State(checks): State<Checks>) -> (StatusCode, Json<Value>) {
     let since = checks.ticks.since_last();
     if since > checks.stale_after {
         return unavailable(format!(

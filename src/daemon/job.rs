@@ -41,11 +41,70 @@ pub enum JobEnd {
     /// The video was stored and the request is done.
     Done,
     /// The request failed (refunded when it was charged).
-    Failed,
+    Failed {
+        /// Why.
+        reason: FailureReason,
+        /// Whether this failure wrote a refund.
+        refunded: bool,
+    },
     /// Given back to the queue to retry later.
-    Retrying,
+    Retrying {
+        /// The provider asked to slow down (no attempt used).
+        rate_limited: bool,
+    },
     /// Nothing written: another worker owns it now, or it was cancelled.
     Dropped,
+}
+
+/// Why a request failed, as the metrics label it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureReason {
+    /// Its parameters, model or image are unusable.
+    InvalidRequest,
+    /// Its charge is not one a refund can follow.
+    InvalidCharge,
+    /// The provider refused it or its task failed.
+    Provider,
+    /// Retryable errors used up every attempt.
+    RetriesExhausted,
+}
+
+impl FailureReason {
+    /// The metrics label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidCharge => "invalid_charge",
+            Self::Provider => "provider",
+            Self::RetriesExhausted => "retries_exhausted",
+        }
+    }
+}
+
+impl JobEnd {
+    /// Counts this end in the metrics of `provider`.
+    pub(super) fn record(&self, provider: &'static str) {
+        use crate::metrics::{COMPLETIONS, FAILURES, REFUNDS, RETRIES};
+        match self {
+            Self::Done => metrics::counter!(COMPLETIONS, "provider" => provider).increment(1),
+            Self::Failed { reason, refunded } => {
+                metrics::counter!(FAILURES, "provider" => provider, "reason" => reason.label())
+                    .increment(1);
+                if *refunded {
+                    metrics::counter!(REFUNDS, "provider" => provider).increment(1);
+                }
+            }
+            Self::Retrying { rate_limited } => {
+                let reason = if *rate_limited {
+                    "rate_limited"
+                } else {
+                    "error"
+                };
+                metrics::counter!(RETRIES, "provider" => provider, "reason" => reason).increment(1);
+            }
+            Self::Dropped => {}
+        }
+    }
 }
 
 impl JobContext {
@@ -96,7 +155,11 @@ impl JobContext {
         }
         let plan = match plan(&request, model.as_deref()) {
             Ok(plan) => plan,
-            Err(message) => return self.fail(claimed, &request, message).await,
+            Err(message) => {
+                return self
+                    .fail(claimed, &request, message, FailureReason::InvalidRequest)
+                    .await;
+            }
         };
         let Some(model) = model else {
             return JobEnd::Dropped;
@@ -104,7 +167,9 @@ impl JobContext {
         if let Err(reason) = charge {
             warn!(%reason, "the charge cannot be refunded; failing the request without a refund");
             let message = "Некорректная транзакция оплаты запроса.".to_owned();
-            return self.fail(claimed, &request, message).await;
+            return self
+                .fail(claimed, &request, message, FailureReason::InvalidCharge)
+                .await;
         }
         let Some(provider) = self.registry.get(&model.provider) else {
             // Claims only take registered providers; give it back at once if that changed.
@@ -119,12 +184,16 @@ impl JobContext {
         };
         if !provider.supports(plan.kind) {
             let message = format!("Модель не поддерживает режим {}.", plan.kind.as_str());
-            return self.fail(claimed, &request, message).await;
+            return self
+                .fail(claimed, &request, message, FailureReason::InvalidRequest)
+                .await;
         }
         let job = match self.generation_job(&request, &model, &plan).await {
             Ok(job) => job,
             Err(ProviderError::Fatal(message)) => {
-                return self.fail(claimed, &request, message).await;
+                return self
+                    .fail(claimed, &request, message, FailureReason::InvalidRequest)
+                    .await;
             }
             Err(error) => return self.handle_error(claimed, &request, error).await,
         };

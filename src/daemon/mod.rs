@@ -4,12 +4,14 @@
 //! gives jobs a grace period, then hands what still runs back to the queue.
 
 mod health;
+mod http;
 mod job;
 mod listener;
 mod message;
 mod notify;
 mod outcome;
 mod plan;
+mod scrape;
 mod sink;
 mod slots;
 mod writes;
@@ -23,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use job::JobContext;
-pub use job::JobEnd;
+pub use job::{FailureReason, JobEnd};
 use notify::Notifier;
 use slots::{Slots, Stop};
 use writes::Writers;
@@ -130,19 +132,25 @@ impl Daemon {
         let background = CancellationToken::new();
         let ticks = Arc::new(health::ClaimTicks::new());
         if let Some(addr) = self.http_addr {
+            let recorder =
+                crate::metrics::install().map_err(|error| DaemonError::Setup(error.to_string()))?;
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
                 DaemonError::Setup(format!(
                     "cannot listen on GENWORKER_HTTP_ADDR {addr}: {error}"
                 ))
             })?;
-            tracing::info!(%addr, "health endpoint listening");
-            tokio::spawn(health::serve(
-                listener,
-                store.database().clone(),
-                ticks.clone(),
-                self.poll_interval * 3 + Duration::from_secs(10),
-                background.clone(),
-            ));
+            tracing::info!(%addr, "health and metrics endpoint listening");
+            let checks = health::Checks {
+                db: store.database().clone(),
+                ticks: ticks.clone(),
+                stale_after: self.poll_interval * 3 + Duration::from_secs(10),
+            };
+            let scrape = scrape::Scrape {
+                db: store.database().clone(),
+                slots: self.slots.clone(),
+                recorder,
+            };
+            tokio::spawn(http::serve(listener, checks, scrape, background.clone()));
         }
         if let Some(url) = self.listen_url.clone() {
             tokio::spawn(listener::listen(url, wake.clone(), background.clone()));
@@ -201,6 +209,7 @@ impl Daemon {
                 }
             };
             filled |= claimed.len() == free;
+            crate::metrics::claimed(provider, claimed.len());
             for job in claimed {
                 let stop = self
                     .slots
@@ -210,6 +219,7 @@ impl Daemon {
                     self.slots.clone(),
                     wake.clone(),
                     job,
+                    provider,
                     stop,
                 ));
             }
@@ -248,6 +258,7 @@ async fn supervise(
     slots: Slots,
     wake: Arc<Notify>,
     job: crate::queue::ClaimedJob,
+    provider: &'static str,
     mut stop: tokio::sync::watch::Receiver<Option<Stop>>,
 ) {
     let Claimed {
@@ -256,7 +267,10 @@ async fn supervise(
         ..
     } = job.claimed;
     let reason = tokio::select! {
-        _ = ctx.clone().run(job) => None,
+        end = ctx.clone().run(job) => {
+            end.record(provider);
+            None
+        }
         reason = stop.wait_for(Option::is_some) => reason.ok().and_then(|r| *r),
     };
     let store = &ctx.store;

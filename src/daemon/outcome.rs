@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use super::job::{JobContext, JobEnd, MAX_RETRY_WAIT};
+use super::job::{FailureReason, JobContext, JobEnd, MAX_RETRY_WAIT};
 use super::plan::Plan;
 use crate::catalog::AiModel;
 use crate::net::Backoff;
@@ -84,7 +84,10 @@ impl JobContext {
         error: ProviderError,
     ) -> JobEnd {
         match error {
-            ProviderError::Fatal(message) => self.fail(claimed, request, message).await,
+            ProviderError::Fatal(message) => {
+                self.fail(claimed, request, message, FailureReason::Provider)
+                    .await
+            }
             ProviderError::Retryable {
                 message,
                 after,
@@ -99,10 +102,10 @@ impl JobContext {
                     .release(claimed.request_id, claimed.attempt, wait, None)
                     .await
                 {
-                    Ok(_) => JobEnd::Retrying,
+                    Ok(_) => JobEnd::Retrying { rate_limited: true },
                     Err(error) => {
                         warn!(%error, "cannot release the lease; it will expire");
-                        JobEnd::Retrying
+                        JobEnd::Retrying { rate_limited: true }
                     }
                 }
             }
@@ -111,7 +114,8 @@ impl JobContext {
                     >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
                 {
                     warn!(%message, attempts = claimed.failures + 1, "retries used up");
-                    self.fail(claimed, request, message).await
+                    self.fail(claimed, request, message, FailureReason::RetriesExhausted)
+                        .await
                 } else {
                     self.retry(claimed, message, after).await
                 }
@@ -153,7 +157,9 @@ impl JobContext {
         {
             warn!(%error, "cannot release the lease; it will expire");
         }
-        JobEnd::Retrying
+        JobEnd::Retrying {
+            rate_limited: false,
+        }
     }
 
     pub(super) async fn fail(
@@ -161,6 +167,7 @@ impl JobContext {
         claimed: Claimed,
         request: &GenRequest,
         message: String,
+        reason: FailureReason,
     ) -> JobEnd {
         let failure = Failure {
             message: message.clone(),
@@ -190,7 +197,10 @@ impl JobContext {
                         )
                         .await;
                 }
-                JobEnd::Failed
+                JobEnd::Failed {
+                    reason,
+                    refunded: matches!(refund, Some(RefundOutcome::Refunded { .. })),
+                }
             }
             Ok((other, _)) => {
                 info!(outcome = ?other, "failure not written: the request is no longer ours");

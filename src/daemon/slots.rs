@@ -88,6 +88,15 @@ impl Slots {
             .collect()
     }
 
+    /// Jobs running now, per provider (every provider, idle ones at 0).
+    pub fn in_flight(&self) -> Vec<(&'static str, usize)> {
+        self.lock()
+            .providers
+            .iter()
+            .map(|&(provider, _, used)| (provider, used))
+            .collect()
+    }
+
     /// Whether a claim is worth its transaction now: nothing runs, or some
     /// provider has a batch's worth of free slots (1/16th of its limit, at least one).
     pub fn worth_claiming(&self) -> bool {
@@ -187,6 +196,7 @@ mod tests {
         let slots = Slots::new(256, vec![("kling", 20), ("other", 256)]);
         let _stops: Vec<_> = (0..20).map(|id| slots.start(id, 1, "kling")).collect();
         assert_eq!(slots.free(), [("other", 236)]);
+        assert_eq!(slots.in_flight(), [("kling", 20), ("other", 0)]);
         assert!(slots.worth_claiming(), "the other provider has room");
         let slots = Slots::new(256, vec![("kling", 20)]);
         let _stops: Vec<_> = (0..20).map(|id| slots.start(id, 1, "kling")).collect();

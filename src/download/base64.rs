@@ -84,6 +84,7 @@ pub async fn store_base64(
         .commit(target, media_type::extension(&mime_type))
         .await
         .map_err(DownloadError::io)?;
+    crate::metrics::downloaded(size_bytes);
     Ok(Stored {
         path,
         size_bytes,

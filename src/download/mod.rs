@@ -254,6 +254,7 @@ impl Downloader {
             .commit(target, media_type::extension(&mime_type))
             .await
             .map_err(DownloadError::io)?;
+        crate::metrics::downloaded(size_bytes);
         Ok(Stored {
             path,
             size_bytes,

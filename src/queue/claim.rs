@@ -24,7 +24,7 @@ fn provider_list(providers: &[&str]) -> String {
 
 /// The model a request belongs to: its foreign key, or (when that is NULL) its slug,
 /// so that a request without a model is still claimed by its provider and failed.
-const MODEL_JOIN: &str = "botapp_aimodel m ON (m.id = r.ai_model_id \
+pub(super) const MODEL_JOIN: &str = "botapp_aimodel m ON (m.id = r.ai_model_id \
      OR (r.ai_model_id IS NULL AND m.slug = r.model))";
 
 /// Requests whose lease ran out (a crashed worker, a retry whose wait is over,

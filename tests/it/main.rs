@@ -11,6 +11,7 @@ mod cli_run;
 mod contract;
 mod daemon;
 mod docs;
+mod metrics;
 mod migrations;
 mod providers;
 mod registry;

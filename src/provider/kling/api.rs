@@ -1,7 +1,7 @@
 //! One HTTP exchange with the Kling API, its error messages, and bounded retries.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
@@ -63,8 +63,21 @@ impl Reply {
     }
 }
 
-/// Sends a request and reads the whole body, refusing bodies over `max_body` bytes.
-pub async fn execute(request: RequestBuilder, max_body: u64) -> Result<Reply, ProviderError> {
+/// Sends a request and reads the whole body, refusing bodies over `max_body` bytes;
+/// its latency is recorded under `call` (a 2xx answer counts as `ok`).
+pub async fn execute(
+    call: &'static str,
+    request: RequestBuilder,
+    max_body: u64,
+) -> Result<Reply, ProviderError> {
+    let started = Instant::now();
+    let reply = read(request, max_body).await;
+    let ok = matches!(&reply, Ok(reply) if reply.status.is_success());
+    crate::metrics::provider_call(super::NAME, call, ok, started.elapsed());
+    reply
+}
+
+async fn read(request: RequestBuilder, max_body: u64) -> Result<Reply, ProviderError> {
     let mut response = request.send().await.map_err(transport)?;
     let status = response.status();
     let headers = response.headers().clone();

@@ -102,7 +102,7 @@ impl GenericApi {
                 .post(self.create_url.clone())
                 .headers(self.headers.clone())
                 .json(&body);
-            self.checked(request)
+            self.checked("create", request)
         })
         .await?;
         let document = Document::parse(reply.body).map_err(|error| {
@@ -123,14 +123,21 @@ impl GenericApi {
             .join(&path)
             .map_err(|error| ProviderError::fatal(format!("KLING_STATUS_ENDPOINT: {error}")))?;
         let reply = api::with_retries(api::any_retryable, || {
-            self.checked(self.client.get(url.clone()).headers(self.headers.clone()))
+            self.checked(
+                "status",
+                self.client.get(url.clone()).headers(self.headers.clone()),
+            )
         })
         .await?;
         parse_retryable(reply.body)
     }
 
-    async fn checked(&self, request: reqwest::RequestBuilder) -> Result<Reply, ProviderError> {
-        let reply = api::execute(request, self.max_body).await?;
+    async fn checked(
+        &self,
+        call: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Reply, ProviderError> {
+        let reply = api::execute(call, request, self.max_body).await?;
         if reply.status.is_success() {
             Ok(reply)
         } else {

@@ -80,7 +80,7 @@ impl OfficialApi {
                 .post(url.clone())
                 .headers(self.auth()?)
                 .json(&body);
-            self.envelope(api::execute(request, self.max_body).await?)
+            self.envelope(api::execute("create", request, self.max_body).await?)
         })
         .await?;
         let id = document
@@ -102,7 +102,7 @@ impl OfficialApi {
         let url = self.url(&format!("/v1/videos/{}/{task_id}", job.kind.as_str()))?;
         api::with_retries(api::any_retryable, || async {
             let request = self.client.get(url.clone()).headers(self.auth()?);
-            self.envelope(api::execute(request, self.max_body).await?)
+            self.envelope(api::execute("status", request, self.max_body).await?)
         })
         .await
     }
@@ -114,7 +114,7 @@ impl OfficialApi {
             .append_pair("external_task_id", &job.run_code);
         let document = api::with_retries(api::any_retryable, || async {
             let request = self.client.get(url.clone()).headers(self.auth()?);
-            self.envelope(api::execute(request, self.max_body).await?)
+            self.envelope(api::execute("find", request, self.max_body).await?)
         })
         .await?;
         let tasks = document

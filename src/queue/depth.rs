@@ -1,0 +1,36 @@
+//! How much waits in the queue, per provider: what `/metrics` reports at scrape time.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use super::claim::MODEL_JOIN;
+use crate::db::types::{DateTimeField, UtcTime};
+use crate::db::{Database, DbError};
+use crate::with_conn;
+
+/// Queued requests of one provider's active models (those a claim would take).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct QueueDepth {
+    /// The provider.
+    #[diesel(sql_type = Text)]
+    pub provider: String,
+    /// Requests waiting.
+    #[diesel(sql_type = BigInt)]
+    pub queued: i64,
+    /// When the oldest of them was created.
+    #[diesel(sql_type = Nullable<DateTimeField>)]
+    pub oldest: Option<UtcTime>,
+}
+
+/// The queue's depth per provider; providers with nothing queued are absent.
+pub async fn queue_depth(db: &Database) -> Result<Vec<QueueDepth>, DbError> {
+    let sql = format!(
+        "SELECT m.provider AS provider, COUNT(*) AS queued, MIN(r.created_at) AS oldest \
+         FROM botapp_genrequest r JOIN {MODEL_JOIN} \
+         WHERE r.status = 'queued' AND m.is_active \
+         GROUP BY m.provider ORDER BY m.provider"
+    );
+    with_conn!(db, |conn| diesel::sql_query(sql)
+        .load::<QueueDepth>(conn)
+        .map_err(DbError::from))
+}
