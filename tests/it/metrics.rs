@@ -10,16 +10,11 @@ use genworker::simulator::{Endpoint, Fault, Knobs, Outcome};
 use serde_json::json;
 
 use crate::daemon::{Harness, TOKEN};
-use crate::support::{TestDb, on_both_backends};
+use crate::support::{TestDb, free_addr, on_both_backends};
 
 on_both_backends!(queue_depth_counts_the_queued_requests_of_active_models,);
 
 const VIDEO_BYTES: u64 = 40_000;
-
-fn free_addr() -> String {
-    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    socket.local_addr().unwrap().to_string()
-}
 
 fn start_daemon(h: &Harness, addr: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_genworker"))

@@ -169,3 +169,9 @@ pub fn failure(output: &Output) -> String {
     );
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A loopback address no one listens on now (for a daemon's GENWORKER_HTTP_ADDR).
+pub fn free_addr() -> String {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    socket.local_addr().unwrap().to_string()
+}

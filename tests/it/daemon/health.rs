@@ -6,14 +6,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::Harness;
-use crate::support::{TestDb, on_both_backends, postgres_admin_url};
+use crate::support::{TestDb, free_addr, on_both_backends, postgres_admin_url};
 
 on_both_backends!(healthz_answers_ok_while_the_database_and_the_claim_loop_run,);
-
-fn free_addr() -> String {
-    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    socket.local_addr().unwrap().to_string()
-}
 
 /// Status and JSON body of `/healthz`, once it listens.
 async fn healthz(addr: &str) -> (u16, Value) {
