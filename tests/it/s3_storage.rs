@@ -231,4 +231,22 @@ async fn a_large_file_uploads_in_parts_and_again_harmlessly() {
         assert!(body == content, "the object differs from the file");
     }
     assert!(file.exists(), "the store itself never removes the file");
+
+    // What the daemon logs when the bucket is missing: the cause, never the secret.
+    let env: HashMap<String, String> = s3_env(&endpoint, &format!("{bucket}-missing"))
+        .into_iter()
+        .collect();
+    let settings = Settings::from_sources(None, env).unwrap();
+    let missing = S3Store::new(settings.s3.as_ref().unwrap()).unwrap();
+    let error = missing
+        .publish(&file, "video/webm")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("upload of videos/large-run.webm failed: "),
+        "{error}"
+    );
+    assert!(error.contains("NoSuchBucket"), "{error}");
+    assert!(!error.contains(SECRET), "{error}");
 }
