@@ -8,10 +8,10 @@
 #   scripts/bench.sh --smoke; PostgreSQL only).
 # PostgreSQL unreachable: with CI=true the script starts the local cluster and fails
 # if that does not help; otherwise it skips the PostgreSQL part, saying so loudly.
-# S3 storage tests (`s3_storage::…`) run against a real S3-compatible server: moto's server
-# mode from PyPI, installed into .venv-moto/ on first use and started on a free
-# 127.0.0.1 port (TEST_S3_ENDPOINT) for the run. If it cannot start: with CI=true
-# the run fails; otherwise the S3 tests are skipped, saying so loudly.
+# The S3 storage tests (`s3_storage::…`) upload to a real S3-compatible server:
+# moto's server mode from PyPI, installed into .venv-moto/ on first use, started on
+# a free 127.0.0.1 port (TEST_S3_ENDPOINT) and stopped on exit. If it cannot start:
+# with CI=true the run fails; otherwise the S3 tests are skipped, saying so loudly.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -24,15 +24,9 @@ impl JobContext {
         plan: &Plan,
         video: VideoResult,
     ) -> JobEnd {
-        let result_url = match self.results.publish(&video.file, &video.mime_type).await {
+        let result_url = match self.publish(&video).await {
             Ok(url) => url,
-            Err(error) => {
-                // Like a local write failure: retried (the task is resumed, not paid again).
-                warn!(%error, "cannot store the video");
-                self.discard_working_copy(&video).await;
-                let error = ProviderError::retryable(STORAGE_FAILED);
-                return self.handle_error(claimed, request, error).await;
-            }
+            Err(error) => return self.handle_error(claimed, request, error).await,
         };
         let success = Success {
             result_url,
@@ -56,25 +50,8 @@ impl JobContext {
         {
             Ok(Fenced::Applied) => {
                 info!(bytes = video.size_bytes, "request done");
-                if let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) {
-                    let caption = super::message::caption(
-                        &request.prompt,
-                        model,
-                        plan.duration,
-                        &plan.aspect_ratio,
-                        &plan.resolution,
-                    );
-                    notifier
-                        .deliver_video(
-                            &self.store,
-                            request,
-                            &video,
-                            &url,
-                            &caption,
-                            claimed.attempt,
-                        )
-                        .await;
-                }
+                self.tell_done(request, model, plan, &video, &url, claimed.attempt)
+                    .await;
                 self.discard_working_copy(&video).await;
                 JobEnd::Done
             }
@@ -84,6 +61,49 @@ impl JobContext {
             }
             Err(error) => self.retry(claimed, error.to_string(), None).await,
         }
+    }
+
+    /// Hands the finished video to the result store. A failure is retried like a
+    /// failed local write (the task is resumed, not paid again).
+    async fn publish(&self, video: &VideoResult) -> Result<String, ProviderError> {
+        match self.results.publish(&video.file, &video.mime_type).await {
+            Ok(url) => {
+                if self.results.is_remote() {
+                    info!(%url, bytes = video.size_bytes, "video uploaded");
+                }
+                Ok(url)
+            }
+            Err(error) => {
+                warn!(%error, "cannot store the video");
+                self.discard_working_copy(video).await;
+                Err(ProviderError::retryable(STORAGE_FAILED))
+            }
+        }
+    }
+
+    /// Sends the video (from the local file) to the user, when Telegram is set up.
+    async fn tell_done(
+        &self,
+        request: &GenRequest,
+        model: &AiModel,
+        plan: &Plan,
+        video: &VideoResult,
+        url: &str,
+        attempt: i32,
+    ) {
+        let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) else {
+            return;
+        };
+        let caption = super::message::caption(
+            &request.prompt,
+            model,
+            plan.duration,
+            &plan.aspect_ratio,
+            &plan.resolution,
+        );
+        notifier
+            .deliver_video(&self.store, request, video, url, &caption, attempt)
+            .await;
     }
 
     /// With remote storage the local file was only a working copy: removed once
