@@ -8,6 +8,10 @@
 #   scripts/bench.sh --smoke; PostgreSQL only).
 # PostgreSQL unreachable: with CI=true the script starts the local cluster and fails
 # if that does not help; otherwise it skips the PostgreSQL part, saying so loudly.
+# The S3 storage tests (`s3_storage::…`) upload to a real S3-compatible server:
+# moto's server mode from PyPI, installed into .venv-moto/ on first use, started on
+# a free 127.0.0.1 port (TEST_S3_ENDPOINT) and stopped on exit. If it cannot start:
+# with CI=true the run fails; otherwise the S3 tests are skipped, saying so loudly.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,16 +46,61 @@ if ! postgres_up; then
   fi
 fi
 
+MOTO_VENV=.venv-moto
+moto_pid=""
+stop_moto() {
+  if [[ -n "$moto_pid" ]]; then kill "$moto_pid" 2>/dev/null || true; fi
+}
+trap stop_moto EXIT
+
+start_moto() {
+  if [[ ! -x "$MOTO_VENV/bin/moto_server" ]]; then
+    echo "installing moto[server] into $MOTO_VENV"
+    python3 -m venv "$MOTO_VENV" || return 1
+    "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.*' || return 1
+  fi
+  local port log
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  log="$(mktemp "${TMPDIR:-/tmp}/genworker-moto.XXXXXX")"
+  "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 1 100); do
+    if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/', timeout=1)" 2>/dev/null; then
+      export TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+      echo "moto S3 server at $TEST_S3_ENDPOINT (log: $log)"
+      return 0
+    fi
+    kill -0 "$moto_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "moto did not start; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+with_s3=1
+if ! start_moto; then
+  if [[ "${CI:-}" == "true" ]]; then
+    echo "the S3-compatible test server (moto) could not be started" >&2
+    exit 1
+  fi
+  with_s3=0
+  unset TEST_S3_ENDPOINT
+  echo "############################################################################"
+  echo "## moto (the S3-compatible test server) could not be started:"
+  echo "## SKIPPING every S3 storage test. This run proves nothing about S3."
+  echo "############################################################################"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "== cargo test (benches run from scripts/bench*.sh, not here)"
-if [[ $with_postgres == 1 ]]; then
-  cargo test --lib --bins --tests
-else
-  cargo test --lib --bins --tests -- --skip postgres::
-fi
+skips=()
+if [[ $with_postgres == 0 ]]; then skips+=(--skip postgres::); fi
+if [[ $with_s3 == 0 ]]; then skips+=(--skip s3_storage::); fi
+cargo test --lib --bins --tests -- ${skips[@]+"${skips[@]}"}
 echo "== Django admin compatibility"
 cargo build --quiet --bin genworker
 if [[ $with_postgres == 1 ]]; then

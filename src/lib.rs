@@ -16,5 +16,6 @@ pub mod queue;
 pub mod schema;
 pub mod settings;
 pub mod simulator;
+pub mod storage;
 pub mod telegram;
 pub mod telemetry;

@@ -17,6 +17,7 @@ use crate::provider::{
 };
 use crate::queue::{Claimed, ClaimedJob, GenRequest, QueueStore, status};
 use crate::settings::DaemonSettings;
+use crate::storage::ResultStore;
 
 /// Longest wait between retries.
 pub(super) const MAX_RETRY_WAIT: Duration = Duration::from_secs(300);
@@ -31,6 +32,8 @@ pub struct JobContext {
     pub registry: ProviderRegistry,
     /// Telegram, when configured.
     pub notifier: Option<Notifier>,
+    /// Where finished videos go (`MEDIA_ROOT`, or an S3 bucket).
+    pub results: Arc<dyn ResultStore>,
     /// Daemon settings (media, retries).
     pub settings: DaemonSettings,
 }

@@ -97,6 +97,8 @@ impl Daemon {
                 (name, limit as usize)
             })
             .collect();
+        let results = crate::storage::from_settings(settings)
+            .map_err(|error| DaemonError::Setup(error.to_string()))?;
         let (writes, writers) = writes::batched_writes();
         Ok(Self {
             writers: Some(writers),
@@ -111,6 +113,7 @@ impl Daemon {
                 writes,
                 registry,
                 notifier,
+                results,
                 settings: daemon.clone(),
             }),
         })

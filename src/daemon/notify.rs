@@ -94,11 +94,8 @@ impl Notifier {
             .await;
             return;
         }
-        let file = request
-            .result_urls
-            .0
-            .get(0)
-            .and_then(|url| url.as_str())
+        let url = request.result_urls.0.get(0).and_then(|url| url.as_str());
+        let file = url
             .and_then(|url| url.rsplit('/').next())
             .map(|name| self.media_root.join("videos").join(name));
         let caption = message::caption(
@@ -116,7 +113,16 @@ impl Notifier {
                     .send_video(request.chat_id, &file, mime, &caption)
                     .await
             }
-            _ => self.client.send_message(request.chat_id, &caption).await,
+            // No local copy (S3 storage removes it once sent): a public URL is a link.
+            _ => {
+                match url.filter(|url| url.starts_with("https://") || url.starts_with("http://")) {
+                    Some(url) => {
+                        let text = format!("{caption}\n\n🔗 {url}");
+                        self.client.send_message(request.chat_id, &text).await
+                    }
+                    None => self.client.send_message(request.chat_id, &caption).await,
+                }
+            }
         };
         self.settle(store, request.id, attempt, sent).await;
     }

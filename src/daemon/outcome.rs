@@ -12,6 +12,9 @@ use crate::net::Backoff;
 use crate::provider::{ProviderError, VideoResult};
 use crate::queue::{Claimed, CompletionWrite, Failure, Fenced, GenRequest, RefundOutcome, Success};
 
+/// The user's message when the finished video cannot be stored (details are logged).
+const STORAGE_FAILED: &str = "Не удалось сохранить видео в хранилище.";
+
 impl JobContext {
     pub(super) async fn succeed(
         &self,
@@ -21,13 +24,12 @@ impl JobContext {
         plan: &Plan,
         video: VideoResult,
     ) -> JobEnd {
-        let file_name = video
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let result_url = match self.publish(&video).await {
+            Ok(url) => url,
+            Err(error) => return self.handle_error(claimed, request, error).await,
+        };
         let success = Success {
-            result_url: format!("{}videos/{file_name}", self.settings.media_url),
+            result_url,
             file_size: video.size_bytes,
             duration: plan.duration,
             video_resolution: plan.resolution.clone(),
@@ -48,25 +50,9 @@ impl JobContext {
         {
             Ok(Fenced::Applied) => {
                 info!(bytes = video.size_bytes, "request done");
-                if let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) {
-                    let caption = super::message::caption(
-                        &request.prompt,
-                        model,
-                        plan.duration,
-                        &plan.aspect_ratio,
-                        &plan.resolution,
-                    );
-                    notifier
-                        .deliver_video(
-                            &self.store,
-                            request,
-                            &video,
-                            &url,
-                            &caption,
-                            claimed.attempt,
-                        )
-                        .await;
-                }
+                self.tell_done(request, model, plan, &video, &url, claimed.attempt)
+                    .await;
+                self.discard_working_copy(&video).await;
                 JobEnd::Done
             }
             Ok(other) => {
@@ -74,6 +60,62 @@ impl JobContext {
                 self.let_go(claimed, other).await
             }
             Err(error) => self.retry(claimed, error.to_string(), None).await,
+        }
+    }
+
+    /// Hands the finished video to the result store. A failure is retried like a
+    /// failed local write (the task is resumed, not paid again).
+    async fn publish(&self, video: &VideoResult) -> Result<String, ProviderError> {
+        match self.results.publish(&video.file, &video.mime_type).await {
+            Ok(url) => {
+                if self.results.is_remote() {
+                    info!(%url, bytes = video.size_bytes, "video uploaded");
+                }
+                Ok(url)
+            }
+            Err(error) => {
+                warn!(%error, "cannot store the video");
+                self.discard_working_copy(video).await;
+                Err(ProviderError::retryable(STORAGE_FAILED))
+            }
+        }
+    }
+
+    /// Sends the video (from the local file) to the user, when Telegram is set up.
+    async fn tell_done(
+        &self,
+        request: &GenRequest,
+        model: &AiModel,
+        plan: &Plan,
+        video: &VideoResult,
+        url: &str,
+        attempt: i32,
+    ) {
+        let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) else {
+            return;
+        };
+        let caption = super::message::caption(
+            &request.prompt,
+            model,
+            plan.duration,
+            &plan.aspect_ratio,
+            &plan.resolution,
+        );
+        notifier
+            .deliver_video(&self.store, request, video, url, &caption, attempt)
+            .await;
+    }
+
+    /// With remote storage the local file was only a working copy: removed once
+    /// the upload failed (a retry downloads it again) or the user has it. When the
+    /// write was refused it stays, as with local storage: the request's new owner
+    /// may be writing the same path on a shared volume.
+    async fn discard_working_copy(&self, video: &VideoResult) {
+        if self.results.is_remote()
+            && let Err(error) = tokio::fs::remove_file(&video.file).await
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            warn!(%error, "cannot remove the local copy of the uploaded video");
         }
     }
 

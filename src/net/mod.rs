@@ -10,9 +10,15 @@ pub use retry::{Backoff, retry_after};
 /// A reqwest client builder with TLS set up (rustls with the ring provider) and
 /// no automatic redirects: callers that follow redirects check every hop.
 pub fn client_builder() -> reqwest::ClientBuilder {
-    // Installing twice returns an error that only says a provider is already set.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("genworker/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Makes ring the process's TLS provider (reqwest is built without one), for
+/// clients built elsewhere too (the S3 store's).
+pub fn install_crypto_provider() {
+    // Installing twice returns an error that only says a provider is already set.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -3,11 +3,12 @@
 //! into [`Settings`] and passed down. Nothing else reads the environment.
 //!
 //! Variables: `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`, and those of
-//! [`daemon`], [`kling`] and [`telegram`]. In the file, the same names are written in lower
+//! [`daemon`], [`kling`], [`telegram`] and [`s3`]. In the file, the same names are written in lower
 //! case (`database_url = "..."`).
 
 mod daemon;
 mod kling;
+mod s3;
 mod source;
 mod telegram;
 
@@ -17,6 +18,7 @@ use std::str::FromStr;
 
 pub use daemon::DaemonSettings;
 pub use kling::{KlingApiStyle, KlingSettings};
+pub use s3::S3Settings;
 use source::{Source, positive};
 pub use telegram::TelegramSettings;
 
@@ -91,6 +93,8 @@ pub struct Settings {
     pub kling: KlingSettings,
     /// The Telegram Bot API.
     pub telegram: TelegramSettings,
+    /// Result storage in an S3-compatible bucket; `None`: under `MEDIA_ROOT`.
+    pub s3: Option<S3Settings>,
 }
 
 impl Settings {
@@ -116,6 +120,7 @@ impl Settings {
             daemon: DaemonSettings::read(&source)?,
             kling: KlingSettings::read(&source)?,
             telegram: TelegramSettings::read(&source)?,
+            s3: S3Settings::read(&source)?,
         })
     }
 }

@@ -29,18 +29,25 @@ fn every_variable_the_settings_read_is_documented() {
     let readme = read("README.md");
     let table = variable_table(&readme).join("\n");
     let mut names = Vec::new();
-    for file in ["mod.rs", "kling.rs", "telegram.rs", "daemon.rs"] {
+    for file in ["mod.rs", "kling.rs", "telegram.rs", "daemon.rs", "s3.rs"] {
         let source = read(&format!("src/settings/{file}"));
         for quoted in source.split('"').skip(1).step_by(2) {
             let is_name = quoted.len() > 3
                 && quoted.contains('_')
-                && quoted.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                && quoted
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase())
+                && quoted
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
             if is_name {
                 names.push(quoted.to_owned());
             }
         }
     }
     assert!(names.iter().any(|n| n == "KLING_API_KEY"), "{names:?}");
+    assert!(names.iter().any(|n| n == "S3_BUCKET"), "{names:?}");
     for name in names {
         assert!(
             table.contains(&format!("`{name}`")),

@@ -1,7 +1,8 @@
 //! Integration tests: one binary, every test on its own fresh database
 //! (a temporary SQLite file, or a new PostgreSQL database from TEST_DATABASE_URL).
 //! Tests named `…::postgres::…` need PostgreSQL; scripts/test.sh skips them
-//! only outside CI when no server answers.
+//! only outside CI when no server answers. Tests named `s3_storage::…` need the
+//! S3-compatible server at TEST_S3_ENDPOINT (moto, started by scripts/test.sh).
 
 mod support;
 
@@ -15,4 +16,5 @@ mod metrics;
 mod migrations;
 mod providers;
 mod registry;
+mod s3_storage;
 mod secrets;
