@@ -9,6 +9,7 @@ pub mod cli;
 pub mod daemon;
 pub mod db;
 pub mod download;
+pub mod i18n;
 pub mod net;
 pub mod provider;
 pub mod queue;

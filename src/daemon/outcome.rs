@@ -8,6 +8,7 @@ use tracing::{info, warn};
 use super::job::{JobContext, JobEnd, MAX_RETRY_WAIT};
 use super::plan::Plan;
 use crate::catalog::AiModel;
+use crate::i18n::{Language, UserText};
 use crate::net::Backoff;
 use crate::provider::{ProviderError, VideoResult};
 use crate::queue::{Claimed, CompletionWrite, Failure, Fenced, GenRequest, RefundOutcome, Success};
@@ -17,6 +18,7 @@ impl JobContext {
         &self,
         claimed: Claimed,
         request: &GenRequest,
+        language: Language,
         model: &AiModel,
         plan: &Plan,
         video: VideoResult,
@@ -50,6 +52,7 @@ impl JobContext {
                 info!(bytes = video.size_bytes, "request done");
                 if let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) {
                     let caption = super::message::caption(
+                        language,
                         &request.prompt,
                         model,
                         plan.duration,
@@ -81,10 +84,11 @@ impl JobContext {
         &self,
         claimed: Claimed,
         request: &GenRequest,
+        language: Language,
         error: ProviderError,
     ) -> JobEnd {
         match error {
-            ProviderError::Fatal(message) => self.fail(claimed, request, message).await,
+            ProviderError::Fatal(message) => self.fail(claimed, request, language, message).await,
             ProviderError::Retryable {
                 message,
                 after,
@@ -111,9 +115,9 @@ impl JobContext {
                     >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
                 {
                     warn!(%message, attempts = claimed.failures + 1, "retries used up");
-                    self.fail(claimed, request, message).await
+                    self.fail(claimed, request, language, message).await
                 } else {
-                    self.retry(claimed, message, after).await
+                    self.retry(claimed, message.ru, after).await
                 }
             }
         }
@@ -160,10 +164,11 @@ impl JobContext {
         &self,
         claimed: Claimed,
         request: &GenRequest,
-        message: String,
+        language: Language,
+        message: UserText,
     ) -> JobEnd {
         let failure = Failure {
-            message: message.clone(),
+            message: message.ru.clone(),
             notify: self.notifier.is_some() && request.chat_id != 0,
         };
         match self
@@ -185,7 +190,8 @@ impl JobContext {
                             &self.store,
                             request.id,
                             request.chat_id,
-                            &message,
+                            language,
+                            message.for_language(language),
                             claimed.attempt,
                         )
                         .await;
