@@ -145,11 +145,13 @@ impl QueueStore {
                     .into_iter()
                     .map(|(id, user, amount)| (id, (user, amount)))
                     .collect();
+                // Read as nullable: Django's column is NOT NULL, but a NULL written
+                // by hand must not stop the claim.
                 let user_ids: BTreeSet<i64> = requests.values().filter_map(|r| r.user_id).collect();
-                let languages: HashMap<i64, String> = tguser::table
+                let languages: HashMap<i64, Option<String>> = tguser::table
                     .filter(tguser::id.eq_any(&user_ids))
-                    .select((tguser::id, tguser::language_code))
-                    .load::<(i64, String)>(conn)?
+                    .select((tguser::id, tguser::language_code.nullable()))
+                    .load::<(i64, Option<String>)>(conn)?
                     .into_iter()
                     .collect();
                 Ok(claims
@@ -161,7 +163,7 @@ impl QueueStore {
                             request
                                 .user_id
                                 .and_then(|id| languages.get(&id))
-                                .map(String::as_str),
+                                .and_then(Option::as_deref),
                         );
                         let charge = match request.transaction_id {
                             None => Ok(()),
