@@ -77,3 +77,41 @@ pub fn too_large(megabytes: u64) -> UserText {
         format!("The Kling video is larger than the allowed {megabytes} MB."),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_message_has_the_seed_s_russian_and_an_english_wording() {
+        let all = [
+            rejected("t1", "NSFW"),
+            failed_status("t1"),
+            no_task_id(),
+            invalid_response("eof"),
+            invalid_json("eof"),
+            poll_timeout(720),
+            no_video(),
+            download_failed("reset"),
+            too_large(1024),
+        ];
+        for text in &all {
+            assert!(
+                !text
+                    .en
+                    .chars()
+                    .any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)),
+                "{text:?}"
+            );
+            assert!(
+                text.ru
+                    .chars()
+                    .any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)),
+                "{text:?}"
+            );
+        }
+        assert_eq!(all[0].ru, "Kling отклонил задачу t1: NSFW");
+        assert_eq!(all[0].en, "Kling rejected task t1: NSFW");
+        assert_eq!(all[5].ru, "Ожидание результата Kling превысило 720 секунд.");
+    }
+}
