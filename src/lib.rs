@@ -9,6 +9,7 @@ pub mod cli;
 pub mod daemon;
 pub mod db;
 pub mod download;
+pub mod i18n;
 pub mod metrics;
 pub mod net;
 pub mod provider;

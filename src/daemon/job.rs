@@ -11,6 +11,7 @@ use super::plan::{Plan, plan};
 use super::sink::FencedSink;
 use super::writes::BatchedWrites;
 use crate::catalog::AiModel;
+use crate::i18n::{Language, UserText};
 use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
     VideoResult,
@@ -118,6 +119,7 @@ impl JobContext {
             request,
             model,
             charge,
+            language,
         } = job;
         let span = tracing::info_span!(
             "request",
@@ -126,7 +128,11 @@ impl JobContext {
             provider = model.as_ref().map_or("", |m| m.provider.as_str()),
             provider.task_id = tracing::field::Empty,
         );
-        tracing::Instrument::instrument(self.process(claimed, request, model, charge), span).await
+        tracing::Instrument::instrument(
+            self.process(claimed, request, model, charge, language),
+            span,
+        )
+        .await
     }
 
     async fn process(
@@ -135,6 +141,7 @@ impl JobContext {
         request: GenRequest,
         model: Option<Arc<AiModel>>,
         charge: Result<(), String>,
+        language: Language,
     ) -> JobEnd {
         match request.status.as_str() {
             status::PROCESSING => {}
@@ -143,7 +150,7 @@ impl JobContext {
                 match (&self.notifier, &model) {
                     (Some(notifier), Some(model)) => {
                         notifier
-                            .deliver(&self.store, &request, model, claimed.attempt)
+                            .deliver(&self.store, &request, model, language, claimed.attempt)
                             .await;
                     }
                     _ => {
@@ -160,7 +167,13 @@ impl JobContext {
             Ok(plan) => plan,
             Err(message) => {
                 return self
-                    .fail(claimed, &request, message, FailureReason::InvalidRequest)
+                    .fail(
+                        claimed,
+                        &request,
+                        language,
+                        message,
+                        FailureReason::InvalidRequest,
+                    )
                     .await;
             }
         };
@@ -169,9 +182,18 @@ impl JobContext {
         };
         if let Err(reason) = charge {
             warn!(%reason, "the charge cannot be refunded; failing the request without a refund");
-            let message = "Некорректная транзакция оплаты запроса.".to_owned();
+            let message = UserText::new(
+                "Некорректная транзакция оплаты запроса.",
+                "The request's payment transaction is invalid.",
+            );
             return self
-                .fail(claimed, &request, message, FailureReason::InvalidCharge)
+                .fail(
+                    claimed,
+                    &request,
+                    language,
+                    message,
+                    FailureReason::InvalidCharge,
+                )
                 .await;
         }
         let Some(provider) = self.registry.get(&model.provider) else {
@@ -186,26 +208,45 @@ impl JobContext {
             return JobEnd::Dropped;
         };
         if !provider.supports(plan.kind) {
-            let message = format!("Модель не поддерживает режим {}.", plan.kind.as_str());
+            let mode = plan.kind.as_str();
+            let message = UserText::new(
+                format!("Модель не поддерживает режим {mode}."),
+                format!("The model does not support {mode}."),
+            );
             return self
-                .fail(claimed, &request, message, FailureReason::InvalidRequest)
+                .fail(
+                    claimed,
+                    &request,
+                    language,
+                    message,
+                    FailureReason::InvalidRequest,
+                )
                 .await;
         }
         let job = match self.generation_job(&request, &model, &plan).await {
             Ok(job) => job,
             Err(ProviderError::Fatal(message)) => {
                 return self
-                    .fail(claimed, &request, message, FailureReason::InvalidRequest)
+                    .fail(
+                        claimed,
+                        &request,
+                        language,
+                        message,
+                        FailureReason::InvalidRequest,
+                    )
                     .await;
             }
-            Err(error) => return self.handle_error(claimed, &request, error).await,
+            Err(error) => return self.handle_error(claimed, &request, language, error).await,
         };
         match self
             .call_provider(provider.as_ref(), &claimed, &request, &job)
             .await
         {
-            Ok(video) => self.succeed(claimed, &request, &model, &plan, video).await,
-            Err(error) => self.handle_error(claimed, &request, error).await,
+            Ok(video) => {
+                self.succeed(claimed, &request, language, &model, &plan, video)
+                    .await
+            }
+            Err(error) => self.handle_error(claimed, &request, language, error).await,
         }
     }
 
@@ -219,9 +260,10 @@ impl JobContext {
             None => None,
             Some(file_id) => {
                 let notifier = self.notifier.as_ref().ok_or_else(|| {
-                    ProviderError::fatal(
+                    ProviderError::fatal(UserText::new(
                         "Изображение недоступно: Telegram не настроен (TELEGRAM_BOT_TOKEN).",
-                    )
+                        "The image is unavailable: Telegram is not configured (TELEGRAM_BOT_TOKEN).",
+                    ))
                 })?;
                 Some(
                     notifier

@@ -8,6 +8,7 @@ use tracing::{info, warn};
 
 use super::message;
 use crate::catalog::AiModel;
+use crate::i18n::Language;
 use crate::provider::VideoResult;
 use crate::queue::{GenRequest, QueueStore, status};
 use crate::telegram::TelegramClient;
@@ -55,28 +56,33 @@ impl Notifier {
         self.settle(store, request.id, attempt, sent).await;
     }
 
-    /// Sends `❌ Ошибка генерации видео: …`, then settles.
+    /// Sends `❌ Ошибка генерации видео: …` (or its English), then settles;
+    /// `text` is already in `language`.
     pub async fn deliver_error(
         &self,
         store: &QueueStore,
         id: i64,
         chat_id: i64,
+        language: Language,
         text: &str,
         attempt: i32,
     ) {
         let sent = self
             .client
-            .send_message(chat_id, &message::error(text))
+            .send_message(chat_id, &message::error(language, text))
             .await;
         self.settle(store, id, attempt, sent).await;
     }
 
     /// Delivers the stored outcome of a request finished by an earlier claim.
+    /// Only the Russian wording of an error was stored, so an English user gets
+    /// it inside the English frame.
     pub async fn deliver(
         &self,
         store: &QueueStore,
         request: &GenRequest,
         model: &AiModel,
+        language: Language,
         attempt: i32,
     ) {
         if request.chat_id == 0 {
@@ -88,6 +94,7 @@ impl Notifier {
                 store,
                 request.id,
                 request.chat_id,
+                language,
                 &request.error_message,
                 attempt,
             )
@@ -99,6 +106,7 @@ impl Notifier {
             .and_then(|url| url.rsplit('/').next())
             .map(|name| self.media_root.join("videos").join(name));
         let caption = message::caption(
+            language,
             &request.prompt,
             model,
             request.duration,

@@ -8,25 +8,32 @@ use tracing::{info, warn};
 use super::job::{FailureReason, JobContext, JobEnd, MAX_RETRY_WAIT};
 use super::plan::Plan;
 use crate::catalog::AiModel;
+use crate::i18n::{Language, UserText};
 use crate::net::Backoff;
 use crate::provider::{ProviderError, VideoResult};
 use crate::queue::{Claimed, CompletionWrite, Failure, Fenced, GenRequest, RefundOutcome, Success};
 
 /// The user's message when the finished video cannot be stored (details are logged).
-const STORAGE_FAILED: &str = "Не удалось сохранить видео в хранилище.";
+fn storage_failed() -> UserText {
+    UserText::new(
+        "Не удалось сохранить видео в хранилище.",
+        "The video could not be saved to storage.",
+    )
+}
 
 impl JobContext {
     pub(super) async fn succeed(
         &self,
         claimed: Claimed,
         request: &GenRequest,
+        language: Language,
         model: &AiModel,
         plan: &Plan,
         video: VideoResult,
     ) -> JobEnd {
         let result_url = match self.publish(&video).await {
             Ok(url) => url,
-            Err(error) => return self.handle_error(claimed, request, error).await,
+            Err(error) => return self.handle_error(claimed, request, language, error).await,
         };
         let success = Success {
             result_url,
@@ -50,7 +57,15 @@ impl JobContext {
         {
             Ok(Fenced::Applied) => {
                 info!(bytes = video.size_bytes, "request done");
-                self.tell_done(request, model, plan, &video, &url, claimed.attempt)
+                let caption = super::message::caption(
+                    language,
+                    &request.prompt,
+                    model,
+                    plan.duration,
+                    &plan.aspect_ratio,
+                    &plan.resolution,
+                );
+                self.tell_done(request, &video, &url, &caption, claimed.attempt)
                     .await;
                 self.discard_working_copy(&video).await;
                 JobEnd::Done
@@ -76,7 +91,7 @@ impl JobContext {
             Err(error) => {
                 warn!(%error, "cannot store the video");
                 self.discard_working_copy(video).await;
-                Err(ProviderError::retryable(STORAGE_FAILED))
+                Err(ProviderError::retryable(storage_failed()))
             }
         }
     }
@@ -85,24 +100,16 @@ impl JobContext {
     async fn tell_done(
         &self,
         request: &GenRequest,
-        model: &AiModel,
-        plan: &Plan,
         video: &VideoResult,
         url: &str,
+        caption: &str,
         attempt: i32,
     ) {
         let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) else {
             return;
         };
-        let caption = super::message::caption(
-            &request.prompt,
-            model,
-            plan.duration,
-            &plan.aspect_ratio,
-            &plan.resolution,
-        );
         notifier
-            .deliver_video(&self.store, request, video, url, &caption, attempt)
+            .deliver_video(&self.store, request, video, url, caption, attempt)
             .await;
     }
 
@@ -123,11 +130,12 @@ impl JobContext {
         &self,
         claimed: Claimed,
         request: &GenRequest,
+        language: Language,
         error: ProviderError,
     ) -> JobEnd {
         match error {
             ProviderError::Fatal(message) => {
-                self.fail(claimed, request, message, FailureReason::Provider)
+                self.fail(claimed, request, language, message, FailureReason::Provider)
                     .await
             }
             ProviderError::Retryable {
@@ -156,10 +164,16 @@ impl JobContext {
                     >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
                 {
                     warn!(%message, attempts = claimed.failures + 1, "retries used up");
-                    self.fail(claimed, request, message, FailureReason::RetriesExhausted)
-                        .await
+                    self.fail(
+                        claimed,
+                        request,
+                        language,
+                        message,
+                        FailureReason::RetriesExhausted,
+                    )
+                    .await
                 } else {
-                    self.retry(claimed, message, after).await
+                    self.retry(claimed, message.ru, after).await
                 }
             }
         }
@@ -208,11 +222,12 @@ impl JobContext {
         &self,
         claimed: Claimed,
         request: &GenRequest,
-        message: String,
+        language: Language,
+        message: UserText,
         reason: FailureReason,
     ) -> JobEnd {
         let failure = Failure {
-            message: message.clone(),
+            message: message.ru.clone(),
             notify: self.notifier.is_some() && request.chat_id != 0,
         };
         match self
@@ -234,7 +249,8 @@ impl JobContext {
                             &self.store,
                             request.id,
                             request.chat_id,
-                            &message,
+                            language,
+                            message.for_language(language),
                             claimed.attempt,
                         )
                         .await;

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::catalog::AiModel;
+use crate::i18n::UserText;
 use crate::provider::GenerationKind;
 use crate::queue::GenRequest;
 
@@ -25,25 +26,45 @@ pub struct Plan {
     pub aspect_ratio: String,
 }
 
-/// Checks the request and merges its params, or says (in Russian) what is wrong.
-pub fn plan(request: &GenRequest, model: Option<&AiModel>) -> Result<Plan, String> {
-    let model = model.ok_or("Модель генерации не найдена: у запроса не указана модель.")?;
+/// Checks the request and merges its params, or says (in Russian and English) what is wrong.
+pub fn plan(request: &GenRequest, model: Option<&AiModel>) -> Result<Plan, UserText> {
+    let model = model.ok_or_else(|| {
+        UserText::new(
+            "Модель генерации не найдена: у запроса не указана модель.",
+            "Generation model not found: the request names no model.",
+        )
+    })?;
     let Value::Object(overrides) = &request.generation_params.0 else {
-        return Err("Некорректные параметры генерации: ожидался JSON-объект.".into());
+        return Err(UserText::new(
+            "Некорректные параметры генерации: ожидался JSON-объект.",
+            "Invalid generation parameters: a JSON object was expected.",
+        ));
     };
     let kind = GenerationKind::parse(&request.generation_type).ok_or_else(|| {
-        format!(
-            "Тип генерации «{}» не поддерживается.",
-            request.generation_type
+        UserText::new(
+            format!(
+                "Тип генерации «{}» не поддерживается.",
+                request.generation_type
+            ),
+            format!(
+                "Generation type \"{}\" is not supported.",
+                request.generation_type
+            ),
         )
     })?;
     let prompt_chars = request.prompt.trim().chars().count();
     if prompt_chars == 0 {
-        return Err("Промпт пустой: опишите, какое видео нужно.".into());
+        return Err(UserText::new(
+            "Промпт пустой: опишите, какое видео нужно.",
+            "The prompt is empty: describe the video you want.",
+        ));
     }
     let max = usize::try_from(model.max_prompt_length).unwrap_or(0);
     if max > 0 && request.prompt.chars().count() > max {
-        return Err(format!("Промпт длиннее {max} символов."));
+        return Err(UserText::new(
+            format!("Промпт длиннее {max} символов."),
+            format!("The prompt is longer than {max} characters."),
+        ));
     }
     let mut params = match &model.default_params.0 {
         Value::Object(defaults) => defaults.clone(),
@@ -56,7 +77,12 @@ pub fn plan(request: &GenRequest, model: Option<&AiModel>) -> Result<Plan, Strin
     );
     let duration = match params.get("duration") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(seconds(value).ok_or("Длительность видео должна быть числом.")?),
+        Some(value) => Some(seconds(value).ok_or_else(|| {
+            UserText::new(
+                "Длительность видео должна быть числом.",
+                "The video duration must be a number.",
+            )
+        })?),
     };
     let image_file_id = match kind {
         GenerationKind::ImageToVideo => Some(
@@ -67,7 +93,12 @@ pub fn plan(request: &GenRequest, model: Option<&AiModel>) -> Result<Plan, Strin
                         "telegram_file_id",
                     )
                 })
-                .ok_or("Для режима image2video нужно изображение.")?,
+                .ok_or_else(|| {
+                    UserText::new(
+                        "Для режима image2video нужно изображение.",
+                        "image2video needs an image.",
+                    )
+                })?,
         ),
         GenerationKind::TextToVideo => None,
     };

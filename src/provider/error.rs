@@ -2,14 +2,17 @@
 
 use std::time::Duration;
 
-/// A provider failure. `Fatal` messages reach the user (the seed's Russian wording).
+use crate::i18n::UserText;
+
+/// A provider failure. Its message reaches the user in their language; the
+/// database keeps the Russian wording (the seed's).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProviderError {
     /// A retry may succeed: transport errors, 5xx, rate limits.
     #[error("{message}")]
     Retryable {
         /// What happened (stored as the error if retries run out).
-        message: String,
+        message: UserText,
         /// How long the provider asked us to wait, if it said.
         after: Option<Duration>,
         /// A rate or concurrency limit: waiting does not use up an attempt.
@@ -17,12 +20,12 @@ pub enum ProviderError {
     },
     /// Retrying cannot help; the message is for the user.
     #[error("{0}")]
-    Fatal(String),
+    Fatal(UserText),
 }
 
 impl ProviderError {
     /// A retryable failure with no server-given delay.
-    pub fn retryable(message: impl Into<String>) -> Self {
+    pub fn retryable(message: impl Into<UserText>) -> Self {
         Self::Retryable {
             message: message.into(),
             after: None,
@@ -31,7 +34,7 @@ impl ProviderError {
     }
 
     /// A failure retrying cannot fix.
-    pub fn fatal(message: impl Into<String>) -> Self {
+    pub fn fatal(message: impl Into<UserText>) -> Self {
         Self::Fatal(message.into())
     }
 

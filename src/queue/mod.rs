@@ -21,6 +21,7 @@ use diesel::result::Error;
 use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
 use crate::catalog::AiModel;
+use crate::i18n::Language;
 pub use admin::{AdminError, Enqueued, NewRequest, enqueue};
 pub use batch::{CompletionWrite, TaskIdWrite};
 pub use depth::{QueueDepth, queue_depth};
@@ -52,6 +53,9 @@ pub struct ClaimedJob {
     pub model: Option<Arc<AiModel>>,
     /// Whether the request's charge can be refunded (`Ok` without a charge), or why not.
     pub charge: Result<(), String>,
+    /// The language of the request's user (`botapp_tguser.language_code`;
+    /// Russian when the request has no user).
+    pub language: Language,
 }
 
 /// Whether a fenced write applied.

@@ -17,9 +17,10 @@ use super::{Claimed, ClaimedJob, Failure, Fenced, GenRequest, QueueBackend, stat
 use crate::catalog::AiModel;
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
+use crate::i18n::Language;
 use crate::schema::{
-    botapp_aimodel as model, botapp_genrequest as req, botapp_transaction as tx,
-    genworker_lease as lease,
+    botapp_aimodel as model, botapp_genrequest as req, botapp_tguser as tguser,
+    botapp_transaction as tx, genworker_lease as lease,
 };
 use crate::with_conn;
 
@@ -144,11 +145,26 @@ impl QueueStore {
                     .into_iter()
                     .map(|(id, user, amount)| (id, (user, amount)))
                     .collect();
+                // Read as nullable: Django's column is NOT NULL, but a NULL written
+                // by hand must not stop the claim.
+                let user_ids: BTreeSet<i64> = requests.values().filter_map(|r| r.user_id).collect();
+                let languages: HashMap<i64, Option<String>> = tguser::table
+                    .filter(tguser::id.eq_any(&user_ids))
+                    .select((tguser::id, tguser::language_code.nullable()))
+                    .load::<(i64, Option<String>)>(conn)?
+                    .into_iter()
+                    .collect();
                 Ok(claims
                     .into_iter()
                     .filter_map(|(request_id, attempt, failures)| {
                         let request = requests.remove(&request_id)?;
                         let model = request.ai_model_id.and_then(|id| models.get(&id).cloned());
+                        let language = Language::from_code(
+                            request
+                                .user_id
+                                .and_then(|id| languages.get(&id))
+                                .and_then(Option::as_deref),
+                        );
                         let charge = match request.transaction_id {
                             None => Ok(()),
                             Some(charge) => {
@@ -164,6 +180,7 @@ impl QueueStore {
                             request,
                             model,
                             charge,
+                            language,
                         })
                     })
                     .collect())

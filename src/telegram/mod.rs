@@ -16,6 +16,7 @@ use url::Url;
 
 pub use image::image_mime;
 
+use crate::i18n::UserText;
 use crate::provider::InputImage;
 use crate::settings::TelegramSettings;
 
@@ -60,16 +61,24 @@ pub enum TelegramError {
 
 impl TelegramError {
     /// The message for the bot's user when their input image cannot be used.
-    pub fn image_message(&self) -> String {
+    pub fn image_message(&self) -> UserText {
+        let not_fetched = |reason: &dyn std::fmt::Display| {
+            UserText::new(
+                format!("Не удалось получить изображение из Telegram: {reason}"),
+                format!("Could not get the image from Telegram: {reason}"),
+            )
+        };
         match self {
-            Self::FileTooLarge { .. } => {
-                "Изображение больше 20 МБ: Telegram не отдаёт ботам такие файлы.".to_owned()
-            }
-            Self::NotAnImage => "Файл не является изображением PNG, JPEG или WebP.".to_owned(),
-            Self::Api { description, .. } => {
-                format!("Не удалось получить изображение из Telegram: {description}")
-            }
-            other => format!("Не удалось получить изображение из Telegram: {other}"),
+            Self::FileTooLarge { .. } => UserText::new(
+                "Изображение больше 20 МБ: Telegram не отдаёт ботам такие файлы.",
+                "The image is over 20 MB: Telegram does not give bots such files.",
+            ),
+            Self::NotAnImage => UserText::new(
+                "Файл не является изображением PNG, JPEG или WebP.",
+                "The file is not a PNG, JPEG or WebP image.",
+            ),
+            Self::Api { description, .. } => not_fetched(description),
+            other => not_fetched(other),
         }
     }
 

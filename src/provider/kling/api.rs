@@ -47,18 +47,18 @@ impl Reply {
         let message = self.error_message();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             ProviderError::Retryable {
-                message,
+                message: message.into(),
                 after: retry_after(&self.headers),
                 rate_limited: true,
             }
         } else if self.status.is_server_error() {
             ProviderError::Retryable {
-                message,
+                message: message.into(),
                 after: retry_after(&self.headers),
                 rate_limited: false,
             }
         } else {
-            ProviderError::Fatal(message)
+            ProviderError::fatal(message)
         }
     }
 }
@@ -104,10 +104,7 @@ async fn read(request: RequestBuilder, max_body: u64) -> Result<Reply, ProviderE
 
 /// The user's message for a video over the cap.
 pub fn too_large(max_bytes: u64) -> ProviderError {
-    ProviderError::Fatal(format!(
-        "Видео Kling больше допустимого размера ({} МБ).",
-        max_bytes.div_ceil(1024 * 1024)
-    ))
+    ProviderError::fatal(super::messages::too_large(max_bytes.div_ceil(1024 * 1024)))
 }
 
 fn transport(error: reqwest::Error) -> ProviderError {

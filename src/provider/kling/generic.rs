@@ -9,7 +9,7 @@ use url::Url;
 use super::api::{self, Reply};
 use super::document::Document;
 use super::fields::{self, Status};
-use super::{TaskState, VideoSource};
+use super::{TaskState, VideoSource, messages};
 use crate::download::Credentials;
 use crate::provider::{GenerationJob, ProviderError};
 use crate::settings::KlingSettings;
@@ -105,11 +105,10 @@ impl GenericApi {
             self.checked("create", request)
         })
         .await?;
-        let document = Document::parse(reply.body).map_err(|error| {
-            ProviderError::fatal(format!("Kling API вернул некорректный ответ: {error}"))
-        })?;
+        let document = Document::parse(reply.body)
+            .map_err(|error| ProviderError::fatal(messages::invalid_response(error)))?;
         let id = fields::task_id(&document.value)
-            .ok_or_else(|| ProviderError::fatal("Kling API не вернул идентификатор задания."))?;
+            .ok_or_else(|| ProviderError::fatal(messages::no_task_id()))?;
         Ok((id, document))
     }
 
@@ -152,8 +151,8 @@ pub fn state(document: &Document, task_id: &str) -> TaskState {
         Status::Succeeded => TaskState::Succeeded,
         Status::Pending => TaskState::Pending,
         Status::Failed => TaskState::Failed(match fields::failure_message(&document.value) {
-            Some(message) => format!("Kling отклонил задачу {task_id}: {message}"),
-            None => format!("Kling завершил задачу {task_id} со статусом ошибки."),
+            Some(message) => messages::rejected(task_id, &message),
+            None => messages::failed_status(task_id),
         }),
     }
 }
@@ -168,9 +167,7 @@ pub fn video(document: &Document) -> Option<VideoSource<'_>> {
 
 /// A malformed answer to a read is worth another read.
 pub fn parse_retryable(body: Bytes) -> Result<Document, ProviderError> {
-    Document::parse(body).map_err(|error| {
-        ProviderError::retryable(format!("Kling API вернул некорректный JSON: {error}"))
-    })
+    Document::parse(body).map_err(|error| ProviderError::retryable(messages::invalid_json(error)))
 }
 
 fn urlencode(segment: &str) -> String {

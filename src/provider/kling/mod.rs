@@ -9,6 +9,7 @@ mod document;
 mod fields;
 mod generic;
 mod jwt;
+mod messages;
 mod official;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::download::{DownloadError, Downloader, Stored, store_base64};
+use crate::i18n::UserText;
 use crate::net::AddressPolicy;
 use crate::provider::{
     GenerationJob, GenerationKind, ProviderError, TaskSink, VideoProvider, VideoResult,
@@ -42,7 +44,7 @@ pub enum TaskState {
     /// Finished with a video.
     Succeeded,
     /// Finished without one; the message is for the user.
-    Failed(String),
+    Failed(UserText),
 }
 
 /// Where a finished task's video is.
@@ -134,10 +136,9 @@ impl KlingProvider {
         loop {
             tokio::time::sleep(self.poll_interval).await;
             if Instant::now() >= deadline {
-                return Err(ProviderError::fatal(format!(
-                    "Ожидание результата Kling превысило {} секунд.",
-                    seconds(self.poll_timeout)
-                )));
+                return Err(ProviderError::fatal(messages::poll_timeout(seconds(
+                    self.poll_timeout,
+                ))));
             }
             match self.status(job, task_id).await {
                 Ok(document) => match self.state(&document, task_id) {
@@ -188,7 +189,7 @@ impl KlingProvider {
             Style::Generic(api) => (generic::video(document), api.credentials()),
             Style::Official(api) => (official::video(document), api.credentials()?),
         };
-        let missing = || ProviderError::fatal("Kling API не вернул ссылку или данные видео.");
+        let missing = || ProviderError::fatal(messages::no_video());
         let url = match source.ok_or_else(missing)? {
             VideoSource::Url(url) => url,
             VideoSource::Base64(data) => {
@@ -211,9 +212,9 @@ impl KlingProvider {
         match error {
             DownloadError::TooLarge { .. } => api::too_large(self.downloader.max_bytes()),
             other if other.is_retryable() => {
-                ProviderError::retryable(format!("Не удалось скачать видео Kling: {other}"))
+                ProviderError::retryable(messages::download_failed(other))
             }
-            other => ProviderError::fatal(format!("Не удалось скачать видео Kling: {other}")),
+            other => ProviderError::fatal(messages::download_failed(other)),
         }
     }
 }

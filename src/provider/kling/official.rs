@@ -11,7 +11,7 @@ use url::Url;
 use super::api::{self, Reply};
 use super::document::Document;
 use super::jwt::TokenSource;
-use super::{TaskState, VideoSource};
+use super::{TaskState, VideoSource, messages};
 use crate::download::Credentials;
 use crate::provider::{GenerationJob, ProviderError};
 use crate::settings::KlingSettings;
@@ -88,7 +88,7 @@ impl OfficialApi {
             .pointer("/data/task_id")
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| ProviderError::fatal("Kling API не вернул идентификатор задания."))?
+            .ok_or_else(|| ProviderError::fatal(messages::no_task_id()))?
             .to_owned();
         Ok((id, document))
     }
@@ -148,9 +148,7 @@ impl OfficialApi {
             (true, Some(0), Ok(document)) => Ok(document),
             (_, Some(code), Ok(document)) => Err(code_error(code, &reply, &document.value)),
             (false, _, _) => Err(reply.status_error()),
-            (true, _, Err(error)) => Err(ProviderError::retryable(format!(
-                "Kling API вернул некорректный JSON: {error}"
-            ))),
+            (true, _, Err(error)) => Err(ProviderError::retryable(messages::invalid_json(error))),
             (true, None, Ok(_)) => Err(ProviderError::retryable(reply.error_message())),
         }
     }
@@ -169,16 +167,16 @@ fn code_error(code: i64, reply: &Reply, value: &Value) -> ProviderError {
     let after = crate::net::retry_after(&reply.headers);
     match code {
         1302 | 1303 => ProviderError::Retryable {
-            message,
+            message: message.into(),
             after,
             rate_limited: true,
         },
         5000..=5002 => ProviderError::Retryable {
-            message,
+            message: message.into(),
             after,
             rate_limited: false,
         },
-        _ => ProviderError::Fatal(message),
+        _ => ProviderError::fatal(message),
     }
 }
 
@@ -228,9 +226,9 @@ pub fn state(document: &Document, task_id: &str) -> TaskState {
                 .and_then(Value::as_str)
             {
                 Some(message) if !message.trim().is_empty() => {
-                    format!("Kling отклонил задачу {task_id}: {}", message.trim())
+                    messages::rejected(task_id, message.trim())
                 }
-                _ => format!("Kling завершил задачу {task_id} со статусом ошибки."),
+                _ => messages::failed_status(task_id),
             },
         ),
         _ => TaskState::Pending,

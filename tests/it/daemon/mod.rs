@@ -5,6 +5,7 @@ mod bad_input;
 mod batch;
 mod crash;
 mod health;
+mod language;
 mod outcomes;
 mod replicas;
 mod rows;

@@ -85,10 +85,11 @@ pub fn mp4(len: usize) -> Vec<u8> {
     bytes
 }
 
-/// The fatal message of an error, failing the test if it is retryable.
+/// The fatal message of an error (its Russian wording, the stored one),
+/// failing the test if it is retryable.
 pub fn fatal(error: ProviderError) -> String {
     match error {
-        ProviderError::Fatal(message) => message,
+        ProviderError::Fatal(message) => message.ru,
         other => panic!("expected a fatal error, got {other:?}"),
     }
 }

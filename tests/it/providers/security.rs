@@ -113,7 +113,7 @@ async fn a_url_with_userinfo_is_refused() {
     api_naming(&api, &format!("{with_userinfo}/v.mp4")).await;
     let error = run(&api, &[]).await.unwrap_err();
     assert!(
-        matches!(&error, ProviderError::Fatal(m) if m.contains("user credentials")),
+        matches!(&error, ProviderError::Fatal(m) if m.ru.contains("user credentials")),
         "{error:?}"
     );
     assert!(other.received_requests().await.unwrap().is_empty());
@@ -147,7 +147,7 @@ async fn private_and_loopback_addresses_are_refused_unless_allowed() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, ProviderError::Fatal(m) if m.contains("private address 127.0.0.1")),
+        matches!(&error, ProviderError::Fatal(m) if m.ru.contains("private address 127.0.0.1")),
         "{error:?}"
     );
     assert!(other.received_requests().await.unwrap().is_empty());

@@ -62,10 +62,16 @@ async fn a_missing_file_and_a_huge_file_are_clear_errors_without_the_token() {
         "{error:?}"
     );
     assert!(!error.is_retryable());
+    let message = error.image_message();
     assert!(
-        error
-            .image_message()
+        message
+            .ru
             .starts_with("Не удалось получить изображение из Telegram: ")
+    );
+    assert!(
+        message
+            .en
+            .starts_with("Could not get the image from Telegram: ")
     );
 
     let server = MockServer::start().await;
@@ -81,7 +87,8 @@ async fn a_missing_file_and_a_huge_file_are_clear_errors_without_the_token() {
         .await
         .unwrap_err();
     assert!(matches!(error, TelegramError::FileTooLarge { .. }));
-    assert!(error.image_message().contains("20 МБ"));
+    assert!(error.image_message().ru.contains("20 МБ"));
+    assert!(error.image_message().en.contains("20 MB"));
 
     // Nobody listens here: a transport error, which must not show the URL (it holds the token).
     let error = client("http://127.0.0.1:9")
@@ -92,7 +99,8 @@ async fn a_missing_file_and_a_huge_file_are_clear_errors_without_the_token() {
     for text in [
         error.to_string(),
         format!("{error:?}"),
-        error.image_message(),
+        error.image_message().ru,
+        error.image_message().en,
     ] {
         assert!(!text.contains("SECRET-bot-token"), "token leaked: {text}");
     }
