@@ -153,6 +153,7 @@ diesel::table! {
         last_error -> Text,
         delivered -> Bool,
         updated_at -> DateTimeField,
+        error_message_en -> Text,
     }
 }
 

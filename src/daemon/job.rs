@@ -11,7 +11,7 @@ use super::plan::{Plan, plan};
 use super::sink::FencedSink;
 use super::writes::BatchedWrites;
 use crate::catalog::AiModel;
-use crate::i18n::{Language, UserText};
+use crate::i18n::UserText;
 use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
     VideoResult,
@@ -114,35 +114,25 @@ impl JobEnd {
 impl JobContext {
     /// Runs a claimed request to its end.
     pub async fn run(self: Arc<Self>, job: ClaimedJob) -> JobEnd {
+        let span = tracing::info_span!(
+            "request",
+            request.id = job.claimed.request_id,
+            request.run_code = %job.request.run_code,
+            provider = job.model.as_ref().map_or("", |m| m.provider.as_str()),
+            provider.task_id = tracing::field::Empty,
+        );
+        tracing::Instrument::instrument(self.process(job), span).await
+    }
+
+    async fn process(&self, job: ClaimedJob) -> JobEnd {
         let ClaimedJob {
             claimed,
             request,
             model,
             charge,
             language,
+            error_message_en,
         } = job;
-        let span = tracing::info_span!(
-            "request",
-            request.id = claimed.request_id,
-            request.run_code = %request.run_code,
-            provider = model.as_ref().map_or("", |m| m.provider.as_str()),
-            provider.task_id = tracing::field::Empty,
-        );
-        tracing::Instrument::instrument(
-            self.process(claimed, request, model, charge, language),
-            span,
-        )
-        .await
-    }
-
-    async fn process(
-        &self,
-        claimed: Claimed,
-        request: GenRequest,
-        model: Option<Arc<AiModel>>,
-        charge: Result<(), String>,
-        language: Language,
-    ) -> JobEnd {
         match request.status.as_str() {
             status::PROCESSING => {}
             status::DONE | status::ERROR => {
@@ -150,7 +140,14 @@ impl JobContext {
                 match (&self.notifier, &model) {
                     (Some(notifier), Some(model)) => {
                         notifier
-                            .deliver(&self.store, &request, model, language, claimed.attempt)
+                            .deliver(
+                                &self.store,
+                                &request,
+                                model,
+                                language,
+                                &error_message_en,
+                                claimed.attempt,
+                            )
                             .await;
                     }
                     _ => {

@@ -74,15 +74,17 @@ impl Notifier {
         self.settle(store, id, attempt, sent).await;
     }
 
-    /// Delivers the stored outcome of a request finished by an earlier claim.
-    /// Only the Russian wording of an error was stored, so an English user gets
-    /// it inside the English frame.
+    /// Delivers the stored outcome of a request finished by an earlier claim. An
+    /// English user reads the English wording the failure stored beside its
+    /// lease (`error_en`); without one (a failure written by an operator's
+    /// command), the request's Russian `error_message`.
     pub async fn deliver(
         &self,
         store: &QueueStore,
         request: &GenRequest,
         model: &AiModel,
         language: Language,
+        error_en: &str,
         attempt: i32,
     ) {
         if request.chat_id == 0 {
@@ -90,15 +92,12 @@ impl Notifier {
             return;
         }
         if request.status == status::ERROR {
-            self.deliver_error(
-                store,
-                request.id,
-                request.chat_id,
-                language,
-                &request.error_message,
-                attempt,
-            )
-            .await;
+            let text = match language {
+                Language::English if !error_en.is_empty() => error_en,
+                _ => &request.error_message,
+            };
+            self.deliver_error(store, request.id, request.chat_id, language, text, attempt)
+                .await;
             return;
         }
         let url = request.result_urls.0.get(0).and_then(|url| url.as_str());

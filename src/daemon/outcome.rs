@@ -227,7 +227,7 @@ impl JobContext {
         reason: FailureReason,
     ) -> JobEnd {
         let failure = Failure {
-            message: message.ru.clone(),
+            message: message.clone(),
             notify: self.notifier.is_some() && request.chat_id != 0,
         };
         match self

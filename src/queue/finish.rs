@@ -1,5 +1,7 @@
 //! What the daemon writes when a request ends.
 
+use crate::i18n::UserText;
+
 use serde_json::Value;
 
 /// A finished video, as written to the request.
@@ -26,8 +28,9 @@ pub struct Success {
 /// A failed request, as written to the request.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// `error_message`, in the seed's wording.
-    pub message: String,
+    /// `error_message` gets its Russian wording (the seed's); the lease keeps the
+    /// English one for telling an English user again later.
+    pub message: UserText,
     /// Whether the user is still to be told.
     pub notify: bool,
 }

@@ -56,6 +56,8 @@ pub struct ClaimedJob {
     /// The language of the request's user (`botapp_tguser.language_code`;
     /// Russian when the request has no user).
     pub language: Language,
+    /// The English wording of a failure an earlier claim stored (empty: none).
+    pub error_message_en: String,
 }
 
 /// Whether a fenced write applied.

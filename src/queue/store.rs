@@ -118,8 +118,13 @@ impl QueueStore {
                     .execute(conn)?;
                 let claims = lease::table
                     .filter(lease::request_id.eq_any(&ids))
-                    .select((lease::request_id, lease::attempt, lease::failures))
-                    .load::<(i64, i32, i32)>(conn)?;
+                    .select((
+                        lease::request_id,
+                        lease::attempt,
+                        lease::failures,
+                        lease::error_message_en,
+                    ))
+                    .load::<(i64, i32, i32, String)>(conn)?;
                 let mut requests: HashMap<i64, GenRequest> = req::table
                     .filter(req::id.eq_any(&ids))
                     .select(GenRequest::as_select())
@@ -156,7 +161,7 @@ impl QueueStore {
                     .collect();
                 Ok(claims
                     .into_iter()
-                    .filter_map(|(request_id, attempt, failures)| {
+                    .filter_map(|(request_id, attempt, failures, error_message_en)| {
                         let request = requests.remove(&request_id)?;
                         let model = request.ai_model_id.and_then(|id| models.get(&id).cloned());
                         let language = Language::from_code(
@@ -181,6 +186,7 @@ impl QueueStore {
                             model,
                             charge,
                             language,
+                            error_message_en,
                         })
                     })
                     .collect())
@@ -259,7 +265,7 @@ impl QueueStore {
                 diesel::update(req::table.find(id))
                     .set((
                         req::status.eq(status::ERROR),
-                        req::error_message.eq(&failure.message),
+                        req::error_message.eq(&failure.message.ru),
                         req::completed_at.eq(Some(now)),
                         req::processing_time.eq(Some(seconds)),
                     ))
@@ -269,7 +275,10 @@ impl QueueStore {
                         .set(model::total_errors.eq(model::total_errors + 1))
                         .execute(conn)?;
                 }
-                let refund = conn.refund(id, charge, &failure.message)?;
+                diesel::update(lease::table.find(id))
+                    .set(lease::error_message_en.eq(&failure.message.en))
+                    .execute(conn)?;
+                let refund = conn.refund(id, charge, &failure.message.ru)?;
                 if !failure.notify {
                     conn.settle(id, &worker, attempt)?;
                 }

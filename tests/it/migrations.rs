@@ -22,11 +22,12 @@ async fn up_down_up_leaves_a_working_catalog(db: TestDb) {
             "0001_botapp_tables",
             "0022_add_kling_model",
             "0023_genworker_queue",
-            "0024_genworker_lease_pending_idx"
+            "0024_genworker_lease_pending_idx",
+            "0025_genworker_lease_error_message_en"
         ]
     );
     let reverted = migrate::revert_all(&pool).await.unwrap();
-    assert_eq!(reverted.len(), 4, "{reverted:?}");
+    assert_eq!(reverted.len(), 5, "{reverted:?}");
     assert!(migrate::ensure_applied(&pool).await.is_err());
     assert!(
         catalog::list(&pool).await.is_err(),

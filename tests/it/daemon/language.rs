@@ -162,4 +162,21 @@ async fn failures_are_told_in_the_users_language_and_stored_in_russian(db: TestD
         refund.description_en,
         format!("Refund for failed generation: {reason}")
     );
+
+    // Failed but not told (Telegram was down, or a crash): the next worker
+    // retells each failure in its user's language, the English one included.
+    h.sql(&format!(
+        "UPDATE genworker_lease SET delivered = false, \
+         lease_expires_at = '2000-01-01 00:00:00.000000' WHERE request_id IN ({}, {})",
+        english.id, blank.id
+    ));
+    let second = h.start("w2", &[]);
+    h.wait_for(english.id, Duration::from_secs(10), |_| {
+        h.sim.telegram_messages().len() == 5
+    })
+    .await;
+    second.shutdown().await;
+    let retold = h.sim.telegram_messages().split_off(3);
+    assert_eq!(sent_to(&retold, 201).text, Some(text(201)));
+    assert_eq!(sent_to(&retold, 202).text, Some(text(202)));
 }

@@ -1,0 +1,1 @@
+ALTER TABLE genworker_lease DROP COLUMN error_message_en;
