@@ -5,10 +5,9 @@
 //! `GENWORKER_HTTP_ADDR` is set) every record is a no-op. The recorder is
 //! process-wide, so several daemons in one process share their counters.
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use metrics::{counter, describe_counter, describe_histogram, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -25,7 +24,7 @@ pub const RETRIES: &str = "genworker_retries_total";
 pub const REFUNDS: &str = "genworker_refunds_total";
 /// Provider HTTP calls, by provider, call and outcome, in seconds.
 pub const PROVIDER_CALL_SECONDS: &str = "genworker_provider_call_duration_seconds";
-/// Bytes of result videos stored.
+/// Bytes of result videos downloaded from providers (a retried download counts again).
 pub const DOWNLOADED_BYTES: &str = "genworker_downloaded_bytes_total";
 /// Queued requests of active models, by provider (read at scrape time).
 pub const QUEUE_DEPTH: &str = "genworker_queue_depth";
@@ -39,16 +38,22 @@ const CALL_BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// The installed recorder's handle; the lock makes checking and installing one step.
+static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
 
 /// Why the recorder could not be installed.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot install the metrics recorder: {0}")]
 pub struct InstallError(String);
 
-/// Installs the process-wide recorder (once; later calls return the same handle).
+/// Installs the process-wide recorder (once; later calls return the same handle,
+/// also when several daemons start together).
 pub fn install() -> Result<PrometheusHandle, InstallError> {
-    if let Some(handle) = HANDLE.get() {
+    // A panic while holding this lock leaves an Option behind: keep going.
+    let mut installed = HANDLE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(handle) = installed.as_ref() {
         return Ok(handle.clone());
     }
     let handle = PrometheusBuilder::new()
@@ -60,7 +65,8 @@ pub fn install() -> Result<PrometheusHandle, InstallError> {
         .install_recorder()
         .map_err(|error| InstallError(error.to_string()))?;
     describe();
-    Ok(HANDLE.get_or_init(|| handle).clone())
+    *installed = Some(handle.clone());
+    Ok(handle)
 }
 
 fn describe() {
@@ -77,7 +83,7 @@ fn describe() {
     describe_counter!(
         DOWNLOADED_BYTES,
         metrics::Unit::Bytes,
-        "Bytes of result videos stored."
+        "Bytes of result videos downloaded from providers."
     );
 }
 
@@ -93,7 +99,7 @@ pub fn provider_call(provider: &'static str, call: &'static str, ok: bool, took:
         .record(took.as_secs_f64());
 }
 
-/// Records a result video of `bytes` stored.
+/// Records a result video of `bytes` downloaded.
 pub fn downloaded(bytes: u64) {
     counter!(DOWNLOADED_BYTES).increment(bytes);
 }

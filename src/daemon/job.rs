@@ -11,7 +11,7 @@ use super::plan::{Plan, plan};
 use super::sink::FencedSink;
 use super::writes::BatchedWrites;
 use crate::catalog::AiModel;
-use crate::i18n::UserText;
+use crate::i18n::{Language, UserText};
 use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
     VideoResult,
@@ -37,6 +37,13 @@ pub struct JobContext {
     pub results: Arc<dyn ResultStore>,
     /// Daemon settings (media, retries).
     pub settings: DaemonSettings,
+}
+
+/// How to tell a user about an outcome stored earlier.
+struct Told<'a> {
+    language: Language,
+    /// The English wording of a stored failure (empty: none).
+    error_en: &'a str,
 }
 
 /// How a job ended, for the runner's bookkeeping and tests.
@@ -136,27 +143,13 @@ impl JobContext {
         match request.status.as_str() {
             status::PROCESSING => {}
             status::DONE | status::ERROR => {
-                // Finished by an earlier claim that died before telling the user.
-                match (&self.notifier, &model) {
-                    (Some(notifier), Some(model)) => {
-                        notifier
-                            .deliver(
-                                &self.store,
-                                &request,
-                                model,
-                                language,
-                                &error_message_en,
-                                claimed.attempt,
-                            )
-                            .await;
-                    }
-                    _ => {
-                        if let Err(error) = self.store.settle(request.id, claimed.attempt).await {
-                            warn!(%error, "cannot record the delivery");
-                        }
-                    }
-                }
-                return JobEnd::Dropped;
+                let told = Told {
+                    language,
+                    error_en: &error_message_en,
+                };
+                return self
+                    .redeliver(claimed, &request, model.as_deref(), told)
+                    .await;
             }
             _ => return JobEnd::Dropped,
         }
@@ -245,6 +238,42 @@ impl JobContext {
             }
             Err(error) => self.handle_error(claimed, &request, language, error).await,
         }
+    }
+
+    /// Tells the user about a request an earlier claim finished (it died before
+    /// telling them), then drops S3's local working copy like a fresh success does.
+    async fn redeliver(
+        &self,
+        claimed: Claimed,
+        request: &GenRequest,
+        model: Option<&AiModel>,
+        told: Told<'_>,
+    ) -> JobEnd {
+        match (&self.notifier, model) {
+            (Some(notifier), Some(model)) => {
+                notifier
+                    .deliver(
+                        &self.store,
+                        request,
+                        model,
+                        told.language,
+                        told.error_en,
+                        claimed.attempt,
+                    )
+                    .await;
+                if request.status == status::DONE
+                    && let Some(file) = notifier.local_copy(request)
+                {
+                    self.discard_working_copy(&file).await;
+                }
+            }
+            _ => {
+                if let Err(error) = self.store.settle(request.id, claimed.attempt).await {
+                    warn!(%error, "cannot record the delivery");
+                }
+            }
+        }
+        JobEnd::Dropped
     }
 
     async fn generation_job(

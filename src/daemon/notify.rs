@@ -100,10 +100,7 @@ impl Notifier {
                 .await;
             return;
         }
-        let url = request.result_urls.0.get(0).and_then(|url| url.as_str());
-        let file = url
-            .and_then(|url| url.rsplit('/').next())
-            .map(|name| self.media_root.join("videos").join(name));
+        let url = result_url(request);
         let caption = message::caption(
             language,
             &request.prompt,
@@ -112,8 +109,18 @@ impl Notifier {
             &request.aspect_ratio,
             &request.video_resolution,
         );
-        let sent = match file {
-            Some(file) if file.exists() => {
+        let public = url.filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+        let uploadable = match self.local_copy(request) {
+            Some(file) => match tokio::fs::metadata(&file).await {
+                // Too large for Telegram, and a link exists: send the link instead.
+                Ok(found) if found.len() > UPLOAD_LIMIT_BYTES && public.is_some() => None,
+                Ok(_) => Some(file),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let sent = match (uploadable, public) {
+            (Some(file), _) => {
                 let mime = crate::download::media_type::from_extension(&file.to_string_lossy())
                     .unwrap_or("video/mp4");
                 self.client
@@ -121,17 +128,21 @@ impl Notifier {
                     .await
             }
             // No local copy (S3 storage removes it once sent): a public URL is a link.
-            _ => {
-                match url.filter(|url| url.starts_with("https://") || url.starts_with("http://")) {
-                    Some(url) => {
-                        let text = format!("{caption}\n\n🔗 {url}");
-                        self.client.send_message(request.chat_id, &text).await
-                    }
-                    None => self.client.send_message(request.chat_id, &caption).await,
-                }
+            (None, Some(url)) => {
+                let text = format!("{caption}\n\n🔗 {url}");
+                self.client.send_message(request.chat_id, &text).await
             }
+            (None, None) => self.client.send_message(request.chat_id, &caption).await,
         };
         self.settle(store, request.id, attempt, sent).await;
+    }
+
+    /// Where a finished request's video is (or was) under `MEDIA_ROOT/videos`.
+    pub fn local_copy(&self, request: &GenRequest) -> Option<PathBuf> {
+        result_url(request)
+            .and_then(|url| url.rsplit('/').next())
+            .filter(|name| !name.is_empty())
+            .map(|name| self.media_root.join("videos").join(name))
     }
 
     async fn settle(
@@ -149,4 +160,8 @@ impl Notifier {
             warn!(request.id = id, %error, "cannot record the delivery");
         }
     }
+}
+
+fn result_url(request: &GenRequest) -> Option<&str> {
+    request.result_urls.0.get(0).and_then(|url| url.as_str())
 }

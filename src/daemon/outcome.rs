@@ -1,6 +1,7 @@
 //! Writing how a job ended: the video, a failure (with its refund), or a retry
 //! later; then telling the user.
 
+use std::path::Path;
 use std::time::Duration;
 
 use tracing::{info, warn};
@@ -67,11 +68,15 @@ impl JobContext {
                 );
                 self.tell_done(request, &video, &url, &caption, claimed.attempt)
                     .await;
-                self.discard_working_copy(&video).await;
+                self.discard_working_copy(&video.file).await;
                 JobEnd::Done
             }
             Ok(other) => {
                 info!(outcome = ?other, "result not written: the request is no longer ours");
+                if other == Fenced::NotProcessing {
+                    // Cancelled: nobody will send or serve this copy.
+                    self.discard_working_copy(&video.file).await;
+                }
                 self.let_go(claimed, other).await
             }
             Err(error) => self.retry(claimed, error.to_string(), None).await,
@@ -90,7 +95,7 @@ impl JobContext {
             }
             Err(error) => {
                 warn!(%error, "cannot store the video");
-                self.discard_working_copy(video).await;
+                self.discard_working_copy(&video.file).await;
                 Err(ProviderError::retryable(storage_failed()))
             }
         }
@@ -114,12 +119,13 @@ impl JobContext {
     }
 
     /// With remote storage the local file was only a working copy: removed once
-    /// the upload failed (a retry downloads it again) or the user has it. When the
-    /// write was refused it stays, as with local storage: the request's new owner
-    /// may be writing the same path on a shared volume.
-    async fn discard_working_copy(&self, video: &VideoResult) {
+    /// the upload failed (a retry downloads it again), the user has it, or the
+    /// request was cancelled. When the lease was lost it stays, as with local
+    /// storage: the request's new owner may be writing the same path on a shared
+    /// volume.
+    pub(super) async fn discard_working_copy(&self, file: &Path) {
         if self.results.is_remote()
-            && let Err(error) = tokio::fs::remove_file(&video.file).await
+            && let Err(error) = tokio::fs::remove_file(file).await
             && error.kind() != std::io::ErrorKind::NotFound
         {
             warn!(%error, "cannot remove the local copy of the uploaded video");

@@ -36,7 +36,8 @@ pub(super) async fn metrics(State(scrape): State<Scrape>) -> impl IntoResponse {
         "Requests this process runs now.",
         &in_flight,
     );
-    match queue_depth(&scrape.db).await {
+    let providers: Vec<&str> = in_flight.iter().map(|(name, _)| name.as_str()).collect();
+    match queue_depth(&scrape.db, &providers).await {
         Ok(depths) => {
             // Every provider this process runs is reported, at 0 when nothing waits.
             let mut queued: Vec<(String, f64)> = in_flight

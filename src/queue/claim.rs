@@ -14,7 +14,7 @@ struct Id {
 }
 
 /// `'kling', 'other'` — provider names come from the registry's constants, never from input.
-fn provider_list(providers: &[&str]) -> String {
+pub(super) fn provider_list(providers: &[&str]) -> String {
     providers
         .iter()
         .map(|name| format!("'{}'", name.replace('\'', "''")))

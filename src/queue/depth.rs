@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use super::claim::MODEL_JOIN;
+use super::claim::{MODEL_JOIN, provider_list};
 use crate::db::types::{DateTimeField, UtcTime};
 use crate::db::{Database, DbError};
 use crate::with_conn;
@@ -22,13 +22,18 @@ pub struct QueueDepth {
     pub oldest: Option<UtcTime>,
 }
 
-/// The queue's depth per provider; providers with nothing queued are absent.
-pub async fn queue_depth(db: &Database) -> Result<Vec<QueueDepth>, DbError> {
+/// The queue's depth for each of `providers` (the registry's names); providers
+/// with nothing queued are absent. Every replica sees the same queue.
+pub async fn queue_depth(db: &Database, providers: &[&str]) -> Result<Vec<QueueDepth>, DbError> {
+    if providers.is_empty() {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT m.provider AS provider, COUNT(*) AS queued, MIN(r.created_at) AS oldest \
          FROM botapp_genrequest r JOIN {MODEL_JOIN} \
-         WHERE r.status = 'queued' AND m.is_active \
-         GROUP BY m.provider ORDER BY m.provider"
+         WHERE r.status = 'queued' AND m.is_active AND m.provider IN ({}) \
+         GROUP BY m.provider ORDER BY m.provider",
+        provider_list(providers)
     );
     with_conn!(db, |conn| diesel::sql_query(sql)
         .load::<QueueDepth>(conn)

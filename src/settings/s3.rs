@@ -92,6 +92,13 @@ fn http_url(variable: &'static str, value: &str) -> Result<Url, SettingsError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(SettingsError::invalid(variable, "expected an http(s) URL"));
     }
+    if url.query().is_some() || url.fragment().is_some() {
+        // Object keys are appended to the path: a query would end up before them.
+        return Err(SettingsError::invalid(
+            variable,
+            "expected a URL without a query or fragment",
+        ));
+    }
     Ok(url)
 }
 
@@ -190,6 +197,12 @@ mod tests {
             load(&pairs)
                 .unwrap_err()
                 .starts_with("S3_ENDPOINT: `not a url`")
+        );
+        let mut pairs = without("S3_PUBLIC_URL");
+        pairs.push(("S3_PUBLIC_URL", "https://cdn.example.com/v?token=1"));
+        assert_eq!(
+            load(&pairs).unwrap_err(),
+            "S3_PUBLIC_URL: expected a URL without a query or fragment"
         );
     }
 }

@@ -19,11 +19,14 @@ use crate::settings::S3Settings;
 
 /// Bytes per part (S3's minimum for every part but the last).
 const PART_BYTES: usize = 5 * 1024 * 1024;
-/// Parts of one upload in flight at once; with the part being filled, this bounds
-/// an upload's memory to about `(PARTS_IN_FLIGHT + 1) × PART_BYTES`.
-const PARTS_IN_FLIGHT: usize = 2;
-/// Uploads at once; the rest wait their turn (thousands of jobs may finish together).
-const MAX_CONCURRENT_UPLOADS: usize = 8;
+/// Parts of one upload in flight at once; with the part being filled and the read
+/// buffer, this bounds an upload's memory to about
+/// `(PARTS_IN_FLIGHT + 1) × PART_BYTES + READ_BYTES` = 11 MiB.
+const PARTS_IN_FLIGHT: usize = 1;
+/// Uploads at once; the rest wait their turn (thousands of jobs may finish
+/// together). With [`PARTS_IN_FLIGHT`], all uploads together hold about 44 MiB,
+/// whatever the videos' sizes: room within the 256 MiB for 10,000 jobs in flight.
+const MAX_CONCURRENT_UPLOADS: usize = 4;
 /// Bytes read from the file at a time.
 const READ_BYTES: usize = 1024 * 1024;
 
@@ -64,7 +67,7 @@ impl S3Store {
         }
         let store = builder
             .build()
-            .map_err(|error| StorageError::Setup(error.to_string()))?;
+            .map_err(|error| StorageError::Setup(format!("the S3_* settings: {error}")))?;
         Ok(Self {
             store,
             bucket: settings.bucket.clone(),

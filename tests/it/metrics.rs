@@ -2,42 +2,18 @@
 //! processed requests end to end: successes, a retry, a refunded failure, and a
 //! queue held back by `KLING_MAX_CONCURRENT=1`.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use genworker::queue::{QueueDepth, queue_depth};
 use genworker::simulator::{Endpoint, Fault, Knobs, Outcome};
 use serde_json::json;
 
-use crate::daemon::{Harness, TOKEN};
+use crate::daemon::Harness;
 use crate::support::{TestDb, free_addr, on_both_backends};
 
 on_both_backends!(queue_depth_counts_the_queued_requests_of_active_models,);
 
 const VIDEO_BYTES: u64 = 40_000;
-
-fn start_daemon(h: &Harness, addr: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_genworker"))
-        .arg("run")
-        .current_dir(h.db.dir.path())
-        .env_clear()
-        .env("DATABASE_URL", h.db.url())
-        .env("GENWORKER_HTTP_ADDR", addr)
-        .env("KLING_API_KEY", "kling-key")
-        .env("KLING_API_BASE_URL", h.sim.base_url())
-        .env("KLING_POLL_INTERVAL", "0.02")
-        .env("KLING_ALLOW_PRIVATE_URLS", "true")
-        .env("KLING_MAX_CONCURRENT", "1")
-        .env("TELEGRAM_BOT_TOKEN", TOKEN)
-        .env("TELEGRAM_API_BASE_URL", h.sim.base_url())
-        .env("MEDIA_ROOT", h.db.dir.path().join("media"))
-        .env("GENWORKER_POLL_INTERVAL", "0.05")
-        .env("GENWORKER_RETRY_BASE", "0.05")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
 
 async fn scrape(addr: &str) -> String {
     let client = genworker::net::client_builder().build().unwrap();
@@ -111,7 +87,10 @@ async fn metrics_count_what_a_run_did_and_read_the_queue_at_scrape_time() {
     let first = h.enqueue("first", "text2video", json!({}), Some(31)).await;
     let second = h.enqueue("second", "text2video", json!({}), Some(32)).await;
     let addr = free_addr();
-    let mut child = start_daemon(&h, &addr);
+    let _daemon = h.spawn_binary(&[
+        ("GENWORKER_HTTP_ADDR", &addr),
+        ("KLING_MAX_CONCURRENT", "1"),
+    ]);
     h.wait_final(&[first.id, second.id], Duration::from_secs(30))
         .await;
     h.sim.set_knobs(Knobs {
@@ -192,13 +171,11 @@ async fn metrics_count_what_a_run_did_and_read_the_queue_at_scrape_time() {
     );
     let age = sample(&text, "genworker_oldest_queued_age_seconds", &kling(&[])).unwrap();
     assert!((0.0..60.0).contains(&age), "{age}");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 async fn queue_depth_counts_the_queued_requests_of_active_models(db: TestDb) {
     let h = Harness::new(db, &[]).await;
-    assert_eq!(queue_depth(&h.pool).await.unwrap(), []);
+    assert_eq!(queue_depth(&h.pool, &["kling"]).await.unwrap(), []);
     let first = h.enqueue("one", "text2video", json!({}), None).await;
     h.enqueue("two", "text2video", json!({}), None).await;
     let done = h.enqueue("three", "text2video", json!({}), None).await;
@@ -208,7 +185,12 @@ async fn queue_depth_counts_the_queued_requests_of_active_models(db: TestDb) {
     ));
     let created = h.request(first.id).await.created_at;
     assert_eq!(
-        queue_depth(&h.pool).await.unwrap(),
+        queue_depth(&h.pool, &["other"]).await.unwrap(),
+        [],
+        "only the providers asked for"
+    );
+    assert_eq!(
+        queue_depth(&h.pool, &["kling", "other"]).await.unwrap(),
         [QueueDepth {
             provider: "kling".into(),
             queued: 2,
@@ -217,7 +199,7 @@ async fn queue_depth_counts_the_queued_requests_of_active_models(db: TestDb) {
     );
     h.sql("UPDATE botapp_aimodel SET is_active = false WHERE slug = 'kling-v1'");
     assert_eq!(
-        queue_depth(&h.pool).await.unwrap(),
+        queue_depth(&h.pool, &["kling"]).await.unwrap(),
         [],
         "a paused model's requests wait, not queue"
     );

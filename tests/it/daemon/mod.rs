@@ -7,6 +7,7 @@ mod crash;
 mod health;
 mod language;
 mod outcomes;
+mod process;
 mod replicas;
 mod rows;
 

@@ -1,0 +1,65 @@
+//! `genworker run` as a child process against a harness's database and simulator.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use super::{Harness, TOKEN};
+
+/// The daemon process, killed when dropped (a failed assert leaves nothing running).
+pub struct DaemonProcess {
+    child: Child,
+    /// Its stderr, in a file: a pipe nobody reads would block a chatty daemon.
+    log: PathBuf,
+}
+
+impl DaemonProcess {
+    /// Kills it and returns what it logged.
+    pub fn kill_and_logs(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+impl Drop for DaemonProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Harness {
+    /// Starts the real binary with the harness's settings (fast polls, the
+    /// simulator as Kling and Telegram) plus `extra`; its stderr is kept.
+    pub fn spawn_binary(&self, extra: &[(&str, &str)]) -> DaemonProcess {
+        let log = self
+            .db
+            .dir
+            .path()
+            .join(format!("daemon-{}.log", rand::random::<u32>()));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_genworker"));
+        command
+            .arg("run")
+            .current_dir(self.db.dir.path())
+            .env_clear()
+            .env("DATABASE_URL", self.db.url())
+            .env("KLING_API_KEY", "kling-key")
+            .env("KLING_API_BASE_URL", self.sim.base_url())
+            .env("KLING_POLL_INTERVAL", "0.02")
+            .env("KLING_ALLOW_PRIVATE_URLS", "true")
+            .env("TELEGRAM_BOT_TOKEN", TOKEN)
+            .env("TELEGRAM_API_BASE_URL", self.sim.base_url())
+            .env("MEDIA_ROOT", self.db.dir.path().join("media"))
+            .env("GENWORKER_POLL_INTERVAL", "0.05")
+            .env("GENWORKER_RETRY_BASE", "0.05");
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        DaemonProcess { child, log }
+    }
+}
