@@ -39,6 +39,14 @@ pub struct JobContext {
     pub settings: DaemonSettings,
 }
 
+/// Why a claimed request does not reach its provider.
+enum Refused {
+    /// It fails for good.
+    Fail(UserText, FailureReason),
+    /// No provider of that name runs here.
+    Unregistered,
+}
+
 /// How to tell a user about an outcome stored earlier.
 struct Told<'a> {
     language: Language,
@@ -170,49 +178,25 @@ impl JobContext {
         let Some(model) = model else {
             return JobEnd::Dropped;
         };
-        if let Err(reason) = charge {
-            warn!(%reason, "the charge cannot be refunded; failing the request without a refund");
-            let message = UserText::new(
-                "Некорректная транзакция оплаты запроса.",
-                "The request's payment transaction is invalid.",
-            );
-            return self
-                .fail(
-                    claimed,
-                    &request,
-                    language,
-                    message,
-                    FailureReason::InvalidCharge,
-                )
-                .await;
-        }
-        let Some(provider) = self.registry.get(&model.provider) else {
-            // Claims only take registered providers; give it back at once if that changed.
-            if let Err(error) = self
-                .store
-                .release(claimed.request_id, claimed.attempt, Duration::ZERO, None)
-                .await
-            {
-                warn!(%error, "cannot release the lease; it will expire");
+        let provider = match self.provider_for(&model, &plan, charge) {
+            Ok(provider) => provider,
+            Err(Refused::Fail(message, reason)) => {
+                return self
+                    .fail(claimed, &request, language, message, reason)
+                    .await;
             }
-            return JobEnd::Dropped;
+            Err(Refused::Unregistered) => {
+                // Claims only take registered providers; give it back at once if that changed.
+                if let Err(error) = self
+                    .store
+                    .release(claimed.request_id, claimed.attempt, Duration::ZERO, None)
+                    .await
+                {
+                    warn!(%error, "cannot release the lease; it will expire");
+                }
+                return JobEnd::Dropped;
+            }
         };
-        if !provider.supports(plan.kind) {
-            let mode = plan.kind.as_str();
-            let message = UserText::new(
-                format!("Модель не поддерживает режим {mode}."),
-                format!("The model does not support {mode}."),
-            );
-            return self
-                .fail(
-                    claimed,
-                    &request,
-                    language,
-                    message,
-                    FailureReason::InvalidRequest,
-                )
-                .await;
-        }
         let job = match self.generation_job(&request, &model, &plan).await {
             Ok(job) => job,
             Err(ProviderError::Fatal(message)) => {
@@ -238,6 +222,36 @@ impl JobContext {
             }
             Err(error) => self.handle_error(claimed, &request, language, error).await,
         }
+    }
+
+    /// The provider that runs this request, once its charge and mode pass.
+    fn provider_for(
+        &self,
+        model: &AiModel,
+        plan: &Plan,
+        charge: Result<(), String>,
+    ) -> Result<Arc<dyn VideoProvider>, Refused> {
+        if let Err(reason) = charge {
+            warn!(%reason, "the charge cannot be refunded; failing the request without a refund");
+            let message = UserText::new(
+                "Некорректная транзакция оплаты запроса.",
+                "The request's payment transaction is invalid.",
+            );
+            return Err(Refused::Fail(message, FailureReason::InvalidCharge));
+        }
+        let provider = self
+            .registry
+            .get(&model.provider)
+            .ok_or(Refused::Unregistered)?;
+        if !provider.supports(plan.kind) {
+            let mode = plan.kind.as_str();
+            let message = UserText::new(
+                format!("Модель не поддерживает режим {mode}."),
+                format!("The model does not support {mode}."),
+            );
+            return Err(Refused::Fail(message, FailureReason::InvalidRequest));
+        }
+        Ok(provider)
     }
 
     /// Tells the user about a request an earlier claim finished (it died before
