@@ -6,6 +6,9 @@
 //! read, the video generated and stored, and the peak growth over the baseline
 //! printed next to the video size.
 //!
+//! With `TEST_S3_ENDPOINT` (scripts/bench-download.sh starts moto), the 512 MiB
+//! video is then uploaded the way S3 result storage does it, measured the same way.
+//!
 //! Run: `scripts/bench-download.sh` (or `cargo bench --bench download`).
 
 use std::process::{Child, Command, Stdio};
@@ -17,8 +20,11 @@ use genworker::provider::{
     GenerationJob, GenerationKind, OutputTarget, ProviderError, TaskSink, VideoProvider,
 };
 use genworker::settings::Settings;
+use genworker::storage::{ResultStore, S3Store};
 
 const MIB: u64 = 1024 * 1024;
+/// The video size the S3 upload case sends (the largest URL case's result).
+const UPLOAD_MIB: u64 = 512;
 
 struct Case {
     name: &'static str,
@@ -179,6 +185,7 @@ async fn main() {
         "", "MiB", "MiB", "MiB", "MiB", "video", "", "", ""
     );
     let mut all_met = true;
+    let mut kept = None;
     for (index, case) in CASES.iter().enumerate() {
         put_knobs(&client, &base, case.mib * MIB, case.base64).await;
         let job = GenerationJob {
@@ -200,7 +207,11 @@ async fn main() {
         let seconds = timer.elapsed().as_secs_f64();
         let peak = status_bytes("VmHWM:");
         assert_eq!(result.size_bytes, case.mib * MIB);
-        std::fs::remove_file(&result.file).unwrap();
+        if case.mib == UPLOAD_MIB && !case.base64 {
+            kept = Some(result.file);
+        } else {
+            std::fs::remove_file(&result.file).unwrap();
+        }
         let growth = peak.saturating_sub(baseline);
         let ratio = growth as f64 / (case.mib * MIB) as f64;
         let (goal, met) = if case.base64 {
@@ -209,22 +220,89 @@ async fn main() {
             ("≤32 MiB", growth <= 32 * MIB)
         };
         all_met &= met;
-        println!(
-            "{:<8} {:>9} {:>13.1} {:>10.1} {:>11.1} {:>8.3}× {:>10} {:>7} {:>8.2}",
-            case.name,
-            case.mib,
-            baseline as f64 / MIB as f64,
-            peak as f64 / MIB as f64,
-            growth as f64 / MIB as f64,
-            ratio,
-            goal,
-            if met { "yes" } else { "NO" },
-            seconds
-        );
+        print_row(case.name, case.mib, (baseline, peak), goal, met, seconds);
+    }
+    if let Some(file) = kept {
+        match std::env::var("TEST_S3_ENDPOINT") {
+            Ok(endpoint) => all_met &= upload(&client, &endpoint, &file).await,
+            Err(_) => println!(
+                "s3 put: skipped (TEST_S3_ENDPOINT unset; scripts/bench-download.sh starts moto)"
+            ),
+        }
+        std::fs::remove_file(&file).unwrap();
     }
     println!("all goals met: {}", if all_met { "yes" } else { "NO" });
     drop(simulator);
     if !all_met {
         std::process::exit(1);
     }
+}
+
+/// Uploads the 512 MiB video as S3 result storage does (to moto at `endpoint`)
+/// and prints its row; true when the growth goal is met.
+async fn upload(client: &reqwest::Client, endpoint: &str, file: &std::path::Path) -> bool {
+    let bucket = format!("bench-{}", std::process::id());
+    let created = client
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .expect("create the bucket");
+    assert!(created.status().is_success(), "{}", created.status());
+    let public_url = format!("{endpoint}/{bucket}");
+    let env = [
+        ("S3_BUCKET", bucket.as_str()),
+        ("S3_ENDPOINT", endpoint),
+        ("S3_ACCESS_KEY_ID", "bench"),
+        ("S3_SECRET_ACCESS_KEY", "bench-secret"),
+        ("S3_PUBLIC_URL", public_url.as_str()),
+    ];
+    let settings = Settings::from_sources(
+        None,
+        env.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+    .unwrap();
+    let store = S3Store::new(settings.s3.as_ref().expect("S3 settings")).unwrap();
+    reset_peak();
+    let baseline = status_bytes("VmRSS:");
+    let timer = Instant::now();
+    let url = store.publish(file, "video/mp4").await.expect("upload");
+    let seconds = timer.elapsed().as_secs_f64();
+    let peak = status_bytes("VmHWM:");
+    assert!(url.ends_with(".mp4"), "{url}");
+    let met = peak.saturating_sub(baseline) <= 32 * MIB;
+    print_row(
+        "s3 put",
+        UPLOAD_MIB,
+        (baseline, peak),
+        "≤32 MiB",
+        met,
+        seconds,
+    );
+    met
+}
+
+/// One line of the table: growth is peak − baseline, also per byte of video.
+fn print_row(
+    name: &str,
+    mib: u64,
+    (baseline, peak): (u64, u64),
+    goal: &str,
+    met: bool,
+    seconds: f64,
+) {
+    let growth = peak.saturating_sub(baseline);
+    println!(
+        "{:<8} {:>9} {:>13.1} {:>10.1} {:>11.1} {:>8.3}× {:>10} {:>7} {:>8.2}",
+        name,
+        mib,
+        baseline as f64 / MIB as f64,
+        peak as f64 / MIB as f64,
+        growth as f64 / MIB as f64,
+        growth as f64 / (mib * MIB) as f64,
+        goal,
+        if met { "yes" } else { "NO" },
+        seconds
+    );
 }
