@@ -1,11 +1,10 @@
 //! Downloads: size cap, redirects, types, and a file only when complete.
 
-use genworker::provider::{GenerationKind, VideoProvider};
 use serde_json::json;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{RecordingSink, fatal, generic_provider, job, mp4};
+use super::{fatal, generate_text, generic_error, mp4};
 
 async fn api_naming(api: &MockServer, video_path: &str) {
     Mock::given(method("POST"))
@@ -31,11 +30,7 @@ async fn a_video_over_the_cap_is_refused_and_leaves_no_file() {
         .mount(&api)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let error = generic_provider(&api.uri(), &[("KLING_MAX_VIDEO_MB", "1")])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
+    let error = generate_text(&api.uri(), &[("KLING_MAX_VIDEO_MB", "1")], &dir)
         .await
         .unwrap_err();
     assert_eq!(
@@ -62,14 +57,7 @@ async fn more_than_five_redirects_are_refused() {
             .mount(&api)
             .await;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let error = generic_provider(&api.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap_err();
+    let error = generic_error(&api.uri(), &[]).await;
     assert!(fatal(error).contains("more than 5 redirects"));
     let hops = api
         .received_requests()
@@ -90,14 +78,7 @@ async fn redirects_to_other_schemes_are_refused() {
         .respond_with(ResponseTemplate::new(301).insert_header("location", "file:///etc/passwd"))
         .mount(&api)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let error = generic_provider(&api.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap_err();
+    let error = generic_error(&api.uri(), &[]).await;
     assert!(fatal(error).contains("a `file` URL"));
 }
 
@@ -113,13 +94,7 @@ async fn the_type_comes_from_content_type_else_the_extension() {
         .mount(&api)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let result = generic_provider(&api.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap();
+    let result = generate_text(&api.uri(), &[], &dir).await.unwrap();
     assert_eq!(result.mime_type, "video/webm");
     assert!(result.file.ends_with("videos/result.webm"));
 }
@@ -128,14 +103,7 @@ async fn the_type_comes_from_content_type_else_the_extension() {
 async fn a_missing_video_file_is_a_fatal_download_error() {
     let api = MockServer::start().await;
     api_naming(&api, "/gone.mp4").await;
-    let dir = tempfile::tempdir().unwrap();
-    let error = generic_provider(&api.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap_err();
+    let error = generic_error(&api.uri(), &[]).await;
     assert!(fatal(error).starts_with("Не удалось скачать видео Kling: HTTP 404"));
 }
 
@@ -152,13 +120,7 @@ async fn a_truncated_download_is_retryable_and_leaves_no_file() {
         ..Knobs::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let error = generic_provider(&sim.base_url(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap_err();
+    let error = generate_text(&sim.base_url(), &[], &dir).await.unwrap_err();
     assert!(
         matches!(&error, ProviderError::Retryable { .. }),
         "{error:?}"

@@ -6,7 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{RecordingSink, fatal, generic_provider, job, mp4};
+use super::{RecordingSink, fatal, generate_text, generic_error, generic_provider, job, mp4};
 
 const CREATE: &str = "/v1/video/generations";
 
@@ -107,14 +107,7 @@ async fn a_create_response_without_an_id_is_the_seed_error() {
         )
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let error = generic_provider(&server.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap_err();
+    let error = generic_error(&server.uri(), &[]).await;
     assert_eq!(fatal(error), "Kling API не вернул идентификатор задания.");
 }
 
@@ -136,13 +129,7 @@ async fn a_create_response_that_is_already_done_is_used_without_polling() {
         .expect(0)
         .mount(&server)
         .await;
-    let result = generic_provider(&server.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap();
+    let result = generate_text(&server.uri(), &[], &dir).await.unwrap();
     assert_eq!(result.task_id, "77");
     assert!(
         result.file.ends_with("videos/result.mp4"),
@@ -163,11 +150,7 @@ async fn finish_with(status_body: serde_json::Value) -> ProviderError {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    generic_provider(&server.uri(), &[("KLING_POLL_TIMEOUT", "0.3")])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
+    generate_text(&server.uri(), &[("KLING_POLL_TIMEOUT", "0.3")], &dir)
         .await
         .unwrap_err()
 }
@@ -216,13 +199,7 @@ async fn a_base64_result_is_decoded_into_the_file() {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let result = generic_provider(&server.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap();
+    let result = generate_text(&server.uri(), &[], &dir).await.unwrap();
     assert_eq!(std::fs::read(&result.file).unwrap(), video);
     let stored = result.metadata.to_string();
     assert!(
@@ -268,13 +245,7 @@ async fn http_errors_carry_status_and_body_and_are_classified() {
         .expect(1)
         .mount(&server)
         .await;
-    let error = generic_provider(&server.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap_err();
+    let error = generate_text(&server.uri(), &[], &dir).await.unwrap_err();
     assert!(
         matches!(
             &error,
@@ -328,13 +299,7 @@ async fn rate_limits_honour_retry_after_and_poll_errors_are_retried() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
-    let result = generic_provider(&server.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap();
+    let result = generate_text(&server.uri(), &[], &dir).await.unwrap();
     assert_eq!(result.task_id, "R1");
     assert!(
         started.elapsed() >= std::time::Duration::from_secs(1),
@@ -358,14 +323,7 @@ async fn a_persistent_429_ends_as_a_rate_limited_retryable_error() {
         .expect(3)
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let error = generic_provider(&server.uri(), &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap_err();
+    let error = generic_error(&server.uri(), &[]).await;
     assert!(
         matches!(
             error,
@@ -438,11 +396,7 @@ async fn timeouts_and_refused_connections_are_retryable() {
     );
     assert!(result.size_bytes > 0);
 
-    let error = generic_provider("http://127.0.0.1:9", &[])
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
+    let error = generate_text("http://127.0.0.1:9", &[], &dir)
         .await
         .unwrap_err();
     assert!(error.is_retryable(), "{error:?}");

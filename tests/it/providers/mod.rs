@@ -12,7 +12,10 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use genworker::provider::kling::KlingProvider;
-use genworker::provider::{GenerationJob, GenerationKind, OutputTarget, ProviderError, TaskSink};
+use genworker::provider::{
+    GenerationJob, GenerationKind, OutputTarget, ProviderError, TaskSink, VideoProvider,
+    VideoResult,
+};
 use genworker::settings::Settings;
 use serde_json::Value;
 
@@ -92,4 +95,25 @@ pub fn fatal(error: ProviderError) -> String {
         ProviderError::Fatal(message) => message.ru,
         other => panic!("expected a fatal error, got {other:?}"),
     }
+}
+
+/// A text2video generation by the generic provider against `base` (with `extra`
+/// settings), storing into `dir`.
+pub async fn generate_text(
+    base: &str,
+    extra: &[(&str, &str)],
+    dir: &tempfile::TempDir,
+) -> Result<VideoResult, ProviderError> {
+    generic_provider(base, extra)
+        .generate(
+            &job(dir, GenerationKind::TextToVideo, serde_json::json!({})),
+            &RecordingSink::default(),
+        )
+        .await
+}
+
+/// The error of such a generation, which must fail.
+pub async fn generic_error(base: &str, extra: &[(&str, &str)]) -> ProviderError {
+    let dir = tempfile::tempdir().unwrap();
+    generate_text(base, extra, &dir).await.unwrap_err()
 }
