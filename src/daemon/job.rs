@@ -43,8 +43,21 @@ pub struct JobContext {
 enum Refused {
     /// It fails for good.
     Fail(UserText, FailureReason),
+    /// Something it needs failed in a way a retry may fix.
+    Retry(ProviderError),
+    /// Its model is gone: nothing to run it with (the plan already failed it
+    /// when the request named none).
+    NoModel,
     /// No provider of that name runs here.
     Unregistered,
+}
+
+/// A request checked and ready for its provider.
+struct Ready {
+    model: Arc<AiModel>,
+    plan: Plan,
+    provider: Arc<dyn VideoProvider>,
+    job: GenerationJob,
 }
 
 /// How to tell a user about an outcome stored earlier.
@@ -161,30 +174,22 @@ impl JobContext {
             }
             _ => return JobEnd::Dropped,
         }
-        let plan = match plan(&request, model.as_deref()) {
-            Ok(plan) => plan,
-            Err(message) => {
-                return self
-                    .fail(
-                        claimed,
-                        &request,
-                        language,
-                        message,
-                        FailureReason::InvalidRequest,
-                    )
-                    .await;
-            }
-        };
-        let Some(model) = model else {
-            return JobEnd::Dropped;
-        };
-        let provider = match self.provider_for(&model, &plan, charge) {
-            Ok(provider) => provider,
+        let Ready {
+            model,
+            plan,
+            provider,
+            job,
+        } = match self.prepare(&request, model, charge).await {
+            Ok(ready) => ready,
             Err(Refused::Fail(message, reason)) => {
                 return self
                     .fail(claimed, &request, language, message, reason)
                     .await;
             }
+            Err(Refused::Retry(error)) => {
+                return self.handle_error(claimed, &request, language, error).await;
+            }
+            Err(Refused::NoModel) => return JobEnd::Dropped,
             Err(Refused::Unregistered) => {
                 // Claims only take registered providers; give it back at once if that changed.
                 if let Err(error) = self
@@ -196,21 +201,6 @@ impl JobContext {
                 }
                 return JobEnd::Dropped;
             }
-        };
-        let job = match self.generation_job(&request, &model, &plan).await {
-            Ok(job) => job,
-            Err(ProviderError::Fatal(message)) => {
-                return self
-                    .fail(
-                        claimed,
-                        &request,
-                        language,
-                        message,
-                        FailureReason::InvalidRequest,
-                    )
-                    .await;
-            }
-            Err(error) => return self.handle_error(claimed, &request, language, error).await,
         };
         match self
             .call_provider(provider.as_ref(), &claimed, &request, &job)
@@ -224,13 +214,18 @@ impl JobContext {
         }
     }
 
-    /// The provider that runs this request, once its charge and mode pass.
-    fn provider_for(
+    /// Everything a processing request needs before its provider runs, checked
+    /// in order: its parameters, its model, its charge, the provider and its
+    /// mode, then its input image.
+    async fn prepare(
         &self,
-        model: &AiModel,
-        plan: &Plan,
+        request: &GenRequest,
+        model: Option<Arc<AiModel>>,
         charge: Result<(), String>,
-    ) -> Result<Arc<dyn VideoProvider>, Refused> {
+    ) -> Result<Ready, Refused> {
+        let plan = plan(request, model.as_deref())
+            .map_err(|message| Refused::Fail(message, FailureReason::InvalidRequest))?;
+        let model = model.ok_or(Refused::NoModel)?;
         if let Err(reason) = charge {
             warn!(%reason, "the charge cannot be refunded; failing the request without a refund");
             let message = UserText::new(
@@ -251,7 +246,19 @@ impl JobContext {
             );
             return Err(Refused::Fail(message, FailureReason::InvalidRequest));
         }
-        Ok(provider)
+        let job = match self.generation_job(request, &model, &plan).await {
+            Ok(job) => job,
+            Err(ProviderError::Fatal(message)) => {
+                return Err(Refused::Fail(message, FailureReason::InvalidRequest));
+            }
+            Err(error) => return Err(Refused::Retry(error)),
+        };
+        Ok(Ready {
+            model,
+            plan,
+            provider,
+            job,
+        })
     }
 
     /// Tells the user about a request an earlier claim finished (it died before
