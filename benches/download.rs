@@ -157,13 +157,7 @@ async fn main() {
         ("KLING_ALLOW_PRIVATE_URLS", "true"),
         ("KLING_REQUEST_TIMEOUT", "120"),
     ];
-    let settings = Settings::from_sources(
-        None,
-        env.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
-    .unwrap();
+    let settings = settings_from(&env);
     let provider = KlingProvider::from_settings(&settings.kling).unwrap();
     let dir = tempfile::tempdir().unwrap();
 
@@ -256,13 +250,7 @@ async fn upload(client: &reqwest::Client, endpoint: &str, file: &std::path::Path
         ("S3_SECRET_ACCESS_KEY", "bench-secret"),
         ("S3_PUBLIC_URL", public_url.as_str()),
     ];
-    let settings = Settings::from_sources(
-        None,
-        env.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
-    .unwrap();
+    let settings = settings_from(&env);
     let store = S3Store::new(settings.s3.as_ref().expect("S3 settings")).unwrap();
     reset_peak();
     let baseline = status_bytes("VmRSS:");
@@ -305,4 +293,15 @@ fn print_row(
         if met { "yes" } else { "NO" },
         seconds
     );
+}
+
+/// Settings from these variables only (no file, no process environment).
+fn settings_from(env: &[(&str, &str)]) -> Settings {
+    Settings::from_sources(
+        None,
+        env.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+    .unwrap()
 }
