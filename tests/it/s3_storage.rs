@@ -142,13 +142,7 @@ async fn daemon_uploads_the_video_and_links_it() {
     assert_eq!(h.sim.task_count(), 1);
 
     // Finished but not delivered, and the local copy gone: the link goes out.
-    h.sql("UPDATE genworker_lease SET delivered = false, lease_expires_at = '2000-01-01 00:00:00.000000'");
-    let again = h.start("w2", &[]);
-    h.wait_for(request.id, Duration::from_secs(20), |_| {
-        h.sim.telegram_messages().len() == 2
-    })
-    .await;
-    again.shutdown().await;
+    h.retell("w2", &[request.id], 2).await;
     let messages = h.sim.telegram_messages();
     assert_eq!(messages[1].method, "sendMessage");
     let text = messages[1].text.clone().unwrap_or_default();
@@ -157,13 +151,7 @@ async fn daemon_uploads_the_video_and_links_it() {
     // Not delivered, but the local copy survived (same volume): the file goes
     // out, and then the working copy is removed as after a first delivery.
     std::fs::write(&local, video_content(1000)).unwrap();
-    h.sql("UPDATE genworker_lease SET delivered = false, lease_expires_at = '2000-01-01 00:00:00.000000'");
-    let third = h.start("w3", &[]);
-    h.wait_for(request.id, Duration::from_secs(20), |_| {
-        h.sim.telegram_messages().len() == 3
-    })
-    .await;
-    third.shutdown().await;
+    h.retell("w3", &[request.id], 3).await;
     let messages = h.sim.telegram_messages();
     assert_eq!(messages[2].method, "sendVideo");
     assert_eq!(messages[2].video_bytes, Some(1000));

@@ -64,17 +64,7 @@ async fn captions_follow_the_users_language(db: TestDb) {
 
     // Finished but not delivered (a crash before the message): the next
     // worker's caption is in the user's language too.
-    h.sql(&format!(
-        "UPDATE genworker_lease SET delivered = false, \
-         lease_expires_at = '2000-01-01 00:00:00.000000' WHERE request_id = {}",
-        english.id
-    ));
-    let second = h.start("w2", &[]);
-    h.wait_for(english.id, Duration::from_secs(10), |_| {
-        h.sim.telegram_messages().len() == 5
-    })
-    .await;
-    second.shutdown().await;
+    h.retell("w2", &[english.id], 5).await;
     let messages = h.sim.telegram_messages();
     assert_eq!(messages[4].chat_id, "101");
     assert_eq!(messages[4].caption.as_deref(), Some(ENGLISH_CAPTION));
@@ -165,17 +155,7 @@ async fn failures_are_told_in_the_users_language_and_stored_in_russian(db: TestD
 
     // Failed but not told (Telegram was down, or a crash): the next worker
     // retells each failure in its user's language, the English one included.
-    h.sql(&format!(
-        "UPDATE genworker_lease SET delivered = false, \
-         lease_expires_at = '2000-01-01 00:00:00.000000' WHERE request_id IN ({}, {})",
-        english.id, blank.id
-    ));
-    let second = h.start("w2", &[]);
-    h.wait_for(english.id, Duration::from_secs(10), |_| {
-        h.sim.telegram_messages().len() == 5
-    })
-    .await;
-    second.shutdown().await;
+    h.retell("w2", &[english.id, blank.id], 5).await;
     let retold = h.sim.telegram_messages().split_off(3);
     assert_eq!(sent_to(&retold, 201).text, Some(text(201)));
     assert_eq!(sent_to(&retold, 202).text, Some(text(202)));

@@ -201,6 +201,29 @@ impl Harness {
         }
     }
 
+    /// As after a crash between writing the outcomes of `ids` and telling their
+    /// users: marks them undelivered with expired leases, then runs worker
+    /// `worker` until the simulated Telegram holds `messages` messages in all.
+    pub async fn retell(&self, worker: &str, ids: &[i64], messages: usize) {
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        self.sql(&format!(
+            "UPDATE genworker_lease SET delivered = false, \
+             lease_expires_at = '2000-01-01 00:00:00.000000' WHERE request_id IN ({})",
+            ids.join(", ")
+        ));
+        let daemon = self.start(worker, &[]);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while self.sim.telegram_messages().len() < messages {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "only {} of {messages} messages sent",
+                self.sim.telegram_messages().len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        daemon.shutdown().await;
+    }
+
     /// Runs one statement outside genworker.
     pub fn sql(&self, sql: &str) {
         crate::contract::execute_sql(&self.db, sql);
