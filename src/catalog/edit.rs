@@ -5,10 +5,7 @@ use std::str::FromStr;
 use bigdecimal::BigDecimal;
 use serde_json::Value;
 
-/// Largest price `numeric(6,2)` holds.
-const MAX_PRICE: &str = "9999.99";
-/// `display_name` is `varchar(100)`.
-const MAX_DISPLAY_NAME_CHARS: usize = 100;
+use crate::db::live::{Tables, decimal_digits};
 
 /// Fields `models set` may change; `None`/empty leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -32,16 +29,22 @@ impl ModelEdit {
             && self.default_params.is_empty()
     }
 
-    /// Checks what cannot be checked while parsing single arguments.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks each value against its live column (`botapp_aimodel.price`'s precision
+    /// and scale, `display_name`'s length), as the Django admin's form would.
+    pub fn validate(&self, tables: &Tables) -> Result<(), String> {
+        if let Some(price) = &self.price {
+            check_price(price, tables)?;
+        }
         if let Some(name) = &self.display_name {
             if name.trim().is_empty() {
                 return Err("display name must not be empty".into());
             }
             let chars = name.chars().count();
-            if chars > MAX_DISPLAY_NAME_CHARS {
+            if let Some(max) = tables.max_chars(TABLE, "display_name")
+                && chars > max as usize
+            {
                 return Err(format!(
-                    "display name is {chars} characters long; at most {MAX_DISPLAY_NAME_CHARS} fit"
+                    "display name is {chars} characters long; botapp_aimodel.display_name holds at most {max}"
                 ));
             }
         }
@@ -49,27 +52,47 @@ impl ModelEdit {
     }
 }
 
-/// Parses a price: a plain decimal with at most 2 places that fits `numeric(6,2)`.
-pub fn parse_price(text: &str) -> Result<BigDecimal, String> {
-    let invalid = || {
-        format!("price `{text}` is not a decimal with at most 2 places between 0 and {MAX_PRICE}")
+const TABLE: &str = "botapp_aimodel";
+
+/// A price fits the live `price` column: at most its scale of decimal places, at
+/// most its precision minus scale of whole digits.
+fn check_price(price: &BigDecimal, tables: &Tables) -> Result<(), String> {
+    let Some((whole, places)) = tables.decimal_bounds(TABLE, "price") else {
+        return Ok(());
     };
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits_only = |part: &str| part.chars().all(|ch| ch.is_ascii_digit());
-    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || fraction.len() > 2 {
-        return Err(invalid());
-    }
-    if text.ends_with('.') {
-        return Err(invalid());
-    }
-    let price = BigDecimal::from_str(text).map_err(|_| invalid())?;
-    let max = BigDecimal::from_str(MAX_PRICE).map_err(|_| invalid())?;
-    if price > max {
+    let declared = tables
+        .column(TABLE, "price")
+        .map_or_else(|| "numeric".to_owned(), |column| column.declared.clone());
+    let (has_whole, has_places) = decimal_digits(price);
+    if has_places > places {
         return Err(format!(
-            "price `{text}` does not fit numeric(6,2): at most {MAX_PRICE}"
+            "price `{price}` has {has_places} decimal places; botapp_aimodel.price ({declared}) holds {places}"
         ));
     }
-    Ok(price.with_scale(2))
+    if has_whole > whole {
+        let nines = |n: u32| "9".repeat(n.max(1) as usize);
+        let max = if places == 0 {
+            nines(whole)
+        } else {
+            format!("{}.{}", nines(whole), "9".repeat(places as usize))
+        };
+        return Err(format!(
+            "price `{price}` does not fit botapp_aimodel.price ({declared}): at most {max}"
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a price: a plain non-negative decimal (`79.50`, `79.5`, `80`). Whether
+/// it fits the live column is [`ModelEdit::validate`]'s to say.
+pub fn parse_price(text: &str) -> Result<BigDecimal, String> {
+    let invalid = || format!("price `{text}` is not a plain decimal such as 79.50");
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits_only = |part: &str| part.chars().all(|ch| ch.is_ascii_digit());
+    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || text.ends_with('.') {
+        return Err(invalid());
+    }
+    BigDecimal::from_str(text).map_err(|_| invalid())
 }
 
 /// Parses `key=<json>` for `--default-param`.
@@ -92,28 +115,23 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn prices_with_up_to_two_places_that_fit_are_accepted() {
-        for (given, stored) in [
-            ("79.50", "79.50"),
-            ("79.5", "79.50"),
-            ("0", "0.00"),
-            ("9999.99", "9999.99"),
+    fn prices_are_plain_decimals() {
+        for (given, scale) in [
+            ("79.50", 2),
+            ("79.5", 1),
+            ("0", 0),
+            ("9999.99", 2),
+            ("79.505", 3),
         ] {
             assert_eq!(
-                crate::catalog::money_text(&parse_price(given).unwrap()),
-                stored
+                parse_price(given).unwrap().fractional_digit_count(),
+                scale,
+                "{given}"
             );
         }
-    }
-
-    #[test]
-    fn other_prices_are_refused() {
-        for given in [
-            "79.505", "abc", "", "-1", "1e3", "10000", "12.", ".5", "1,5", " 5",
-        ] {
+        for given in ["abc", "", "-1", "1e3", "12.", ".5", "1,5", " 5"] {
             assert!(parse_price(given).is_err(), "{given} was accepted");
         }
-        assert!(parse_price("10000").unwrap_err().contains("numeric(6,2)"));
     }
 
     #[test]
@@ -133,16 +151,5 @@ mod tests {
         );
         assert!(parse_default_param("novalue").is_err());
         assert!(parse_default_param("=1").is_err());
-    }
-
-    #[test]
-    fn display_names_must_fit_the_column() {
-        let edit = |name: &str| ModelEdit {
-            display_name: Some(name.into()),
-            ..ModelEdit::default()
-        };
-        assert!(edit("🎥 Kling").validate().is_ok());
-        assert!(edit(&"x".repeat(101)).validate().is_err());
-        assert!(edit("  ").validate().is_err());
     }
 }

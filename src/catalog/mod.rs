@@ -3,6 +3,8 @@
 
 mod edit;
 mod model;
+pub mod pricing;
+pub mod seed;
 mod store;
 
 pub use edit::{ModelEdit, parse_default_param, parse_price};

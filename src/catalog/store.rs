@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::{AiModel, CatalogError, ModelEdit};
+use crate::db::live::Tables;
 use crate::db::types::{JsonDoc, UtcTime};
 use crate::db::{Backend, Database};
 use crate::schema::botapp_aimodel::dsl::*;
@@ -50,16 +51,18 @@ pub async fn set_active(
     })
 }
 
-/// Applies a validated edit in one transaction; unknown slugs change nothing.
+/// Applies an edit in one transaction, once every value is checked against its
+/// live column in `tables`; unknown slugs change nothing.
 pub async fn apply_edit(
     db: &Database,
+    tables: &Tables,
     wanted: &str,
     edit: ModelEdit,
 ) -> Result<AiModel, CatalogError> {
     if edit.is_empty() {
         return Err(CatalogError::NothingToChange);
     }
-    edit.validate().map_err(CatalogError::Invalid)?;
+    edit.validate(tables).map_err(CatalogError::Invalid)?;
     let wanted = wanted.to_owned();
     with_conn!(db, |conn| {
         conn.write_transaction(|conn| {

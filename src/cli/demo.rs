@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
@@ -13,6 +14,7 @@ use serde_json::Map;
 
 use super::CliError;
 use crate::daemon::Daemon;
+use crate::db::live::Tables;
 use crate::db::{Database, DatabaseUrl, OpenMode, migrate};
 use crate::provider::ProviderRegistry;
 use crate::queue::admin::{NewRequest, enqueue};
@@ -61,7 +63,8 @@ pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
         .parse()
         .map_err(|e| CliError::Output(format!("--database-url: {e}")))?;
     let db = Database::open(&parsed, OpenMode::CreateIfMissing, 8).await?;
-    migrate::run_pending(&db).await?;
+    migrate::run_pending(&db, &base.column_defaults).await?;
+    let tables = Arc::new(Tables::read(&db, &base.column_defaults).await?);
 
     let mut config = SimulatorConfig::new(KEY, SECRET, TOKEN);
     config.knobs = Knobs {
@@ -85,18 +88,22 @@ pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
         "Make this picture come alive",
         Some(PHOTO_ID),
     );
-    let ids = [enqueue(&db, text).await, enqueue(&db, image).await]
-        .into_iter()
-        .map(|made| {
-            made.map(|made| made.id)
-                .map_err(|e| CliError::Output(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = [
+        enqueue(&db, &tables, text).await,
+        enqueue(&db, &tables, image).await,
+    ]
+    .into_iter()
+    .map(|made| {
+        made.map(|made| made.id)
+            .map_err(|e| CliError::Output(e.to_string()))
+    })
+    .collect::<Result<Vec<_>, _>>()?;
 
-    let store = QueueStore::new(db.clone(), "demo-reader");
+    let store = QueueStore::new(db.clone(), tables.clone(), "demo-reader");
     let daemon = Daemon::new(
         &settings,
         db.clone(),
+        tables,
         ProviderRegistry::from_settings(&settings),
     )
     .map_err(|e| CliError::Output(e.to_string()))?;

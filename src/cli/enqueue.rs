@@ -6,7 +6,10 @@ use serde_json::{Map, Value, json};
 use super::CliError;
 use super::requests::print_json;
 use crate::catalog::parse_default_param;
+use std::sync::Arc;
+
 use crate::db::Database;
+use crate::db::live::Tables;
 use crate::queue::admin::{self, NewRequest};
 
 /// What to enqueue.
@@ -42,7 +45,7 @@ pub struct EnqueueArgs {
 }
 
 /// Runs `enqueue`.
-pub async fn run(db: &Database, args: EnqueueArgs) -> Result<(), CliError> {
+pub async fn run(db: &Database, tables: &Arc<Tables>, args: EnqueueArgs) -> Result<(), CliError> {
     let request = NewRequest {
         model_slug: args.model,
         prompt: args.prompt,
@@ -52,7 +55,7 @@ pub async fn run(db: &Database, args: EnqueueArgs) -> Result<(), CliError> {
         user_chat_id: args.user,
         params: args.params.into_iter().collect::<Map<_, _>>(),
     };
-    let done = admin::enqueue(db, request).await?;
+    let done = admin::enqueue(db, tables, request).await?;
     if args.json {
         return print_json(&json!({
             "id": done.id,

@@ -11,11 +11,14 @@ mod simulate;
 mod watch;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
 use crate::catalog::CatalogError;
-use crate::db::{Database, DbError, OpenMode, migrate::ensure_applied};
+use crate::db::live::{SchemaError, Tables};
+use crate::db::migrate::{MigrateError, ensure_applied};
+use crate::db::{Database, DbError, OpenMode};
 use crate::queue::AdminError;
 use crate::settings::{Settings, SettingsError};
 
@@ -35,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply the embedded migrations to DATABASE_URL (creates only what is missing).
-    Migrate,
+    Migrate(migrate::MigrateArgs),
     /// Show and change the AI model catalog (botapp_aimodel).
     Models {
         /// The catalog operation.
@@ -67,12 +70,21 @@ pub enum CliError {
     /// The database failed or is not ready.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The botapp tables do not serve genworker.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// `migrate` changed nothing.
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
     /// A catalog operation failed.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     /// A queue operation was refused or failed.
     #[error(transparent)]
     Queue(#[from] AdminError),
+    /// `migrate --check` found problems (printed above).
+    #[error("the schema check found {0} problem(s)")]
+    CheckFailed(usize),
     /// Output could not be produced.
     #[error("cannot write output: {0}")]
     Output(String),
@@ -83,20 +95,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::load(cli.config.as_deref())?;
     crate::telemetry::init(settings.log_format);
     match cli.command {
-        Command::Migrate => migrate::run(&settings).await,
+        Command::Migrate(args) => migrate::run(&settings, args).await,
         Command::Models { command } => {
-            let db = open_migrated(&settings).await?;
-            models::run(&db, command).await
+            let (db, tables) = open_checked(&settings).await?;
+            models::run(&db, &tables, command).await
         }
         Command::Run => run::run(&settings).await,
         Command::Demo(args) => demo::run(&settings, args).await,
         Command::Requests { command } => {
-            let db = open_migrated(&settings).await?;
-            requests::run(&db, command).await
+            let (db, tables) = open_checked(&settings).await?;
+            requests::run(&db, &tables, command).await
         }
         Command::Enqueue(args) => {
-            let db = open_migrated(&settings).await?;
-            enqueue::run(&db, args).await
+            let (db, tables) = open_checked(&settings).await?;
+            enqueue::run(&db, &tables, args).await
         }
         Command::Simulate(args) => simulate::run(&settings, args).await,
     }
@@ -126,8 +138,9 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Opens the database for a command that needs the schema in place.
-async fn open_migrated(settings: &Settings) -> Result<Database, CliError> {
+/// Opens the database for a command that needs the schema in place: migrated,
+/// and its botapp tables checked before anything is written.
+async fn open_checked(settings: &Settings) -> Result<(Database, Arc<Tables>), CliError> {
     let db = Database::open(
         &settings.database_url,
         OpenMode::MustExist,
@@ -135,5 +148,6 @@ async fn open_migrated(settings: &Settings) -> Result<Database, CliError> {
     )
     .await?;
     ensure_applied(&db).await?;
-    Ok(db)
+    let tables = Tables::read(&db, &settings.column_defaults).await?;
+    Ok((db, Arc::new(tables)))
 }

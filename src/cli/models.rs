@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::CliError;
 use crate::catalog::{self, AiModel, ModelEdit, parse_default_param, parse_price};
 use crate::db::Database;
+use crate::db::live::Tables;
 
 /// Catalog operations.
 #[derive(Debug, Subcommand)]
@@ -18,7 +19,7 @@ pub enum ModelsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show every field of one model.
+    /// Show every field of one model (a later release's columns as their text).
     Show {
         /// The model's slug, e.g. kling-v1.
         slug: String,
@@ -40,13 +41,14 @@ pub enum ModelsCommand {
     Set {
         /// The model's slug.
         slug: String,
-        /// New price: a decimal with at most 2 places, at most 9999.99 (e.g. 79.50).
+        /// New price, e.g. 79.50: a decimal that fits botapp_aimodel.price (2 places;
+        /// at most 9999.99 at the bot's b6702256 release, 999999.99 at later ones).
         #[arg(long, value_parser = parse_price)]
         price: Option<BigDecimal>,
         /// New position in the bot's menu (column `order`).
         #[arg(long, allow_negative_numbers = true)]
         order: Option<i32>,
-        /// New name shown to users (at most 100 characters).
+        /// New name shown to users (as long as botapp_aimodel.display_name holds: 100).
         #[arg(long)]
         display_name: Option<String>,
         /// Set one key of default_params: key=<json>, e.g. duration=12 or resolution='"720p"'.
@@ -56,7 +58,7 @@ pub enum ModelsCommand {
 }
 
 /// Runs one catalog command.
-pub async fn run(db: &Database, command: ModelsCommand) -> Result<(), CliError> {
+pub async fn run(db: &Database, tables: &Tables, command: ModelsCommand) -> Result<(), CliError> {
     match command {
         ModelsCommand::List { json } => {
             let models = catalog::list(db).await?;
@@ -70,10 +72,16 @@ pub async fn run(db: &Database, command: ModelsCommand) -> Result<(), CliError> 
         }
         ModelsCommand::Show { slug, json } => {
             let model = catalog::find(db, &slug).await?;
+            let mut fields = model_json(&model);
+            if let Value::Object(object) = &mut fields {
+                for (name, value) in tables.other_fields(db, "botapp_aimodel", model.id).await? {
+                    object.insert(name, value.map_or(Value::Null, Value::String));
+                }
+            }
             if json {
-                print_json(&model_json(&model))
+                print_json(&fields)
             } else {
-                print_fields(&model_json(&model));
+                print_fields(&fields);
                 Ok(())
             }
         }
@@ -92,7 +100,7 @@ pub async fn run(db: &Database, command: ModelsCommand) -> Result<(), CliError> 
                 display_name,
                 default_params,
             };
-            report(catalog::apply_edit(db, &slug, edit).await?)
+            report(catalog::apply_edit(db, tables, &slug, edit).await?)
         }
     }
 }

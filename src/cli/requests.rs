@@ -10,6 +10,7 @@ use super::CliError;
 use super::watch::{WatchOptions, watch};
 use crate::catalog::money_text;
 use crate::db::Database;
+use crate::db::live::Tables;
 use crate::db::types::UtcTime;
 use crate::queue::admin::{self, LeaseInfo, RefundInfo, RequestDetails, RequestSummary};
 
@@ -73,7 +74,7 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 }
 
 /// Runs one queue command.
-pub async fn run(db: &Database, command: RequestsCommand) -> Result<(), CliError> {
+pub async fn run(db: &Database, tables: &Tables, command: RequestsCommand) -> Result<(), CliError> {
     match command {
         RequestsCommand::List {
             status,
@@ -92,10 +93,11 @@ pub async fn run(db: &Database, command: RequestsCommand) -> Result<(), CliError
         }
         RequestsCommand::Show { id, json } => {
             let details = admin::request_details(db, id).await?;
+            let later = tables.other_fields(db, "botapp_genrequest", id).await?;
             if json {
-                print_json(&details_json(&details))
+                print_json(&details_json(&details, &later))
             } else {
-                print_details(&details);
+                print_details(&details, &later);
                 Ok(())
             }
         }
@@ -209,9 +211,10 @@ fn time(at: UtcTime) -> String {
 }
 
 /// Every column of the request by its column name, then the lease and the refund.
-fn details_json(details: &RequestDetails) -> Value {
+/// Every column (`later`: a later release's columns as their text), the lease and the refund.
+fn details_json(details: &RequestDetails, later: &[(String, Option<String>)]) -> Value {
     let r = &details.request;
-    json!({
+    let mut fields = json!({
         "id": r.id,
         "run_code": r.run_code,
         "chat_id": r.chat_id,
@@ -240,10 +243,27 @@ fn details_json(details: &RequestDetails) -> Value {
         "provider_metadata": r.provider_metadata.0,
         "source_media": r.source_media.0,
         "parent_request_id": r.parent_request_id,
-        "paused": r.status == crate::queue::status::QUEUED && details.model_active == Some(false),
-        "lease": details.lease.as_ref().map(lease_json),
-        "refund": details.refund.as_ref().map(refund_json),
-    })
+    });
+    if let Value::Object(object) = &mut fields {
+        for (name, value) in later {
+            object.insert(
+                name.clone(),
+                value.clone().map_or(Value::Null, Value::String),
+            );
+        }
+        let paused =
+            r.status == crate::queue::status::QUEUED && details.model_active == Some(false);
+        object.insert("paused".into(), Value::Bool(paused));
+        object.insert(
+            "lease".into(),
+            details.lease.as_ref().map_or(Value::Null, lease_json),
+        );
+        object.insert(
+            "refund".into(),
+            details.refund.as_ref().map_or(Value::Null, refund_json),
+        );
+    }
+    fields
 }
 
 fn lease_json(lease: &LeaseInfo) -> Value {
@@ -265,8 +285,8 @@ fn refund_json(refund: &RefundInfo) -> Value {
 }
 
 /// `key  value` lines; the lease's fields as `lease.<field>`.
-fn print_details(details: &RequestDetails) {
-    let Value::Object(mut fields) = details_json(details) else {
+fn print_details(details: &RequestDetails, later: &[(String, Option<String>)]) {
+    let Value::Object(mut fields) = details_json(details, later) else {
         return;
     };
     let mut lines: Vec<(String, String)> = Vec::new();

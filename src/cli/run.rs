@@ -8,13 +8,13 @@ use crate::settings::Settings;
 
 /// Runs the daemon on the configured database until a shutdown signal.
 pub async fn run(settings: &Settings) -> Result<(), CliError> {
-    let db = super::open_migrated(settings).await?;
+    let (db, tables) = super::open_checked(settings).await?;
     let registry = ProviderRegistry::from_settings(settings);
     registry.log_unserved(&catalog::list(&db).await?);
     if registry.names().is_empty() {
         tracing::warn!("no provider is configured (set KLING_API_KEY); nothing will be claimed");
     }
-    let daemon = Daemon::new(settings, db, registry).map_err(daemon_error)?;
+    let daemon = Daemon::new(settings, db, tables, registry).map_err(daemon_error)?;
     daemon
         .run(super::shutdown_signal())
         .await

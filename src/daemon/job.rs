@@ -7,7 +7,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::notify::Notifier;
-use super::plan::{Plan, plan};
+use super::plan::{Plan, Widths, plan};
 use super::sink::FencedSink;
 use super::writes::BatchedWrites;
 use crate::catalog::AiModel;
@@ -37,6 +37,8 @@ pub struct JobContext {
     pub results: Arc<dyn ResultStore>,
     /// Daemon settings (media, retries).
     pub settings: DaemonSettings,
+    /// What the request columns a plan's texts go into hold.
+    pub(super) widths: Widths,
 }
 
 /// Why a claimed request does not reach its provider.
@@ -223,7 +225,7 @@ impl JobContext {
         model: Option<Arc<AiModel>>,
         charge: Result<(), String>,
     ) -> Result<Ready, Refused> {
-        let plan = plan(request, model.as_deref())
+        let plan = plan(request, model.as_deref(), self.widths)
             .map_err(|message| Refused::Fail(message, FailureReason::InvalidRequest))?;
         let model = model.ok_or(Refused::NoModel)?;
         if let Err(reason) = charge {

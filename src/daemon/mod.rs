@@ -30,6 +30,7 @@ use notify::Notifier;
 use slots::{Slots, Stop};
 use writes::Writers;
 
+use crate::db::live::Tables;
 use crate::db::{Database, DbError};
 use crate::provider::ProviderRegistry;
 use crate::queue::{Claimed, QueueStore};
@@ -67,10 +68,12 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Builds the daemon for `db` with the providers of `registry`.
+    /// Builds the daemon for `db`, whose botapp tables are `tables` (checked), with
+    /// the providers of `registry`.
     pub fn new(
         settings: &Settings,
         db: Database,
+        tables: Arc<Tables>,
         registry: ProviderRegistry,
     ) -> Result<Self, DaemonError> {
         let daemon = &settings.daemon;
@@ -109,7 +112,8 @@ impl Daemon {
             grace: daemon.shutdown_grace,
             listen_url,
             ctx: Arc::new(JobContext {
-                store: QueueStore::new(db, daemon.worker_id.clone()),
+                widths: plan::Widths::of(&tables),
+                store: QueueStore::new(db, tables, daemon.worker_id.clone()),
                 writes,
                 registry,
                 notifier,

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::catalog::AiModel;
+use crate::db::live::Tables;
 use crate::i18n::UserText;
 use crate::provider::GenerationKind;
 use crate::queue::GenRequest;
@@ -26,8 +27,33 @@ pub struct Plan {
     pub aspect_ratio: String,
 }
 
-/// Checks the request and merges its params, or says (in Russian and English) what is wrong.
-pub fn plan(request: &GenRequest, model: Option<&AiModel>) -> Result<Plan, UserText> {
+/// How many characters the request columns a plan's texts end up in hold
+/// (`None`: unbounded), read from the live schema once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Widths {
+    /// `botapp_genrequest.video_resolution`.
+    pub resolution: Option<u32>,
+    /// `botapp_genrequest.aspect_ratio`.
+    pub aspect_ratio: Option<u32>,
+}
+
+impl Widths {
+    /// The widths of the live columns.
+    pub fn of(tables: &Tables) -> Self {
+        Self {
+            resolution: tables.max_chars("botapp_genrequest", "video_resolution"),
+            aspect_ratio: tables.max_chars("botapp_genrequest", "aspect_ratio"),
+        }
+    }
+}
+
+/// Checks the request and merges its params, or says (in Russian and English) what is
+/// wrong, before any provider is paid: a value its request row cannot hold included.
+pub fn plan(
+    request: &GenRequest,
+    model: Option<&AiModel>,
+    widths: Widths,
+) -> Result<Plan, UserText> {
     let model = model.ok_or_else(|| {
         UserText::new(
             "Модель генерации не найдена: у запроса не указана модель.",
@@ -102,14 +128,28 @@ pub fn plan(request: &GenRequest, model: Option<&AiModel>) -> Result<Plan, UserT
         ),
         GenerationKind::TextToVideo => None,
     };
+    let resolution = fitting(&params, "resolution", widths.resolution)?;
+    let aspect_ratio = fitting(&params, "aspect_ratio", widths.aspect_ratio)?;
     Ok(Plan {
         kind,
-        resolution: text(&params, "resolution").unwrap_or_default(),
-        aspect_ratio: text(&params, "aspect_ratio").unwrap_or_default(),
+        resolution,
+        aspect_ratio,
         params,
         image_file_id,
         duration,
     })
+}
+
+/// The text of `key` ("" when absent), refused when longer than `width`.
+fn fitting(params: &Map<String, Value>, key: &str, width: Option<u32>) -> Result<String, UserText> {
+    let value = text(params, key).unwrap_or_default();
+    match width {
+        Some(max) if value.chars().count() > max as usize => Err(UserText::new(
+            format!("Параметр {key} длиннее {max} символов."),
+            format!("The {key} parameter is longer than {max} characters."),
+        )),
+        _ => Ok(value),
+    }
 }
 
 fn text(object: &Map<String, Value>, key: &str) -> Option<String> {

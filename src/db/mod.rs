@@ -5,6 +5,7 @@
 //! Code that must differ per backend implements [`Backend`] for both connections.
 
 mod backend;
+pub mod live;
 pub mod migrate;
 pub mod types;
 mod url;
@@ -130,7 +131,7 @@ impl Database {
 }
 
 /// Driver messages span several lines; errors are printed as one.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -10,6 +10,7 @@ mod inspect;
 use diesel::prelude::*;
 
 use super::{QueueBackend, status};
+use crate::db::live::RowError;
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
 use crate::schema::{
@@ -35,6 +36,9 @@ pub enum AdminError {
          so it cannot take an image2video request"
     )]
     NoImageInput(String),
+    /// A value does not fit its live column (`table.column: why`).
+    #[error("{0}")]
+    Invalid(String),
     /// No request has this id.
     #[error("no generation request with id {0} (see `genworker requests list`)")]
     NotFound(i64),
@@ -80,6 +84,16 @@ impl From<diesel::result::Error> for AdminError {
     }
 }
 
+impl From<RowError> for AdminError {
+    /// A value that does not fit its live column is the operator's input error.
+    fn from(error: RowError) -> Self {
+        match error {
+            RowError::Query(error) => Self::from(error),
+            refused => Self::Invalid(refused.to_string()),
+        }
+    }
+}
+
 /// A request put back in the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requeued {
@@ -108,7 +122,7 @@ pub struct Cancelled {
 /// unless the status is `error`, and while a worker holds a live lease.
 pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
     with_conn!(db, |conn| {
-        conn.queue_transaction(|conn| {
+        conn.queue_transaction(|conn| -> QueryResult<_> {
             conn.lock_requests(&[id])?;
             let Some((current, task_id)) = req::table
                 .find(id)
@@ -158,7 +172,7 @@ pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
 /// holding it stops polling and writes nothing more. Ended requests are refused.
 pub async fn cancel(db: &Database, id: i64) -> Result<Cancelled, AdminError> {
     with_conn!(db, |conn| {
-        conn.queue_transaction(|conn| {
+        conn.queue_transaction(|conn| -> QueryResult<_> {
             conn.lock_requests(&[id])?;
             let Some(current) = req::table
                 .find(id)

@@ -1,10 +1,13 @@
-//! A user's `botapp_userbalance` row, read and written under a row lock, so a
-//! charge and a refund of the same user never overwrite each other.
+//! A user's money: the `botapp_userbalance` row, read and written under a row
+//! lock so a charge and a refund of the same user never overwrite each other, and
+//! the `botapp_transaction` rows that record each movement.
 
 use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
+use serde_json::json;
 
+use crate::db::live::{Row, SqlValue, Tables};
 use crate::db::types::UtcTime;
 use crate::schema::botapp_userbalance as balance;
 
@@ -13,11 +16,56 @@ pub fn money(amount: &BigDecimal) -> BigDecimal {
     amount.with_scale_round(2, RoundingMode::HalfEven)
 }
 
+/// One movement of a user's money, as the bot records it in `botapp_transaction`.
+pub struct Movement<'a> {
+    /// `generation` (a charge) or `refund`.
+    pub kind: &'static str,
+    /// Negative for a charge.
+    pub amount: &'a BigDecimal,
+    /// The balance right after it.
+    pub balance_after: &'a BigDecimal,
+    /// In Russian.
+    pub description: String,
+    /// In English.
+    pub description_en: String,
+    /// The charge a refund gives back.
+    pub related: Option<i64>,
+    /// The user (`botapp_tguser`).
+    pub user: i64,
+}
+
+impl Movement<'_> {
+    /// The `botapp_transaction` row: completed, not pending, no payment.
+    pub fn row(&self, now: UtcTime) -> Row {
+        Row::new("botapp_transaction")
+            .set("type", self.kind)
+            .set("amount", self.amount)
+            .set("balance_after", self.balance_after)
+            .set("description", self.description.as_str())
+            .set("description_en", self.description_en.as_str())
+            .set("payment_method", SqlValue::Null)
+            .set("payment_id", SqlValue::Null)
+            .set("payment_data", json!({}))
+            .set("is_completed", true)
+            .set("is_pending", false)
+            .set("created_at", now)
+            .set("updated_at", now)
+            .set("generation_request_id", SqlValue::Null)
+            .set("related_transaction_id", self.related)
+            .set("user_id", self.user)
+    }
+}
+
 /// Balance operations on a connection (inside a queue transaction).
 pub trait BalanceOps {
     /// Creates the user's balance row when missing (all zero, as Django's defaults),
     /// then locks it until the transaction ends: `(balance, total_spent)`.
-    fn lock_balance(&mut self, user: i64, now: UtcTime) -> QueryResult<(BigDecimal, BigDecimal)>;
+    fn lock_balance(
+        &mut self,
+        tables: &Tables,
+        user: i64,
+        now: UtcTime,
+    ) -> QueryResult<(BigDecimal, BigDecimal)>;
 
     /// Writes a new balance and total spent.
     fn set_balance(
@@ -33,26 +81,23 @@ macro_rules! balance_ops {
         impl BalanceOps for $conn {
             fn lock_balance(
                 &mut self,
+                tables: &Tables,
                 user: i64,
                 now: UtcTime,
             ) -> QueryResult<(BigDecimal, BigDecimal)> {
                 let zero = BigDecimal::zero().with_scale(2);
-                diesel::insert_into(balance::table)
-                    .values((
-                        balance::balance.eq(&zero),
-                        balance::total_spent.eq(&zero),
-                        balance::total_deposited.eq(&zero),
-                        balance::bonus_balance.eq(&zero),
-                        balance::referral_code.eq(None::<String>),
-                        balance::referral_earnings.eq(&zero),
-                        balance::created_at.eq(now),
-                        balance::updated_at.eq(now),
-                        balance::referred_by_id.eq(None::<i64>),
-                        balance::user_id.eq(user),
-                    ))
-                    .on_conflict(balance::user_id)
-                    .do_nothing()
-                    .execute(self)?;
+                let row = Row::new("botapp_userbalance")
+                    .set("balance", &zero)
+                    .set("total_spent", &zero)
+                    .set("total_deposited", &zero)
+                    .set("bonus_balance", &zero)
+                    .set("referral_code", SqlValue::Null)
+                    .set("referral_earnings", &zero)
+                    .set("created_at", now)
+                    .set("updated_at", now)
+                    .set("referred_by_id", SqlValue::Null)
+                    .set("user_id", user);
+                tables.insert_absent(self, row, "user_id")?;
                 // Touching the row locks it (PostgreSQL) before its values are read.
                 let (amount, spent) =
                     diesel::update(balance::table.filter(balance::user_id.eq(user)))

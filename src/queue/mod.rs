@@ -75,9 +75,12 @@ pub enum Fenced {
 pub trait QueueBackend: claim::ClaimSql {
     /// A transaction for queue writes: SQLite takes the write lock up front
     /// (`BEGIN IMMEDIATE`); PostgreSQL runs READ COMMITTED with row locks.
-    fn queue_transaction<T, F>(&mut self, work: F) -> Result<T, Error>
+    /// A returned error rolls everything back: a diesel error, or the caller's own
+    /// refusal (`E`), so a check that fails after a first write leaves nothing behind.
+    fn queue_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Self) -> Result<T, Error>;
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<Error>;
 
     /// Locks request rows, in id order, until the transaction ends (PostgreSQL;
     /// SQLite's write lock already covers them). Every writer locks the requests
@@ -86,9 +89,10 @@ pub trait QueueBackend: claim::ClaimSql {
 }
 
 impl QueueBackend for PgConnection {
-    fn queue_transaction<T, F>(&mut self, work: F) -> Result<T, Error>
+    fn queue_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Self) -> Result<T, Error>,
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<Error>,
     {
         self.transaction(work)
     }
@@ -107,9 +111,10 @@ impl QueueBackend for PgConnection {
 }
 
 impl QueueBackend for SqliteConnection {
-    fn queue_transaction<T, F>(&mut self, work: F) -> Result<T, Error>
+    fn queue_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Self) -> Result<T, Error>,
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<Error>,
     {
         self.immediate_transaction(work)
     }

@@ -5,10 +5,10 @@
 use bigdecimal::{BigDecimal, Zero};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
-use serde_json::json;
 
-use super::balance::{BalanceOps, money};
-use crate::db::types::{JsonDoc, UtcTime};
+use super::balance::{BalanceOps, Movement, money};
+use crate::db::live::Tables;
+use crate::db::types::UtcTime;
 use crate::schema::{botapp_transaction as tx, genworker_refund as refund};
 
 /// What happened to the user's money.
@@ -37,6 +37,7 @@ pub trait RefundOps {
     /// Gives back the charge of a failed request, once.
     fn refund(
         &mut self,
+        tables: &Tables,
         request: i64,
         charge: Option<i64>,
         reason: &str,
@@ -72,6 +73,7 @@ macro_rules! refund_ops {
 
             fn refund(
                 &mut self,
+                tables: &Tables,
                 request: i64,
                 charge: Option<i64>,
                 reason: &str,
@@ -92,30 +94,20 @@ macro_rules! refund_ops {
                 };
                 let amount = money(&amount);
                 let now = UtcTime::now();
-                let (old, spent) = self.lock_balance(user, now)?;
+                let (old, spent) = self.lock_balance(tables, user, now)?;
                 let new_balance = money(&(old + &amount));
                 let spent = (spent - &amount).max(BigDecimal::zero());
                 self.set_balance(user, &new_balance, &spent)?;
-                let transaction_id = diesel::insert_into(tx::table)
-                    .values((
-                        tx::kind.eq("refund"),
-                        tx::amount.eq(&amount),
-                        tx::balance_after.eq(&new_balance),
-                        tx::description.eq(format!("Возврат за неудачную генерацию: {reason}")),
-                        tx::description_en.eq(format!("Refund for failed generation: {reason}")),
-                        tx::payment_method.eq(None::<String>),
-                        tx::payment_id.eq(None::<String>),
-                        tx::payment_data.eq(JsonDoc(json!({}))),
-                        tx::is_completed.eq(true),
-                        tx::is_pending.eq(false),
-                        tx::created_at.eq(now),
-                        tx::updated_at.eq(now),
-                        tx::generation_request_id.eq(None::<i64>),
-                        tx::related_transaction_id.eq(Some(charge)),
-                        tx::user_id.eq(user),
-                    ))
-                    .returning(tx::id)
-                    .get_result::<i64>(self)?;
+                let movement = Movement {
+                    kind: "refund",
+                    amount: &amount,
+                    balance_after: &new_balance,
+                    description: format!("Возврат за неудачную генерацию: {reason}"),
+                    description_en: format!("Refund for failed generation: {reason}"),
+                    related: Some(charge),
+                    user,
+                };
+                let transaction_id = tables.insert(self, movement.row(now))?;
                 diesel::insert_into(refund::table)
                     .values((
                         refund::request_id.eq(request),

@@ -15,6 +15,7 @@ use super::lease::LeaseOps;
 use super::refund::{RefundOps, RefundOutcome, refundable};
 use super::{Claimed, ClaimedJob, Failure, Fenced, GenRequest, QueueBackend, status};
 use crate::catalog::AiModel;
+use crate::db::live::Tables;
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
 use crate::i18n::Language;
@@ -28,14 +29,17 @@ use crate::with_conn;
 #[derive(Clone)]
 pub struct QueueStore {
     db: Database,
+    tables: Arc<Tables>,
     worker: Arc<str>,
 }
 
 impl QueueStore {
-    /// A store acting as `worker` (the id written into leases).
-    pub fn new(db: Database, worker: impl Into<Arc<str>>) -> Self {
+    /// A store on the checked `tables` of `db`, acting as `worker` (the id written
+    /// into leases).
+    pub fn new(db: Database, tables: Arc<Tables>, worker: impl Into<Arc<str>>) -> Self {
         Self {
             db,
+            tables,
             worker: worker.into(),
         }
     }
@@ -48,6 +52,11 @@ impl QueueStore {
     /// The database.
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// Its botapp tables, as checked at start-up.
+    pub fn tables(&self) -> &Arc<Tables> {
+        &self.tables
     }
 
     /// Claims up to `limit` requests of these providers, leased for `lease_for`:
@@ -63,7 +72,7 @@ impl QueueStore {
         let worker = self.worker.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         with_conn!(&self.db, |conn| {
-            conn.queue_transaction(|conn| {
+            conn.queue_transaction(|conn| -> QueryResult<_> {
                 let now = UtcTime::now();
                 let ids = conn.claimable(&providers, now, limit)?;
                 if ids.is_empty() {
@@ -251,8 +260,9 @@ impl QueueStore {
         failure: Failure,
     ) -> Result<(Fenced, Option<RefundOutcome>), DbError> {
         let worker = self.worker.clone();
+        let tables = self.tables.clone();
         with_conn!(&self.db, |conn| {
-            conn.queue_transaction(|conn| {
+            conn.queue_transaction(|conn| -> QueryResult<_> {
                 if let Some(fenced) = fence(conn, id, &worker, attempt)? {
                     return Ok((fenced, None));
                 }
@@ -278,7 +288,7 @@ impl QueueStore {
                 diesel::update(lease::table.find(id))
                     .set(lease::error_message_en.eq(&failure.message.en))
                     .execute(conn)?;
-                let refund = conn.refund(id, charge, &failure.message.ru)?;
+                let refund = conn.refund(&tables, id, charge, &failure.message.ru)?;
                 if !failure.notify {
                     conn.settle(id, &worker, attempt)?;
                 }

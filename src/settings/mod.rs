@@ -2,7 +2,8 @@
 //! file (`genworker.toml`, or `--config PATH`), then the environment; validated
 //! into [`Settings`] and passed down. Nothing else reads the environment.
 //!
-//! Variables: `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`, and those of
+//! Variables: `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`,
+//! `GENWORKER_COLUMN_DEFAULTS`, and those of
 //! [`daemon`], [`kling`], [`telegram`] and [`s3`]. In the file, the same names are written in lower
 //! case (`database_url = "..."`).
 
@@ -23,6 +24,7 @@ use source::{Source, positive};
 pub use telegram::TelegramSettings;
 
 use crate::db::DatabaseUrl;
+use crate::db::live::{COLUMN_DEFAULTS_VARIABLE, ColumnDefaults};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "genworker.toml";
@@ -87,6 +89,9 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// `GENWORKER_COLUMN_DEFAULTS`: values for NOT NULL columns of the botapp
+    /// tables that genworker does not know (a later release of the bot's).
+    pub column_defaults: ColumnDefaults,
     /// The daemon.
     pub daemon: DaemonSettings,
     /// The Kling provider.
@@ -117,6 +122,11 @@ impl Settings {
             })?,
             db_pool_size: source.parse_with("GENWORKER_DB_POOL_SIZE", 10, positive)?,
             log_format: source.parse_or("LOG_FORMAT", || Ok(LogFormat::Text))?,
+            column_defaults: match source.json(COLUMN_DEFAULTS_VARIABLE)? {
+                None => ColumnDefaults::default(),
+                Some(value) => ColumnDefaults::from_json(value)
+                    .map_err(|reason| SettingsError::invalid(COLUMN_DEFAULTS_VARIABLE, reason))?,
+            },
             daemon: DaemonSettings::read(&source)?,
             kling: KlingSettings::read(&source)?,
             telegram: TelegramSettings::read(&source)?,
@@ -182,6 +192,45 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.starts_with("DATABASE_URL: "), "{error}");
+    }
+
+    #[test]
+    fn column_defaults_come_from_json_or_a_toml_table() {
+        let settings = Settings::from_sources(
+            None,
+            env(&[(
+                "GENWORKER_COLUMN_DEFAULTS",
+                r#"{"botapp_genrequest.cost_usd": 0.5}"#,
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            settings
+                .column_defaults
+                .get("botapp_genrequest", "cost_usd"),
+            Some(&serde_json::json!(0.5))
+        );
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "[genworker_column_defaults]\n\"botapp_aimodel.cost_unit\" = \"second\""
+        )
+        .unwrap();
+        let settings = Settings::from_sources(Some(file.path()), env(&[])).unwrap();
+        assert_eq!(
+            settings.column_defaults.get("botapp_aimodel", "cost_unit"),
+            Some(&serde_json::json!("second"))
+        );
+        let error = Settings::from_sources(
+            None,
+            env(&[("GENWORKER_COLUMN_DEFAULTS", r#"{"cost_usd": 0}"#)]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            error,
+            "GENWORKER_COLUMN_DEFAULTS: key `cost_usd` is not table.column"
+        );
     }
 
     #[test]

@@ -44,6 +44,28 @@ impl Source {
         }
     }
 
+    /// A JSON value: a JSON text (the environment, or a string in the file), or a
+    /// TOML table or array in the file; `None` when unset.
+    pub(super) fn json(
+        &self,
+        variable: &'static str,
+    ) -> Result<Option<serde_json::Value>, SettingsError> {
+        let key = variable.to_ascii_lowercase();
+        let invalid = |reason: String| SettingsError::Invalid { variable, reason };
+        match self.0.get_string(&key) {
+            Ok(text) if text.trim().is_empty() => Ok(None),
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|error| invalid(format!("not JSON: {error}"))),
+            Err(config::ConfigError::NotFound(_)) => Ok(None),
+            Err(_) => self
+                .0
+                .get::<serde_json::Value>(&key)
+                .map(Some)
+                .map_err(|error| invalid(error.to_string())),
+        }
+    }
+
     pub(super) fn parse_or<T, E: ToString>(
         &self,
         variable: &'static str,

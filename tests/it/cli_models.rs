@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::support::{TestDb, failure, genworker_cli, on_both_backends, success};
+use crate::support::{BotRelease, TestDb, failure, genworker_cli, on_every_schema, success};
 
-on_both_backends!(
+on_every_schema!(
     list_shows_an_aligned_table_and_json,
     show_prints_every_field,
     enable_disable_and_set_change_the_row_and_updated_at,
@@ -13,14 +13,25 @@ on_both_backends!(
 );
 
 fn show_json(db: &TestDb) -> Value {
-    serde_json::from_str(&success(&db.cli(&["models", "show", "kling-v1", "--json"]))).unwrap()
+    serde_json::from_str(&success(&db.cli(&[
+        "models",
+        "show",
+        db.kling_slug(),
+        "--json",
+    ])))
+    .unwrap()
 }
 
 async fn list_shows_an_aligned_table_and_json(db: TestDb) {
     db.migrated().await;
+    let kling = db.kling();
+    let models = match db.release {
+        BotRelease::Seed => 1,
+        BotRelease::Latest => 20,
+    };
     let table = success(&db.cli(&["models", "list"]));
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 2, "{table}");
+    assert_eq!(lines.len(), 1 + models, "{table}");
     for heading in [
         "SLUG",
         "DISPLAY NAME",
@@ -33,7 +44,11 @@ async fn list_shows_an_aligned_table_and_json(db: TestDb) {
     ] {
         assert!(lines[0].contains(heading), "{heading} missing: {table}");
     }
-    let row: Vec<&str> = lines[1]
+    let line = lines
+        .iter()
+        .find(|line| line.trim_start().starts_with(&format!("{} ", kling.slug)))
+        .unwrap();
+    let row: Vec<&str> = line
         .split("  ")
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -41,8 +56,8 @@ async fn list_shows_an_aligned_table_and_json(db: TestDb) {
     assert_eq!(
         row,
         [
-            "kling-v1",
-            "🎥 Kling (Kuaishou)",
+            kling.slug,
+            kling.display_name,
             "kling",
             "video",
             "69.00",
@@ -56,14 +71,14 @@ async fn list_shows_an_aligned_table_and_json(db: TestDb) {
         let byte = line.find(text).unwrap();
         unicode_width(&line[..byte])
     };
-    assert_eq!(column_of(lines[0], "PRICE"), column_of(lines[1], "69.00"));
+    assert_eq!(column_of(lines[0], "PRICE"), column_of(line, "69.00"));
 
     let json: Value =
         serde_json::from_str(&success(&db.cli(&["models", "list", "--json"]))).unwrap();
-    let models = json.as_array().unwrap();
-    assert_eq!(models.len(), 1);
-    assert_eq!(models[0]["slug"], "kling-v1");
-    assert_eq!(models[0]["price"], "69.00");
+    let listed = json.as_array().unwrap();
+    assert_eq!(listed.len(), models);
+    let found = listed.iter().find(|m| m["slug"] == kling.slug).unwrap();
+    assert_eq!(found["price"], "69.00");
 }
 
 /// Display width: the emoji in the display name takes two columns.
@@ -75,10 +90,28 @@ fn unicode_width(text: &str) -> usize {
 
 async fn show_prints_every_field(db: TestDb) {
     db.migrated().await;
-    let text = success(&db.cli(&["models", "show", "kling-v1"]));
+    let text = success(&db.cli(&["models", "show", db.kling_slug()]));
     let json = show_json(&db);
     let fields = json.as_object().unwrap();
-    assert_eq!(fields.len(), 28, "one entry per botapp_aimodel column");
+    assert_eq!(
+        fields.len(),
+        db.kling().columns,
+        "one entry per botapp_aimodel column"
+    );
+    if db.release == BotRelease::Latest {
+        assert_eq!(
+            (
+                &json["unit_cost_usd"],
+                &json["base_cost_usd"],
+                &json["cost_unit"]
+            ),
+            (
+                &Value::from("0.0420"),
+                &Value::from("0.0420"),
+                &Value::from("second")
+            )
+        );
+    }
     for key in fields.keys() {
         assert!(
             text.lines().any(|line| line.starts_with(key.as_str())),
@@ -92,7 +125,8 @@ async fn show_prints_every_field(db: TestDb) {
 async fn enable_disable_and_set_change_the_row_and_updated_at(db: TestDb) {
     db.migrated().await;
     let before = show_json(&db);
-    success(&db.cli(&["models", "disable", "kling-v1"]));
+    let slug = db.kling_slug();
+    success(&db.cli(&["models", "disable", slug]));
     let disabled = show_json(&db);
     assert_eq!(disabled["is_active"], false);
     assert_ne!(disabled["updated_at"], before["updated_at"]);
@@ -100,7 +134,7 @@ async fn enable_disable_and_set_change_the_row_and_updated_at(db: TestDb) {
     success(&db.cli(&[
         "models",
         "set",
-        "kling-v1",
+        slug,
         "--price",
         "79.50",
         "--order",
@@ -125,13 +159,27 @@ async fn enable_disable_and_set_change_the_row_and_updated_at(db: TestDb) {
     assert_eq!(set["is_active"], false);
     assert!(set["updated_at"].as_str() > disabled["updated_at"].as_str());
 
-    success(&db.cli(&["models", "enable", "kling-v1"]));
+    success(&db.cli(&["models", "enable", slug]));
     assert_eq!(show_json(&db)["is_active"], true);
 }
 
 async fn invalid_changes_exit_non_zero_and_write_nothing(db: TestDb) {
     db.migrated().await;
     let before = show_json(&db);
+    let slug = db.kling_slug();
+    // The bound comes from the live column: numeric(6,2) here, numeric(8,2) at the latest release.
+    let (too_big, bound) = match (db.release, db.is_postgres()) {
+        (BotRelease::Seed, true) => (
+            "10000",
+            "botapp_aimodel.price (numeric(6,2)): at most 9999.99",
+        ),
+        (BotRelease::Seed, false) => ("10000", "botapp_aimodel.price (decimal): at most 9999.99"),
+        (BotRelease::Latest, _) => (
+            "1000000",
+            "botapp_aimodel.price (numeric(8,2)): at most 999999.99",
+        ),
+    };
+    let long_name = "x".repeat(101);
     let cases: &[(&[&str], &str)] = &[
         (
             &["models", "set", "nope", "--price", "1"],
@@ -147,38 +195,23 @@ async fn invalid_changes_exit_non_zero_and_write_nothing(db: TestDb) {
         ),
         (&["models", "show", "nope"], "no AI model with slug `nope`"),
         (
-            &["models", "set", "kling-v1", "--price", "79.505"],
-            "at most 2 places",
+            &["models", "set", slug, "--price", "79.505"],
+            "has 3 decimal places; botapp_aimodel.price",
+        ),
+        (&["models", "set", slug, "--price", too_big], bound),
+        (
+            &["models", "set", slug, "--price", "cheap"],
+            "not a plain decimal",
         ),
         (
-            &["models", "set", "kling-v1", "--price", "10000"],
-            "does not fit numeric(6,2)",
-        ),
-        (
-            &["models", "set", "kling-v1", "--price", "cheap"],
-            "not a decimal",
-        ),
-        (
-            &[
-                "models",
-                "set",
-                "kling-v1",
-                "--default-param",
-                "resolution=720p",
-            ],
+            &["models", "set", slug, "--default-param", "resolution=720p"],
             "is not JSON",
         ),
         (
-            &[
-                "models",
-                "set",
-                "kling-v1",
-                "--display-name",
-                &"x".repeat(101),
-            ],
-            "at most 100",
+            &["models", "set", slug, "--display-name", &long_name],
+            "botapp_aimodel.display_name holds at most 100",
         ),
-        (&["models", "set", "kling-v1"], "nothing to change"),
+        (&["models", "set", slug], "nothing to change"),
     ];
     for (args, message) in cases {
         let stderr = failure(&db.cli(args));
@@ -187,6 +220,10 @@ async fn invalid_changes_exit_non_zero_and_write_nothing(db: TestDb) {
             "{args:?}: expected `{message}` in: {stderr}"
         );
         assert_eq!(show_json(&db), before, "{args:?} wrote something");
+    }
+    if db.release == BotRelease::Latest {
+        success(&db.cli(&["models", "set", slug, "--price", "123456.78"]));
+        assert_eq!(show_json(&db)["price"], "123456.78");
     }
 }
 

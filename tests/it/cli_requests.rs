@@ -13,7 +13,7 @@ use crate::support::{TestDb, genworker_cli, success};
 
 /// Runs `enqueue … --json` and returns its output.
 fn enqueue(db: &TestDb, args: &[&str]) -> Value {
-    let mut all = vec!["enqueue", "--model", "kling-v1", "--json"];
+    let mut all = vec!["enqueue", "--model", db.kling_slug(), "--json"];
     all.extend_from_slice(args);
     serde_json::from_str(&success(&db.cli(&all))).unwrap()
 }

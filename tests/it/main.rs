@@ -18,3 +18,4 @@ mod providers;
 mod registry;
 mod s3_storage;
 mod secrets;
+mod snapshot;

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::sync::Arc;
+
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use genworker::db::live::{ColumnDefaults, Tables};
 use genworker::db::{Database, DatabaseUrl, OpenMode};
 
 /// Generates one test per backend for each named `async fn(TestDb)`.
@@ -30,11 +33,64 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// As [`on_both_backends`], plus a third test on PostgreSQL beside the bot's latest
+/// release (`postgres_latest`: the tables of `tests/bot/latest_db/`, loaded as they are).
+macro_rules! on_every_schema {
+    ($($name:ident),+ $(,)?) => {
+        $crate::support::on_both_backends!($($name),+);
+        mod postgres_latest {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::TestDb::postgres_latest()).await
+                }
+            )+
+        }
+    };
+}
+pub(crate) use on_every_schema;
+
+/// Which tables a test database starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotRelease {
+    /// None: genworker's migrations create them (the b6702256 contract).
+    Seed,
+    /// The bot's latest release (2d893898), loaded from `tests/bot/latest_db/`.
+    Latest,
+}
+
 /// The server tests create their databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
+
+/// The catalog's Kling model (same params, price 69.00 and order 35 at both releases).
+#[derive(Debug)]
+pub struct KlingModel {
+    /// `slug`.
+    pub slug: &'static str,
+    /// `display_name`.
+    pub display_name: &'static str,
+    /// The hashtag genworker's caption ends with.
+    pub hashtag: &'static str,
+    /// Columns of `botapp_aimodel`.
+    pub columns: usize,
+}
+
+const SEED_KLING: KlingModel = KlingModel {
+    slug: "kling-v1",
+    display_name: "🎥 Kling (Kuaishou)",
+    hashtag: "#kling_v1",
+    columns: 28,
+};
+
+const LATEST_KLING: KlingModel = KlingModel {
+    slug: "kling-v2-5-turbo",
+    display_name: "🐉 Kling v2-5-turbo",
+    hashtag: "#kling_v2_5_turbo",
+    columns: 31,
+};
 
 /// A database that exists for one test and is removed after it.
 pub struct TestDb {
@@ -42,6 +98,8 @@ pub struct TestDb {
     /// The folder the SQLite file (and anything else the test writes) lives in.
     pub dir: tempfile::TempDir,
     postgres_name: Option<String>,
+    /// The tables it started with.
+    pub release: BotRelease,
 }
 
 impl TestDb {
@@ -53,6 +111,7 @@ impl TestDb {
             url,
             dir,
             postgres_name: None,
+            release: BotRelease::Seed,
         }
     }
 
@@ -77,6 +136,39 @@ impl TestDb {
             url: url.to_string(),
             dir: tempfile::tempdir().unwrap(),
             postgres_name: Some(name),
+            release: BotRelease::Seed,
+        }
+    }
+
+    /// A new PostgreSQL database holding what the bot's latest release creates
+    /// (schema, catalog, `django_migrations`), before `genworker migrate`.
+    pub fn postgres_latest() -> Self {
+        let mut db = Self::postgres();
+        db.release = BotRelease::Latest;
+        let mut conn = PgConnection::establish(db.url()).unwrap();
+        for file in ["schema", "data"] {
+            let path = format!(
+                "{}/tests/bot/latest_db/{file}.postgres.sql",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let sql = std::fs::read_to_string(&path).unwrap();
+            diesel::connection::SimpleConnection::batch_execute(&mut conn, &sql)
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        db
+    }
+
+    /// The Kling model the catalog starts with: the seed's `kling-v1`, or the
+    /// model the latest release renamed it to.
+    pub fn kling_slug(&self) -> &'static str {
+        self.kling().slug
+    }
+
+    /// What the catalog says of that model.
+    pub fn kling(&self) -> &'static KlingModel {
+        match self.release {
+            BotRelease::Seed => &SEED_KLING,
+            BotRelease::Latest => &LATEST_KLING,
         }
     }
 
@@ -101,8 +193,15 @@ impl TestDb {
     /// A pool on this database with every migration applied.
     pub async fn migrated(&self) -> Database {
         let db = self.open().await;
-        genworker::db::migrate::run_pending(&db).await.unwrap();
+        genworker::db::migrate::run_pending(&db, &ColumnDefaults::default())
+            .await
+            .unwrap();
         db
+    }
+
+    /// The checked botapp tables of a migrated database.
+    pub async fn tables(&self, db: &Database) -> Arc<Tables> {
+        Arc::new(Tables::read(db, &ColumnDefaults::default()).await.unwrap())
     }
 
     /// Runs the genworker binary with DATABASE_URL set to this database.

@@ -3,6 +3,8 @@
 //! bot user who is charged the model's price, as the bot's
 //! `create_generation_request` does.
 
+use std::sync::Arc;
+
 use bigdecimal::BigDecimal;
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
@@ -10,14 +12,13 @@ use serde_json::{Map, Value, json};
 
 use super::AdminError;
 use crate::catalog::AiModel;
+use crate::catalog::pricing::{PricingOps, RequestUnits, request_cost_usd};
 use crate::db::Database;
-use crate::db::types::{JsonDoc, UtcTime};
-use crate::queue::balance::{BalanceOps, money};
+use crate::db::live::{Row, SqlValue, Tables};
+use crate::db::types::UtcTime;
+use crate::queue::balance::{BalanceOps, Movement, money};
 use crate::queue::{QueueBackend, status};
-use crate::schema::{
-    botapp_aimodel as model, botapp_genrequest as req, botapp_tguser as tguser,
-    botapp_transaction as tx,
-};
+use crate::schema::{botapp_aimodel as model, botapp_tguser as tguser, botapp_transaction as tx};
 use crate::with_conn;
 
 /// The generation type that needs a model with image input.
@@ -85,145 +86,153 @@ pub struct Enqueued {
 }
 
 /// Inserts a queued request; with a user, also creates the user and balance when
-/// missing and charges the price, all in one transaction. Unknown model slugs and
-/// image2video for a model without image input write nothing.
-pub async fn enqueue(db: &Database, request: NewRequest) -> Result<Enqueued, AdminError> {
+/// missing and charges the price, all in one transaction. Unknown model slugs,
+/// image2video for a model without image input, and values wider than their live
+/// columns write nothing.
+pub async fn enqueue(
+    db: &Database,
+    tables: &Arc<Tables>,
+    request: NewRequest,
+) -> Result<Enqueued, AdminError> {
+    let tables = tables.clone();
     with_conn!(db, |conn| {
-        conn.queue_transaction(|conn| {
-            let Some(found) = model::table
+        // Any refusal rolls back what was written before it (user, balance, charge).
+        conn.queue_transaction(|conn| -> Result<Enqueued, AdminError> {
+            let found = model::table
                 .filter(model::slug.eq(&request.model_slug))
                 .select(AiModel::as_select())
                 .first(conn)
                 .optional()?
-            else {
-                return Ok(Err(AdminError::UnknownModel(request.model_slug.clone())));
-            };
+                .ok_or_else(|| AdminError::UnknownModel(request.model_slug.clone()))?;
             if request.kind == IMAGE2VIDEO && !found.supports_image_input {
-                return Ok(Err(AdminError::NoImageInput(found.slug)));
+                return Err(AdminError::NoImageInput(found.slug));
             }
             let now = UtcTime::now();
             let price = money(&found.price);
             let charge = match request.user_chat_id {
-                Some(chat) => Some(conn.charge(chat, &found, &price, now)?),
+                Some(chat) => Some(conn.charge(&tables, chat, &found, &price, now)?),
                 None => None,
             };
             let run_code = format!("{:032x}", rand::random::<u128>());
-            let row = request_row(&request, &found, &run_code, &price, now, charge.as_ref());
-            let id = diesel::insert_into(req::table)
-                .values(&row)
-                .returning(req::id)
-                .get_result::<i64>(conn)?;
+            let draft = RequestDraft::new(&request, &found);
+            let cost_usd = request_cost_usd(
+                &conn.model_costs(&tables, found.id)?,
+                RequestUnits {
+                    quantity: 1,
+                    duration: draft.duration,
+                },
+                &price,
+                &conn.tokens_per_usd()?,
+            );
+            let row = draft
+                .row(&run_code, &price, now, charge.as_ref())
+                .known("cost_usd", cost_usd);
+            let id = tables.insert(conn, row)?;
             if let Some(charge) = &charge {
                 diesel::update(tx::table.find(charge.transaction_id))
                     .set(tx::generation_request_id.eq(Some(id)))
                     .execute(conn)?;
             }
-            Ok(Ok(Enqueued {
+            Ok(Enqueued {
                 id,
                 run_code,
                 transaction_id: charge.as_ref().map(|c| c.transaction_id),
                 user_id: charge.as_ref().map(|c| c.user_id),
                 balance_after: charge.map(|c| crate::catalog::money_text(&c.balance_after)),
-            }))
-        })?
+            })
+        })
     })
 }
 
-/// An amount with exactly two places (SQLite hands decimals back as floats).
-/// A `botapp_genrequest` row as the bot writes it; `None` is written as NULL.
-#[derive(Insertable)]
-#[diesel(table_name = req)]
-#[diesel(treat_none_as_default_value = false)]
-struct RequestRow<'a> {
-    run_code: &'a str,
-    chat_id: i64,
-    prompt: &'a str,
-    quantity: i16,
-    model: &'a str,
-    status: &'a str,
-    result_urls: JsonDoc,
-    created_at: UtcTime,
-    completed_at: Option<UtcTime>,
-    cost: &'a BigDecimal,
+/// A request's params as the bot writes them, and the values it derives from them.
+struct RequestDraft<'a> {
+    request: &'a NewRequest,
+    model: &'a AiModel,
+    /// `generation_params`: `mode`, the given keys, the image's file id.
+    params: Map<String, Value>,
+    source_media: Map<String, Value>,
+    /// The model's defaults overridden by `params`.
+    effective: Map<String, Value>,
     duration: Option<i32>,
-    error_message: &'a str,
-    file_sizes: JsonDoc,
-    generation_params: JsonDoc,
-    generation_type: &'a str,
-    input_images: JsonDoc,
-    processing_time: Option<f64>,
-    started_at: Option<UtcTime>,
-    user_id: Option<i64>,
-    video_resolution: String,
-    ai_model_id: Option<i64>,
-    transaction_id: Option<i64>,
-    aspect_ratio: String,
-    provider_job_id: &'a str,
-    provider_metadata: JsonDoc,
-    source_media: JsonDoc,
-    parent_request_id: Option<i64>,
 }
 
-fn request_row<'a>(
-    request: &'a NewRequest,
-    found: &'a AiModel,
-    run_code: &'a str,
-    price: &'a BigDecimal,
-    now: UtcTime,
-    charge: Option<&Charge>,
-) -> RequestRow<'a> {
-    let mut params = Map::new();
-    params.insert("mode".into(), Value::String(request.kind.clone()));
-    params.extend(request.params.clone());
-    let mut source_media = Map::new();
-    if let Some(image) = &request.image {
-        params.insert("input_image_file_id".into(), Value::String(image.clone()));
-        source_media.insert("telegram_file_id".into(), Value::String(image.clone()));
+impl<'a> RequestDraft<'a> {
+    fn new(request: &'a NewRequest, model: &'a AiModel) -> Self {
+        let mut params = Map::new();
+        params.insert("mode".into(), Value::String(request.kind.clone()));
+        params.extend(request.params.clone());
+        let mut source_media = Map::new();
+        if let Some(image) = &request.image {
+            params.insert("input_image_file_id".into(), Value::String(image.clone()));
+            source_media.insert("telegram_file_id".into(), Value::String(image.clone()));
+        }
+        let mut effective = match &model.default_params.0 {
+            Value::Object(defaults) => defaults.clone(),
+            _ => Map::new(),
+        };
+        effective.extend(params.clone());
+        let duration = effective
+            .get("duration")
+            .and_then(Value::as_i64)
+            .and_then(|seconds| i32::try_from(seconds).ok());
+        Self {
+            request,
+            model,
+            params,
+            source_media,
+            effective,
+            duration,
+        }
     }
-    // The effective params: the model's defaults, each key overridden by the request's.
-    let mut effective = match &found.default_params.0 {
-        Value::Object(defaults) => defaults.clone(),
-        _ => Map::new(),
-    };
-    effective.extend(params.clone());
-    let text = |key: &str| {
-        effective
+
+    fn text(&self, key: &str) -> String {
+        self.effective
             .get(key)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned()
-    };
-    RequestRow {
-        run_code,
-        chat_id: request.chat_id.or(request.user_chat_id).unwrap_or(0),
-        prompt: &request.prompt,
-        quantity: 1,
-        model: &found.slug,
-        status: status::QUEUED,
-        result_urls: JsonDoc(json!([])),
-        created_at: now,
-        completed_at: None,
-        cost: price,
-        duration: effective
-            .get("duration")
-            .and_then(Value::as_i64)
-            .and_then(|seconds| i32::try_from(seconds).ok()),
-        error_message: "",
-        file_sizes: JsonDoc(json!([])),
-        generation_params: JsonDoc(Value::Object(params)),
-        generation_type: &request.kind,
-        input_images: JsonDoc(json!([])),
-        processing_time: None,
-        started_at: None,
-        user_id: charge.map(|c| c.user_id),
-        video_resolution: text("resolution"),
-        ai_model_id: Some(found.id),
-        transaction_id: charge.map(|c| c.transaction_id),
-        aspect_ratio: text("aspect_ratio"),
-        provider_job_id: "",
-        provider_metadata: JsonDoc(json!({})),
-        source_media: JsonDoc(Value::Object(source_media)),
-        parent_request_id: None,
+    }
+
+    /// The `botapp_genrequest` row; `None` is written as NULL.
+    fn row(
+        &self,
+        run_code: &str,
+        price: &BigDecimal,
+        now: UtcTime,
+        charge: Option<&Charge>,
+    ) -> Row {
+        let request = self.request;
+        Row::new("botapp_genrequest")
+            .set("run_code", run_code)
+            .set(
+                "chat_id",
+                request.chat_id.or(request.user_chat_id).unwrap_or(0),
+            )
+            .set("prompt", request.prompt.as_str())
+            .set("quantity", 1i16)
+            .set("model", self.model.slug.as_str())
+            .set("status", status::QUEUED)
+            .set("result_urls", json!([]))
+            .set("created_at", now)
+            .set("completed_at", SqlValue::Null)
+            .set("cost", price)
+            .set("duration", self.duration)
+            .set("error_message", "")
+            .set("file_sizes", json!([]))
+            .set("generation_params", Value::Object(self.params.clone()))
+            .set("generation_type", request.kind.as_str())
+            .set("input_images", json!([]))
+            .set("processing_time", SqlValue::Null)
+            .set("started_at", SqlValue::Null)
+            .set("user_id", charge.map(|c| c.user_id))
+            .set("video_resolution", self.text("resolution"))
+            .set("ai_model_id", self.model.id)
+            .set("transaction_id", charge.map(|c| c.transaction_id))
+            .set("aspect_ratio", self.text("aspect_ratio"))
+            .set("provider_job_id", "")
+            .set("provider_metadata", json!({}))
+            .set("source_media", Value::Object(self.source_media.clone()))
+            .set("parent_request_id", SqlValue::Null)
     }
 }
 
@@ -240,11 +249,12 @@ trait ChargeOps {
     /// go negative) and writes the `generation` transaction.
     fn charge(
         &mut self,
+        tables: &Tables,
         chat: i64,
         found: &AiModel,
         price: &BigDecimal,
         now: UtcTime,
-    ) -> QueryResult<Charge>;
+    ) -> Result<Charge, AdminError>;
 }
 
 macro_rules! charge_ops {
@@ -252,53 +262,40 @@ macro_rules! charge_ops {
         impl ChargeOps for $conn {
             fn charge(
                 &mut self,
+                tables: &Tables,
                 chat: i64,
                 found: &AiModel,
                 price: &BigDecimal,
                 now: UtcTime,
-            ) -> QueryResult<Charge> {
-                diesel::insert_into(tguser::table)
-                    .values((
-                        tguser::chat_id.eq(chat),
-                        tguser::username.eq(""),
-                        tguser::created_at.eq(now),
-                        tguser::first_name.eq(""),
-                        tguser::is_blocked.eq(false),
-                        tguser::is_premium.eq(false),
-                        tguser::language_code.eq("ru"),
-                        tguser::last_name.eq(""),
-                        tguser::updated_at.eq(now),
-                    ))
-                    .on_conflict(tguser::chat_id)
-                    .do_nothing()
-                    .execute(self)?;
+            ) -> Result<Charge, AdminError> {
+                let user = Row::new("botapp_tguser")
+                    .set("chat_id", chat)
+                    .set("username", "")
+                    .set("created_at", now)
+                    .set("first_name", "")
+                    .set("is_blocked", false)
+                    .set("is_premium", false)
+                    .set("language_code", "ru")
+                    .set("last_name", "")
+                    .set("updated_at", now);
+                tables.insert_absent(self, user, "chat_id")?;
                 let user_id = tguser::table
                     .filter(tguser::chat_id.eq(chat))
                     .select(tguser::id)
                     .first::<i64>(self)?;
-                let (old, spent) = self.lock_balance(user_id, now)?;
+                let (old, spent) = self.lock_balance(tables, user_id, now)?;
                 let balance_after = money(&(old - price));
+                let movement = Movement {
+                    kind: "generation",
+                    amount: &-price,
+                    balance_after: &balance_after,
+                    description: format!("Генерация видео: {}", found.display_name),
+                    description_en: format!("Video generation: {}", found.display_name),
+                    related: None,
+                    user: user_id,
+                };
                 self.set_balance(user_id, &balance_after, &(spent + price))?;
-                let transaction_id = diesel::insert_into(tx::table)
-                    .values((
-                        tx::kind.eq("generation"),
-                        tx::amount.eq(-price),
-                        tx::balance_after.eq(&balance_after),
-                        tx::description.eq(format!("Генерация видео: {}", found.display_name)),
-                        tx::description_en.eq(format!("Video generation: {}", found.display_name)),
-                        tx::payment_method.eq(None::<String>),
-                        tx::payment_id.eq(None::<String>),
-                        tx::payment_data.eq(JsonDoc(json!({}))),
-                        tx::is_completed.eq(true),
-                        tx::is_pending.eq(false),
-                        tx::created_at.eq(now),
-                        tx::updated_at.eq(now),
-                        tx::generation_request_id.eq(None::<i64>),
-                        tx::related_transaction_id.eq(None::<i64>),
-                        tx::user_id.eq(user_id),
-                    ))
-                    .returning(tx::id)
-                    .get_result::<i64>(self)?;
+                let transaction_id = tables.insert(self, movement.row(now))?;
                 Ok(Charge {
                     user_id,
                     transaction_id,

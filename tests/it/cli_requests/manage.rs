@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 
 use super::setup::{Lease, count, put_lease, put_refund, set_created_ago, set_request};
 use super::{enqueue_id, list, show};
-use crate::support::{TestDb, failure, on_both_backends, success};
+use crate::support::{BotRelease, TestDb, failure, on_every_schema, success};
 
-on_both_backends!(
+on_every_schema!(
     list_filters_limits_and_shows_paused_attempt_and_task,
     show_prints_every_column_the_lease_and_the_refund,
     requeue_is_refused_unless_failed_and_unleased,
@@ -38,7 +38,7 @@ async fn list_filters_limits_and_shows_paused_attempt_and_task(db: TestDb) {
     let expected = [
         running_id.as_str(),
         &code,
-        "kling-v1",
+        db.kling_slug(),
         "processing",
         "3h",
         "2",
@@ -57,7 +57,7 @@ async fn list_filters_limits_and_shows_paused_attempt_and_task(db: TestDb) {
     assert_eq!(list(&db, &["--limit", "2"]).len(), 2);
     assert_eq!(list(&db, &["--limit", "2"])[1][0], running.to_string());
 
-    success(&db.cli(&["models", "disable", "kling-v1"]));
+    success(&db.cli(&["models", "disable", db.kling_slug()]));
     let rows = list(&db, &[]);
     assert_eq!(rows[0][3], "queued (paused)");
     assert_eq!(
@@ -75,7 +75,7 @@ async fn list_filters_limits_and_shows_paused_attempt_and_task(db: TestDb) {
         (&json!("queued"), &json!(true))
     );
     assert!(only[0]["age_seconds"].as_u64().unwrap() >= 12 * 60);
-    success(&db.cli(&["models", "enable", "kling-v1"]));
+    success(&db.cli(&["models", "enable", db.kling_slug()]));
     assert_eq!(list(&db, &[])[0][3], "queued");
 }
 
@@ -84,10 +84,15 @@ async fn show_prints_every_column_the_lease_and_the_refund(db: TestDb) {
     let id = enqueue_id(&db, &["--prompt", "shown"]);
     let json = show(&db, id);
     let fields = json.as_object().unwrap();
+    // The latest release adds cost_usd.
+    let columns = match db.release {
+        BotRelease::Seed => 28,
+        BotRelease::Latest => 29,
+    };
     assert_eq!(
         fields.len(),
-        28 + 3,
-        "28 botapp_genrequest columns, paused, lease, refund"
+        columns + 3,
+        "every botapp_genrequest column, paused, lease, refund"
     );
     let text = success(&db.cli(&["requests", "show", &id.to_string()]));
     for key in fields

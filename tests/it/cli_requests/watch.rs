@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::enqueue_id;
 use super::setup::{Lease, put_lease, set_request};
-use crate::support::{TestDb, failure, on_both_backends, success};
+use crate::support::{TestDb, failure, on_every_schema, success};
 
-on_both_backends!(
+on_every_schema!(
     watch_prints_in_flight_and_finished_requests_once_when_piped,
     watch_follow_refreshes_until_ctrl_c_and_exits_cleanly,
 );

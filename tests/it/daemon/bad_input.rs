@@ -6,13 +6,16 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::Harness;
-use crate::support::{TestDb, on_both_backends};
+use crate::support::{BotRelease, TestDb, on_every_schema};
 
-on_both_backends!(bad_input_fails_each_request_clearly_and_the_daemon_carries_on);
+on_every_schema!(bad_input_fails_each_request_clearly_and_the_daemon_carries_on);
 
 async fn bad_input_fails_each_request_clearly_and_the_daemon_carries_on(db: TestDb) {
     let h = Harness::new(db, &[]).await;
-    h.sql("UPDATE botapp_aimodel SET max_prompt_length = 40 WHERE slug = 'kling-v1'");
+    let slug = h.db.kling_slug();
+    h.sql(&format!(
+        "UPDATE botapp_aimodel SET max_prompt_length = 40 WHERE slug = '{slug}'"
+    ));
     let not_object = h
         .enqueue("params are a list", "text2video", json!({}), Some(1))
         .await;
@@ -33,6 +36,14 @@ async fn bad_input_fails_each_request_clearly_and_the_daemon_carries_on(db: Test
     h.sql(&format!(
         "UPDATE botapp_genrequest SET generation_type = 'text2image' WHERE id = {}",
         bad_type.id
+    ));
+    // The latest release's own type genworker does not run (the bot's Runway flow).
+    let video2video = h
+        .enqueue("restyle this clip", "text2video", json!({}), Some(11))
+        .await;
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET generation_type = 'video2video' WHERE id = {}",
+        video2video.id
     ));
     let no_image = h
         .enqueue("animate nothing", "image2video", json!({}), Some(4))
@@ -57,6 +68,20 @@ async fn bad_input_fails_each_request_clearly_and_the_daemon_carries_on(db: Test
             Some(8),
         )
         .await;
+    // Wider than botapp_genrequest.video_resolution (varchar(20)) can hold.
+    let wide_resolution = h
+        .enqueue(
+            "how sharp",
+            "text2video",
+            json!({"resolution": "1080p"}),
+            Some(12),
+        )
+        .await;
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET generation_params = '{{\"mode\": \"text2video\", \"resolution\": \"{}\"}}' WHERE id = {}",
+        "8".repeat(21),
+        wide_resolution.id
+    ));
     let positive_charge = h
         .enqueue("odd charge", "text2video", json!({}), Some(9))
         .await;
@@ -67,7 +92,15 @@ async fn bad_input_fails_each_request_clearly_and_the_daemon_carries_on(db: Test
     let fine = h
         .enqueue("a good one", "text2video", json!({}), Some(10))
         .await;
-    h.sql("INSERT INTO botapp_aimodel (slug, name, display_name, type, provider, description, short_description, price, api_endpoint, api_model_name, max_prompt_length, supports_image_input, max_input_images, default_params, allowed_params, max_quantity, cooldown_seconds, daily_limit, is_active, is_beta, min_user_level, \"order\", total_generations, total_errors, average_generation_time, created_at, updated_at) SELECT 'other-video', 'Other', 'Other', 'video', 'someone-else', '', '', 10, '', 'x', 100, false, 0, default_params, allowed_params, 1, 0, NULL, is_active, false, 0, 1, 0, 0, 0, created_at, updated_at FROM botapp_aimodel WHERE slug = 'kling-v1'");
+    // The latest release's cost columns are NOT NULL too.
+    let later = match h.db.release {
+        BotRelease::Seed => ("", ""),
+        BotRelease::Latest => (
+            ", unit_cost_usd, base_cost_usd, cost_unit",
+            ", unit_cost_usd, base_cost_usd, cost_unit",
+        ),
+    };
+    h.sql(&format!("INSERT INTO botapp_aimodel (slug, name, display_name, type, provider, description, short_description, price, api_endpoint, api_model_name, max_prompt_length, supports_image_input, max_input_images, default_params, allowed_params, max_quantity, cooldown_seconds, daily_limit, is_active, is_beta, min_user_level, \"order\", total_generations, total_errors, average_generation_time, created_at, updated_at{}) SELECT 'other-video', 'Other', 'Other', 'video', 'someone-else', '', '', 10, '', 'x', 100, false, 0, default_params, allowed_params, 1, 0, NULL, is_active, false, 0, 1, 0, 0, 0, created_at, updated_at{} FROM botapp_aimodel WHERE slug = '{slug}'", later.0, later.1));
     let foreign = h.enqueue("not ours", "text2video", json!({}), None).await;
     h.sql(&format!(
         "UPDATE botapp_genrequest SET ai_model_id = (SELECT id FROM botapp_aimodel WHERE slug = 'other-video'), model = 'other-video' WHERE id = {}",
@@ -88,6 +121,16 @@ async fn bad_input_fails_each_request_clearly_and_the_daemon_carries_on(db: Test
         (
             &bad_type,
             "Тип генерации «text2image» не поддерживается.",
+            true,
+        ),
+        (
+            &video2video,
+            "Тип генерации «video2video» не поддерживается.",
+            true,
+        ),
+        (
+            &wide_resolution,
+            "Параметр resolution длиннее 20 символов.",
             true,
         ),
         (&no_image, "Для режима image2video нужно изображение.", true),
@@ -148,10 +191,10 @@ async fn bad_input_fails_each_request_clearly_and_the_daemon_carries_on(db: Test
     );
     assert!(untouched.started_at.is_none());
     assert!(h.lease(foreign.id).await.is_none());
-    // Every failure but the one without a model counts against kling-v1.
+    // Every failure but the one without a model counts against the Kling model.
     assert_eq!(
         h.model_counters().await.1,
-        8,
+        10,
         "total_errors counts each failure of the model"
     );
 }

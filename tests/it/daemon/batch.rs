@@ -8,9 +8,9 @@ use genworker::queue::{CompletionWrite, Fenced, QueueStore, Success, TaskIdWrite
 use serde_json::json;
 
 use super::Harness;
-use crate::support::{TestDb, on_both_backends};
+use crate::support::{TestDb, on_every_schema};
 
-on_both_backends!(
+on_every_schema!(
     a_batch_of_completions_fences_each_write_and_counts_each_video_once,
     a_batch_of_task_ids_saves_only_those_still_owned,
 );
@@ -48,7 +48,7 @@ async fn claim_four(h: &Harness, store: &QueueStore) -> Vec<(i64, i32)> {
 
 async fn a_batch_of_completions_fences_each_write_and_counts_each_video_once(db: TestDb) {
     let h = Harness::new(db, &[]).await;
-    let store = QueueStore::new(h.pool.clone(), "batcher");
+    let store = h.store("batcher");
     let claimed = claim_four(&h, &store).await;
     let [(a, at_a), (b, at_b), (lost, at_lost), (gone, at_gone)] = claimed[..] else {
         unreachable!()
@@ -60,10 +60,11 @@ async fn a_batch_of_completions_fences_each_write_and_counts_each_video_once(db:
         "UPDATE botapp_genrequest SET status = 'cancelled' WHERE id = {gone}"
     ));
     // Known statistics, and no start time, so each new video counts 0 s.
-    h.sql(
+    h.sql(&format!(
         "UPDATE botapp_aimodel SET total_generations = 2, average_generation_time = 10 \
-         WHERE slug = 'kling-v1'",
-    );
+         WHERE slug = '{}'",
+        h.db.kling_slug()
+    ));
     h.sql("UPDATE botapp_genrequest SET started_at = NULL");
     let write = |id, attempt, task: &str| CompletionWrite {
         request_id: id,
@@ -111,7 +112,7 @@ async fn a_batch_of_completions_fences_each_write_and_counts_each_video_once(db:
 
 async fn a_batch_of_task_ids_saves_only_those_still_owned(db: TestDb) {
     let h = Harness::new(db, &[]).await;
-    let store = QueueStore::new(h.pool.clone(), "saver");
+    let store = h.store("saver");
     let claimed = claim_four(&h, &store).await;
     let [
         (a, at_a),

@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use genworker::queue::{Failure, Fenced, QueueStore, RefundOutcome};
+use genworker::queue::{Failure, Fenced, RefundOutcome};
 use genworker::simulator::Knobs;
 use serde_json::json;
 
 use super::Harness;
-use crate::support::{TestDb, on_both_backends};
+use crate::support::{TestDb, on_every_schema};
 
-on_both_backends!(
+on_every_schema!(
     a_crashed_worker_s_task_is_resumed_not_paid_again,
     shutdown_hands_running_jobs_to_another_worker_at_once,
     two_workers_racing_to_fail_a_reclaimed_request_refund_once,
@@ -94,8 +94,8 @@ async fn two_workers_racing_to_fail_a_reclaimed_request_refund_once(db: TestDb) 
     let request = h
         .enqueue("contested", "text2video", json!({}), Some(77))
         .await;
-    let a = QueueStore::new(h.pool.clone(), "worker-a");
-    let b = QueueStore::new(h.pool.clone(), "worker-b");
+    let a = h.store("worker-a");
+    let b = h.store("worker-b");
     let lease = Duration::from_secs(60);
     let first = a.claim(vec!["kling"], 10, lease).await.unwrap();
     assert_eq!(first.len(), 1);
@@ -237,7 +237,7 @@ async fn a_finished_request_is_told_once_even_after_reclaims(db: TestDb) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_concurrent_refunds_and_charges_of_one_user_all_count() {
     let h = Harness::new(TestDb::postgres(), &[]).await;
-    let store = QueueStore::new(h.pool.clone(), "refunder");
+    let store = h.store("refunder");
     let mut failing = Vec::new();
     for n in 0..20 {
         failing.push(
@@ -274,11 +274,13 @@ async fn postgres_concurrent_refunds_and_charges_of_one_user_all_count() {
     });
     let charges = (0..20).map(|n| {
         let pool = h.pool.clone();
+        let tables = h.tables.clone();
+        let slug = h.db.kling_slug();
         tokio::spawn(async move {
             let mut request =
-                genworker::queue::admin::NewRequest::text2video("kling-v1", format!("charge {n}"));
+                genworker::queue::admin::NewRequest::text2video(slug, format!("charge {n}"));
             request.user_chat_id = Some(500);
-            genworker::queue::admin::enqueue(&pool, request)
+            genworker::queue::admin::enqueue(&pool, &tables, request)
                 .await
                 .unwrap()
         })

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::Harness;
-use crate::support::{TestDb, free_addr, on_both_backends, postgres_admin_url};
+use crate::support::{TestDb, free_addr, on_every_schema, postgres_admin_url};
 
-on_both_backends!(healthz_answers_ok_while_the_database_and_the_claim_loop_run,);
+on_every_schema!(healthz_answers_ok_while_the_database_and_the_claim_loop_run,);
 
 /// Status and JSON body of `/healthz`, once it listens.
 async fn healthz(addr: &str) -> (u16, Value) {

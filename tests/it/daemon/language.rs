@@ -9,9 +9,9 @@ use genworker::simulator::{Knobs, Outcome, TelegramMessage};
 use serde_json::json;
 
 use super::Harness;
-use crate::support::{TestDb, on_both_backends};
+use crate::support::{TestDb, on_every_schema};
 
-on_both_backends!(
+on_every_schema!(
     captions_follow_the_users_language,
     failures_are_told_in_the_users_language_and_stored_in_russian,
 );
@@ -30,8 +30,21 @@ fn sent_to(messages: &[TelegramMessage], chat_id: i64) -> &TelegramMessage {
     message
 }
 
-const ENGLISH_CAPTION: &str = "✅ Your video is ready!\n\n📝 Prompt: a fox\n🎬 Tool: 🎥 Kling (Kuaishou)\n⏱ Duration: 10 s\n📐 Aspect ratio: 16:9\n🖥 Quality: 1080p\n\n#kling_v1";
-const RUSSIAN_CAPTION: &str = "✅ Видео готово!\n\n📝 Промпт: a fox\n🎬 Инструмент: 🎥 Kling (Kuaishou)\n⏱ Длительность: 10 сек\n📐 Формат: 16:9\n🖥 Качество: 1080p\n\n#kling_v1";
+fn english_caption(db: &TestDb) -> String {
+    let kling = db.kling();
+    format!(
+        "✅ Your video is ready!\n\n📝 Prompt: a fox\n🎬 Tool: {}\n⏱ Duration: 10 s\n📐 Aspect ratio: 16:9\n🖥 Quality: 1080p\n\n{}",
+        kling.display_name, kling.hashtag
+    )
+}
+
+fn russian_caption(db: &TestDb) -> String {
+    let kling = db.kling();
+    format!(
+        "✅ Видео готово!\n\n📝 Промпт: a fox\n🎬 Инструмент: {}\n⏱ Длительность: 10 сек\n📐 Формат: 16:9\n🖥 Качество: 1080p\n\n{}",
+        kling.display_name, kling.hashtag
+    )
+}
 
 async fn captions_follow_the_users_language(db: TestDb) {
     let h = Harness::new(db, &[]).await;
@@ -57,9 +70,9 @@ async fn captions_follow_the_users_language(db: TestDb) {
     let messages = h.sim.telegram_messages();
     assert_eq!(messages.len(), 4);
     let caption = |chat_id| sent_to(&messages, chat_id).caption.clone().unwrap();
-    assert_eq!(caption(101), ENGLISH_CAPTION);
+    assert_eq!(caption(101), english_caption(&h.db));
     for chat_id in [102, 103, 104] {
-        assert_eq!(caption(chat_id), RUSSIAN_CAPTION, "chat {chat_id}");
+        assert_eq!(caption(chat_id), russian_caption(&h.db), "chat {chat_id}");
     }
 
     // Finished but not delivered (a crash before the message): the next
@@ -67,7 +80,10 @@ async fn captions_follow_the_users_language(db: TestDb) {
     h.retell("w2", &[english.id], 5).await;
     let messages = h.sim.telegram_messages();
     assert_eq!(messages[4].chat_id, "101");
-    assert_eq!(messages[4].caption.as_deref(), Some(ENGLISH_CAPTION));
+    assert_eq!(
+        messages[4].caption.as_deref(),
+        Some(english_caption(&h.db).as_str())
+    );
 }
 
 async fn failures_are_told_in_the_users_language_and_stored_in_russian(db: TestDb) {

@@ -12,10 +12,12 @@ mod replicas;
 mod rows;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use genworker::daemon::Daemon;
 use genworker::db::Database;
+use genworker::db::live::Tables;
 use genworker::provider::ProviderRegistry;
 use genworker::queue::admin::{Enqueued, NewRequest, enqueue};
 use genworker::queue::{GenRequest, QueueStore};
@@ -33,6 +35,7 @@ pub const TOKEN: &str = "4242:harness-bot-token";
 pub struct Harness {
     pub db: TestDb,
     pub pool: Database,
+    pub tables: Arc<Tables>,
     pub sim: Simulator,
     env: HashMap<String, String>,
 }
@@ -64,6 +67,7 @@ impl Running {
 impl Harness {
     pub async fn new(db: TestDb, extra: &[(&str, &str)]) -> Self {
         let pool = db.migrated().await;
+        let tables = db.tables(&pool).await;
         let sim = Simulator::start(SimulatorConfig::new("kling-key", "kling-secret", TOKEN))
             .await
             .unwrap();
@@ -87,7 +91,13 @@ impl Harness {
         for (key, value) in extra {
             env.insert(key.to_string(), value.to_string());
         }
-        Self { db, pool, sim, env }
+        Self {
+            db,
+            pool,
+            tables,
+            sim,
+            env,
+        }
     }
 
     pub fn settings(&self, overrides: &[(&str, &str)]) -> Settings {
@@ -104,7 +114,8 @@ impl Harness {
         all.extend_from_slice(overrides);
         let settings = self.settings(&all);
         let registry = ProviderRegistry::from_settings(&settings);
-        let daemon = Daemon::new(&settings, self.pool.clone(), registry).unwrap();
+        let daemon =
+            Daemon::new(&settings, self.pool.clone(), self.tables.clone(), registry).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             daemon
@@ -137,8 +148,9 @@ impl Harness {
         params.remove("input_image_file_id");
         enqueue(
             &self.pool,
+            &self.tables,
             NewRequest {
-                model_slug: "kling-v1".into(),
+                model_slug: self.db.kling_slug().into(),
                 prompt: prompt.into(),
                 kind: kind.into(),
                 image,
@@ -152,11 +164,12 @@ impl Harness {
     }
 
     pub async fn request(&self, id: i64) -> GenRequest {
-        QueueStore::new(self.pool.clone(), "reader")
-            .request(id)
-            .await
-            .unwrap()
-            .unwrap()
+        self.store("reader").request(id).await.unwrap().unwrap()
+    }
+
+    /// A queue store acting as `worker`.
+    pub fn store(&self, worker: &str) -> QueueStore {
+        QueueStore::new(self.pool.clone(), self.tables.clone(), worker)
     }
 
     /// Waits until every id has one of the final statuses (done, error, cancelled).

@@ -7,9 +7,9 @@ use genworker::simulator::{Endpoint, Fault, Knobs, Outcome};
 use serde_json::json;
 
 use super::Harness;
-use crate::support::{TestDb, on_both_backends};
+use crate::support::{TestDb, on_every_schema};
 
-on_both_backends!(
+on_every_schema!(
     text2video_succeeds_end_to_end,
     image2video_fetches_the_telegram_image,
     a_rejected_task_fails_with_one_refund_as_the_bot_writes_it,
@@ -69,7 +69,7 @@ async fn text2video_succeeds_end_to_end(db: TestDb) {
     assert_eq!(messages[0].video_bytes, Some(100_000));
     let caption = messages[0].caption.clone().unwrap();
     assert!(
-        caption.contains("a fox in the snow") && caption.contains("#kling_v1"),
+        caption.contains("a fox in the snow") && caption.contains(h.db.kling().hashtag),
         "{caption}"
     );
     let (worker, attempt, _, delivered) = h.lease(request.id).await.unwrap();

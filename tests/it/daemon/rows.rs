@@ -69,10 +69,11 @@ impl Harness {
         .unwrap()
     }
 
-    /// (total_generations, total_errors, average_generation_time) of kling-v1.
+    /// (total_generations, total_errors, average_generation_time) of the Kling model.
     pub async fn model_counters(&self) -> (i32, i32, f64) {
+        let slug = self.db.kling_slug();
         with_conn!(&self.pool, |conn| model::table
-            .filter(model::slug.eq("kling-v1"))
+            .filter(model::slug.eq(slug))
             .select((
                 model::total_generations,
                 model::total_errors,
