@@ -167,7 +167,7 @@ where
     C: Unapplied + ReadColumns + SeedOps,
 {
     let pending = conn.unapplied()?;
-    let creates_tables = pending.iter().any(|version| version == FIRST_VERSION);
+    let creates_tables = pending.iter().any(|name| name == FIRST_MIGRATION);
     let columns = conn.read_columns(&needs::TABLES)?;
     let (_, mut report) = Tables::check(columns, dialect, defaults);
     if creates_tables {
@@ -175,10 +175,7 @@ where
             .problems
             .retain(|problem| !problem.is_missing_table());
     }
-    let seed = if pending
-        .iter()
-        .any(|version| SEED_MIGRATION.split('_').next() == Some(version.as_str()))
-    {
+    let seed = if pending.iter().any(|name| name == SEED_MIGRATION) {
         Some(conn.seed_refusal()?.unwrap_or(Seed::Inserted))
     } else {
         None
@@ -190,10 +187,10 @@ where
     })
 }
 
-/// The version of the migration that creates the botapp tables where missing.
-const FIRST_VERSION: &str = "0001";
+/// The migration that creates the botapp tables where missing.
+const FIRST_MIGRATION: &str = "0001_botapp_tables";
 
-/// Versions of the embedded migrations not yet applied, read without writing.
+/// Names of the embedded migrations not yet applied, read without writing.
 trait Unapplied {
     fn unapplied(&mut self) -> Result<Vec<String>, DbError>;
 }
@@ -205,7 +202,7 @@ impl Unapplied for PgConnection {
         } else {
             BTreeSet::new()
         };
-        pending_versions::<diesel::pg::Pg>(POSTGRES, &applied)
+        pending_names::<diesel::pg::Pg>(POSTGRES, &applied)
     }
 }
 
@@ -216,7 +213,7 @@ impl Unapplied for SqliteConnection {
         } else {
             BTreeSet::new()
         };
-        pending_versions::<diesel::sqlite::Sqlite>(SQLITE, &applied)
+        pending_names::<diesel::sqlite::Sqlite>(SQLITE, &applied)
     }
 }
 
@@ -270,7 +267,8 @@ where
         .map_err(|error| DbError::Migration(error.to_string()))
 }
 
-fn pending_versions<B: DieselBackend>(
+/// The names of the embedded migrations whose versions are not in `applied`.
+fn pending_names<B: DieselBackend>(
     migrations: EmbeddedMigrations,
     applied: &BTreeSet<String>,
 ) -> Result<Vec<String>, DbError>
@@ -281,8 +279,8 @@ where
         .map_err(|error| DbError::Migration(error.to_string()))?;
     Ok(embedded
         .iter()
-        .map(|migration| migration.name().version().to_string())
-        .filter(|version| !applied.contains(version))
+        .filter(|migration| !applied.contains(&migration.name().version().to_string()))
+        .map(|migration| migration.name().to_string())
         .collect())
 }
 

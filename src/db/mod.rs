@@ -42,7 +42,7 @@ pub enum DbError {
         pending.join(", ")
     )]
     NotMigrated {
-        /// Versions of the embedded migrations not yet applied.
+        /// Names of the embedded migrations not yet applied.
         pending: Vec<String>,
     },
     /// A migration failed.

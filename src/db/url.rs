@@ -107,7 +107,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn postgres_urls_pick_postgres_and_hide_the_password() {
+    fn urls_of_postgres_pick_postgres_and_hide_the_password() {
         for scheme in ["postgres", "postgresql"] {
             let url: DatabaseUrl = format!("{scheme}://bot:hunter2@db.internal:5432/app")
                 .parse()

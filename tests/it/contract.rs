@@ -1,6 +1,8 @@
 //! The schema contract: a migrated database must hold exactly the columns,
 //! types, nullability, indexes and constraints Django creates
-//! (tests/contract/*.tsv, a copy of ../shared/contract/).
+//! (tests/contract/*.tsv, a copy of ../shared/contract/); beside the bot's latest
+//! release, `genworker migrate` must leave its six tables exactly as that release
+//! made them (tests/contract/latest/).
 
 mod introspect;
 
@@ -24,11 +26,21 @@ const TABLES: [&str; 5] = [
     "botapp_genrequest",
 ];
 
-/// The contract for one backend, as read from the TSV files.
-fn contract(backend: &str) -> Schema {
+/// The six tables of the latest release's contract.
+const LATEST_TABLES: [&str; 6] = [
+    "botapp_tguser",
+    "botapp_userbalance",
+    "botapp_transaction",
+    "botapp_aimodel",
+    "botapp_genrequest",
+    "botapp_usersettings",
+];
+
+/// The contract for one backend, as read from the TSV files of `tests/<folder>/`.
+fn contract(folder: &str, backend: &str) -> Schema {
     let read = |kind: &str| {
         let path = format!(
-            "{}/tests/contract/botapp_{kind}.{backend}.tsv",
+            "{}/tests/{folder}/botapp_{kind}.{backend}.tsv",
             env!("CARGO_MANIFEST_DIR")
         );
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -65,19 +77,24 @@ fn backend_name(db: &TestDb) -> &'static str {
     }
 }
 
-fn introspect(db: &TestDb) -> Schema {
+fn introspect(db: &TestDb, tables: &[&str]) -> Schema {
     if db.is_postgres() {
-        introspect::postgres(&mut PgConnection::establish(db.url()).unwrap(), &TABLES)
+        introspect::postgres(&mut PgConnection::establish(db.url()).unwrap(), tables)
     } else {
         let path = db.url().trim_start_matches("sqlite://").to_owned();
-        introspect::sqlite(&mut SqliteConnection::establish(&path).unwrap(), &TABLES)
+        introspect::sqlite(&mut SqliteConnection::establish(&path).unwrap(), tables)
     }
 }
 
 /// Every line where `actual` and `expected` differ.
 fn differences(actual: &Schema, expected: &Schema) -> Vec<String> {
     let mut found = Vec::new();
-    for table in TABLES {
+    let tables: std::collections::BTreeSet<&String> = actual
+        .columns
+        .keys()
+        .chain(expected.columns.keys())
+        .collect();
+    for table in tables {
         let have = actual.columns.get(table).cloned().unwrap_or_default();
         let want = expected.columns.get(table).cloned().unwrap_or_default();
         for row in 0..have.len().max(want.len()) {
@@ -108,7 +125,10 @@ fn differences(actual: &Schema, expected: &Schema) -> Vec<String> {
 
 async fn migrated_schema_matches_the_contract(db: TestDb) {
     db.migrated().await;
-    let found = differences(&introspect(&db), &contract(backend_name(&db)));
+    let found = differences(
+        &introspect(&db, &TABLES),
+        &contract("contract", backend_name(&db)),
+    );
     assert!(
         found.is_empty(),
         "schema differs from the contract:\n{}",
@@ -119,7 +139,7 @@ async fn migrated_schema_matches_the_contract(db: TestDb) {
 /// Scratch changes, each of one kind the contract covers, must each be caught.
 async fn contract_check_fails_on_any_difference(db: TestDb) {
     db.migrated().await;
-    let expected = contract(backend_name(&db));
+    let expected = contract("contract", backend_name(&db));
     let scratch_changes: &[(&str, &str)] = if db.is_postgres() {
         &[
             (
@@ -158,14 +178,14 @@ async fn contract_check_fails_on_any_difference(db: TestDb) {
             ),
         ]
     };
-    let mut before = differences(&introspect(&db), &expected).len();
+    let mut before = differences(&introspect(&db, &TABLES), &expected).len();
     assert_eq!(
         before, 0,
         "the migrated schema must match before the scratch changes"
     );
     for (kind, sql) in scratch_changes {
         execute_sql(&db, sql);
-        let now = differences(&introspect(&db), &expected).len();
+        let now = differences(&introspect(&db, &TABLES), &expected).len();
         assert!(now > before, "a changed {kind} went unnoticed: {sql}");
         before = now;
     }
@@ -188,26 +208,57 @@ pub fn execute_sql(db: &TestDb, sql: &str) {
     }
 }
 
+/// Beside the latest release: the bot's six tables before and after `genworker
+/// migrate` (twice) are exactly that release's contract.
+#[tokio::test]
+async fn postgres_latest_migrate_leaves_the_bots_tables_as_the_release_made_them() {
+    let db = TestDb::postgres_latest();
+    let expected = contract("contract/latest", "postgres");
+    let before = differences(&introspect(&db, &LATEST_TABLES), &expected);
+    assert!(
+        before.is_empty(),
+        "the loaded release differs:\n{}",
+        before.join("\n")
+    );
+    db.migrated().await;
+    db.migrated().await;
+    let after = differences(&introspect(&db, &LATEST_TABLES), &expected);
+    assert!(
+        after.is_empty(),
+        "migrate changed the bot's tables:\n{}",
+        after.join("\n")
+    );
+}
+
+/// Each copy in this repository equals its original in `../shared/` (when present;
+/// CI runs without it and uses the copies as they are).
 #[test]
-fn the_contract_copy_matches_shared() {
-    let shared = format!("{}/../shared/contract", env!("CARGO_MANIFEST_DIR"));
-    let Ok(entries) = std::fs::read_dir(&shared) else {
-        eprintln!("{shared} not present; the committed copy is used as it is");
-        return;
-    };
-    let mut compared = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".tsv") {
+fn the_copies_match_shared() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (shared, copy, files) in [
+        ("contract", "tests/contract", 4),
+        ("contract/latest", "tests/contract/latest", 4),
+        ("bot/latest_db", "tests/bot/latest_db", 3),
+    ] {
+        let shared = format!("{root}/../shared/{shared}");
+        let Ok(entries) = std::fs::read_dir(&shared) else {
+            eprintln!("{shared} not present; the committed copy is used as it is");
             continue;
+        };
+        let mut compared = 0;
+        for entry in entries.flatten().filter(|e| e.path().is_file()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if copy == "tests/contract" && !name.ends_with(".tsv") {
+                continue;
+            }
+            let copied = format!("{root}/{copy}/{name}");
+            assert_eq!(
+                std::fs::read_to_string(entry.path()).unwrap(),
+                std::fs::read_to_string(&copied).unwrap_or_default(),
+                "{copied} differs from {shared}/{name}"
+            );
+            compared += 1;
         }
-        let copy = format!("{}/tests/contract/{name}", env!("CARGO_MANIFEST_DIR"));
-        assert_eq!(
-            std::fs::read_to_string(entry.path()).unwrap(),
-            std::fs::read_to_string(&copy).unwrap_or_default(),
-            "{copy} differs from {shared}/{name}"
-        );
-        compared += 1;
+        assert_eq!(compared, files, "{shared}");
     }
-    assert_eq!(compared, 4);
 }

@@ -4,10 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use std::sync::Arc;
-
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use genworker::db::live::{ColumnDefaults, Tables};
+use genworker::db::live::ColumnDefaults;
 use genworker::db::{Database, DatabaseUrl, OpenMode};
 
 /// Generates one test per backend for each named `async fn(TestDb)`.
@@ -192,16 +190,16 @@ impl TestDb {
 
     /// A pool on this database with every migration applied.
     pub async fn migrated(&self) -> Database {
+        self.migrated_with(&ColumnDefaults::default()).await
+    }
+
+    /// As [`TestDb::migrated`], with the operator's `GENWORKER_COLUMN_DEFAULTS`.
+    pub async fn migrated_with(&self, defaults: &ColumnDefaults) -> Database {
         let db = self.open().await;
-        genworker::db::migrate::run_pending(&db, &ColumnDefaults::default())
+        genworker::db::migrate::run_pending(&db, defaults)
             .await
             .unwrap();
         db
-    }
-
-    /// The checked botapp tables of a migrated database.
-    pub async fn tables(&self, db: &Database) -> Arc<Tables> {
-        Arc::new(Tables::read(db, &ColumnDefaults::default()).await.unwrap())
     }
 
     /// Runs the genworker binary with DATABASE_URL set to this database.

@@ -160,7 +160,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn postgres_types_keep_their_widths() {
+    fn types_read_from_postgres_keep_their_widths() {
         assert_eq!(
             postgres_type("varchar", Some(50), None, None),
             (SqlKind::Text, "varchar(50)".into(), Some(50), None)

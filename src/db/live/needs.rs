@@ -193,6 +193,21 @@ pub const NEEDS: &[Need] = &[
     need("botapp_genrequest", "parent_request_id", BigInt, Null),
 ];
 
+/// Why a live column cannot serve a need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// Another kind of type.
+    Type,
+    /// Narrower than the floor.
+    Width,
+    /// A key the database does not number.
+    NoIdentity,
+    /// NULL allowed where genworker reads NOT NULL.
+    Nullable,
+    /// NOT NULL where genworker writes NULL.
+    NotNull,
+}
+
 impl Need {
     /// What genworker needs, in words (`numeric with at least 4 whole digits and 2 places`).
     fn wanted(&self, backend: Dialect) -> String {
@@ -227,26 +242,26 @@ impl Need {
     }
 
     /// Why `live` cannot serve this need, if it cannot.
-    fn refuses(&self, live: &LiveColumn, backend: Dialect) -> Option<&'static str> {
+    fn refuses(&self, live: &LiveColumn, backend: Dialect) -> Option<Refusal> {
         if !self.kind_fits(live.kind, backend) {
-            return Some("type");
+            return Some(Refusal::Type);
         }
         match self.floor {
-            Chars(n) if live.max_chars.is_some_and(|max| max < n) => return Some("width"),
-            Text if live.max_chars.is_some() => return Some("width"),
+            Chars(n) if live.max_chars.is_some_and(|max| max < n) => return Some(Refusal::Width),
+            Text if live.max_chars.is_some() => return Some(Refusal::Width),
             Floor::Money { whole, places } => {
                 if let Some((_, scale)) = live.numeric
                     && (scale < places || live.whole_digits().is_some_and(|d| d < whole))
                 {
-                    return Some("width");
+                    return Some(Refusal::Width);
                 }
             }
-            Key if !live.has_default => return Some("identity"),
+            Key if !live.has_default => return Some(Refusal::NoIdentity),
             _ => {}
         }
         match self.usage {
-            Read if live.nullable => Some("nullable"),
-            Null if !live.nullable => Some("not null"),
+            Read if live.nullable => Some(Refusal::Nullable),
+            Null if !live.nullable => Some(Refusal::NotNull),
             _ => None,
         }
     }
@@ -286,8 +301,7 @@ pub fn check(columns: &Columns, backend: Dialect) -> Vec<Problem> {
                 Some(column) => {
                     if let Some(reason) = need.refuses(column, backend) {
                         let found = match reason {
-                            "nullable" => format!("{column} (NULL allowed)"),
-                            "identity" => format!("{column} without identity or default"),
+                            Refusal::NoIdentity => format!("{column} without identity or default"),
                             _ => column.to_string(),
                         };
                         problems.push(Problem::new(table, need.column, wanted, found));

@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
+use super::mode::quality_mode;
 use crate::provider::{GenerationJob, GenerationKind};
 
 /// Sent at the top level of the body as they are.
@@ -43,13 +44,18 @@ const SERVICE_KEYS: [&str; 6] = [
 /// Merged into `parameters` as they are.
 const OPTIONS_KEY: &str = "kling_options";
 
-/// `{prompt, model, mode, <known keys>, parameters?, reference_image?, reference_image_mime_type?}`.
+/// `{prompt, model, mode, <known keys>, parameters?, reference_image?, reference_image_mime_type?}`:
+/// `mode` is the generation type; a quality mode (`std`/`pro`, [`super::mode`]) goes
+/// into `parameters` as `mode`, where `kling_options` may still override it.
 pub fn create_body(job: &GenerationJob) -> Value {
     let mut body = Map::new();
     body.insert("prompt".into(), json!(job.prompt));
     body.insert("model".into(), json!(job.model_name));
     body.insert("mode".into(), json!(job.kind.as_str()));
     let mut parameters = Map::new();
+    if let Some(quality) = quality_mode(&job.params) {
+        parameters.insert("mode".into(), json!(quality));
+    }
     let mut options = None;
     for (key, value) in &job.params {
         if value.is_null() || SERVICE_KEYS.contains(&key.as_str()) {
@@ -149,6 +155,18 @@ mod tests {
             body,
             json!({"prompt": "a cat", "model": "kling-v1", "mode": "text2video"})
         );
+    }
+
+    #[test]
+    fn a_quality_mode_goes_into_parameters_and_kling_options_still_win() {
+        let body = create_body(&job(GenerationKind::TextToVideo, json!({"mode": "pro"})));
+        assert_eq!(body["mode"], "text2video");
+        assert_eq!(body["parameters"], json!({"mode": "pro"}));
+        let body = create_body(&job(
+            GenerationKind::TextToVideo,
+            json!({"mode": "std", "kling_options": {"mode": "pro"}}),
+        ));
+        assert_eq!(body["parameters"], json!({"mode": "pro"}));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod fields;
 mod generic;
 mod jwt;
 mod messages;
+mod mode;
 mod official;
 
 use std::time::Duration;

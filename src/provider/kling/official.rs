@@ -11,6 +11,7 @@ use url::Url;
 use super::api::{self, Reply};
 use super::document::Document;
 use super::jwt::TokenSource;
+use super::mode::quality_mode;
 use super::{TaskState, VideoSource, messages};
 use crate::download::Credentials;
 use crate::provider::{GenerationJob, ProviderError};
@@ -198,6 +199,10 @@ pub fn create_body(job: &GenerationJob) -> Value {
             body.insert(key.into(), value.clone());
         }
     }
+    // A generation type in `mode` is Kling's endpoint here, not a body field.
+    if let Some(quality) = quality_mode(&job.params) {
+        body.insert("mode".into(), json!(quality));
+    }
     if let Some(Value::Object(options)) = job.params.get("kling_options") {
         body.extend(
             options
@@ -274,6 +279,34 @@ mod tests {
             create_body(&job),
             json!({"model_name": "kling-v1", "prompt": "a dog", "external_task_id": "run-9",
                 "duration": "10", "aspect_ratio": "16:9", "mode": "pro", "image": "AQID"})
+        );
+    }
+
+    #[test]
+    fn a_quality_mode_in_the_params_is_the_bodys_mode() {
+        let job = |params: Value| GenerationJob {
+            run_code: "run-1".into(),
+            prompt: "p".into(),
+            model_name: "kling-v2-6".into(),
+            kind: GenerationKind::TextToVideo,
+            params: params.as_object().cloned().unwrap_or_default(),
+            image: None,
+            output: OutputTarget {
+                dir: "/tmp".into(),
+                stem: "run-1".into(),
+            },
+        };
+        assert_eq!(create_body(&job(json!({"mode": "std"})))["mode"], "std");
+        assert!(
+            create_body(&job(json!({"mode": "text2video"})))
+                .get("mode")
+                .is_none()
+        );
+        assert_eq!(
+            create_body(&job(
+                json!({"mode": "std", "kling_options": {"mode": "pro"}})
+            ))["mode"],
+            "pro"
         );
     }
 

@@ -6,6 +6,7 @@ mod batch;
 mod crash;
 mod health;
 mod language;
+mod latest;
 mod outcomes;
 mod process;
 mod replicas;
@@ -66,8 +67,6 @@ impl Running {
 
 impl Harness {
     pub async fn new(db: TestDb, extra: &[(&str, &str)]) -> Self {
-        let pool = db.migrated().await;
-        let tables = db.tables(&pool).await;
         let sim = Simulator::start(SimulatorConfig::new("kling-key", "kling-secret", TOKEN))
             .await
             .unwrap();
@@ -91,6 +90,13 @@ impl Harness {
         for (key, value) in extra {
             env.insert(key.to_string(), value.to_string());
         }
+        // Migrated and checked as `migrate` and `run` do, with the test's
+        // GENWORKER_COLUMN_DEFAULTS.
+        let defaults = Settings::from_sources(None, env.clone())
+            .unwrap()
+            .column_defaults;
+        let pool = db.migrated_with(&defaults).await;
+        let tables = Arc::new(Tables::read(&pool, &defaults).await.unwrap());
         Self {
             db,
             pool,
@@ -131,9 +137,23 @@ impl Harness {
         }
     }
 
-    /// Inserts a request as the bot does, charged to user `chat_id` when given.
+    /// Inserts a request of the Kling model as the bot does, charged to user
+    /// `chat_id` when given.
     pub async fn enqueue(
         &self,
+        prompt: &str,
+        kind: &str,
+        params: Value,
+        user: Option<i64>,
+    ) -> Enqueued {
+        self.enqueue_for(self.db.kling_slug(), prompt, kind, params, user)
+            .await
+    }
+
+    /// As [`Harness::enqueue`], for the model `slug`.
+    pub async fn enqueue_for(
+        &self,
+        slug: &str,
         prompt: &str,
         kind: &str,
         params: Value,
@@ -150,7 +170,7 @@ impl Harness {
             &self.pool,
             &self.tables,
             NewRequest {
-                model_slug: self.db.kling_slug().into(),
+                model_slug: slug.into(),
                 prompt: prompt.into(),
                 kind: kind.into(),
                 image,

@@ -1,0 +1,270 @@
+//! The start-up check of the botapp tables: every command refuses a column that
+//! is missing, too narrow, of another type or nullability, or NOT NULL without a
+//! value genworker can write — one line per problem naming `table.column`, before
+//! anything is written — and `migrate --check` prints the same report, changing
+//! nothing. `GENWORKER_COLUMN_DEFAULTS` fills columns genworker does not know.
+
+use std::time::Duration;
+
+use genworker::simulator::{Knobs, Outcome};
+use serde_json::json;
+
+use crate::daemon::Harness;
+use crate::snapshot::{query_one, snapshot};
+use crate::support::{TestDb, failure, genworker_cli, success};
+
+/// A later release's NOT NULL column without a database default (Django's defaults
+/// are Python-side), on a table genworker inserts into.
+const ADD_CHANNEL: &str = "ALTER TABLE botapp_transaction ADD COLUMN channel varchar(10) NOT NULL DEFAULT 'x'; \
+     ALTER TABLE botapp_transaction ALTER COLUMN channel DROP DEFAULT";
+
+/// Each change, and the exact line the report gives for it.
+const POSTGRES_CHANGES: [(&str, &str); 7] = [
+    (
+        "ALTER TABLE botapp_aimodel ALTER COLUMN price TYPE numeric(5,2)",
+        "botapp_aimodel.price: genworker reads and writes it as numeric with at least 4 whole \
+         digits and 2 decimal places NOT NULL; found numeric(5,2) NOT NULL",
+    ),
+    (
+        "ALTER TABLE botapp_aimodel ALTER COLUMN slug DROP NOT NULL",
+        "botapp_aimodel.slug: genworker reads and writes it as varchar(50) or wider NOT NULL; \
+         found varchar(50) NULL",
+    ),
+    (
+        "ALTER TABLE botapp_genrequest ALTER COLUMN model TYPE varchar(32)",
+        "botapp_genrequest.model: genworker reads and writes it as varchar(64) or wider NOT NULL; \
+         found varchar(32) NOT NULL",
+    ),
+    (
+        "ALTER TABLE botapp_genrequest ALTER COLUMN completed_at SET NOT NULL",
+        "botapp_genrequest.completed_at: genworker reads and writes it (NULL included) as \
+         timestamptz; found timestamptz NOT NULL",
+    ),
+    (
+        "ALTER TABLE botapp_genrequest DROP COLUMN provider_job_id",
+        "botapp_genrequest.provider_job_id: genworker reads and writes it as varchar(512) or wider \
+         NOT NULL; found no such column",
+    ),
+    (
+        "ALTER TABLE botapp_transaction ALTER COLUMN payment_data TYPE json",
+        "botapp_transaction.payment_data: genworker writes it as jsonb NOT NULL; found json NOT NULL",
+    ),
+    (
+        ADD_CHANNEL,
+        "botapp_transaction.channel: a value for every row it inserts: the column is NOT NULL \
+         without a database default and genworker does not know what the bot writes there; set \
+         GENWORKER_COLUMN_DEFAULTS, e.g. {\"botapp_transaction.channel\": <value>}; found \
+         varchar(10) NOT NULL",
+    ),
+];
+
+/// Every refusal, on commands that read, that write and on the daemon: the same
+/// lines, exit 1, and nothing written.
+#[tokio::test]
+async fn postgres_every_refusal_names_its_column_and_nothing_is_written() {
+    let db = TestDb::postgres();
+    db.migrated().await;
+    for (sql, _) in POSTGRES_CHANGES {
+        crate::contract::execute_sql(&db, sql);
+    }
+    let before = snapshot(&db);
+    let commands: [&[&str]; 5] = [
+        &["models", "list"],
+        &["models", "set", "kling-v1", "--price", "1"],
+        &[
+            "enqueue", "--model", "kling-v1", "--prompt", "x", "--user", "5",
+        ],
+        &["requests", "list"],
+        &["run"],
+    ];
+    for args in commands {
+        let stderr = failure(&db.cli(args));
+        assert!(
+            stderr.starts_with(
+                "error: the botapp tables are not what genworker needs, so nothing was done"
+            ),
+            "{args:?}: {stderr}"
+        );
+        for (_, line) in POSTGRES_CHANGES {
+            assert!(
+                stderr.lines().any(|found| found == line),
+                "{args:?}: `{line}` missing in:\n{stderr}"
+            );
+        }
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1 + POSTGRES_CHANGES.len(),
+            "{args:?}: one line per problem:\n{stderr}"
+        );
+    }
+    let checked = db.cli(&["migrate", "--check"]);
+    assert_eq!(checked.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&checked.stdout);
+    assert!(report.contains("migrations: all applied"), "{report}");
+    assert!(report.contains("7 problem(s):"), "{report}");
+    for (_, line) in POSTGRES_CHANGES {
+        assert!(
+            report.lines().any(|found| found == line),
+            "`{line}` in:\n{report}"
+        );
+    }
+    let stderr = failure(&db.cli(&["migrate"]));
+    assert!(stderr.contains("so no migration was applied"), "{stderr}");
+    assert_eq!(snapshot(&db), before, "a refused command wrote something");
+}
+
+/// SQLite's own refusal: a column gone (`ALTER TABLE … DROP COLUMN`).
+#[tokio::test]
+async fn a_missing_sqlite_column_is_refused_by_name() {
+    let db = TestDb::sqlite();
+    db.migrated().await;
+    crate::contract::execute_sql(
+        &db,
+        "ALTER TABLE botapp_genrequest DROP COLUMN aspect_ratio",
+    );
+    let stderr = failure(&db.cli(&["requests", "list"]));
+    assert!(
+        stderr.ends_with(
+            "botapp_genrequest.aspect_ratio: genworker reads and writes it as varchar(10) or wider \
+             NOT NULL; found no such column\n"
+        ),
+        "{stderr}"
+    );
+    let checked = db.cli(&["migrate", "--check"]);
+    assert_eq!(checked.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&checked.stdout).contains("botapp_genrequest.aspect_ratio"));
+}
+
+/// `migrate --check` on a database `migrate` has not touched: it says what would
+/// happen, exits 0 and creates nothing (not even diesel's bookkeeping table).
+#[tokio::test]
+async fn postgres_migrate_check_changes_nothing() {
+    let fresh = TestDb::postgres();
+    let out = success(&fresh.cli(&["migrate", "--check"]));
+    assert!(
+        out.contains("pending 0001_botapp_tables, 0022_add_kling_model"),
+        "{out}"
+    );
+    assert!(out.contains("seed: would insert kling-v1"), "{out}");
+    assert!(out.contains("\nok: "), "{out}");
+    assert!(crate::snapshot::table_names(&fresh).is_empty());
+
+    let latest = TestDb::postgres_latest();
+    let before = snapshot(&latest);
+    let out = success(&latest.cli(&["migrate", "--check"]));
+    assert!(
+        out.contains(
+            "seed: would insert no model: the catalog has the Kling model `kling-v2-5-turbo`"
+        ),
+        "{out}"
+    );
+    assert_eq!(snapshot(&latest), before);
+    success(&latest.cli(&["migrate"]));
+    let out = success(&latest.cli(&["migrate", "--check"]));
+    assert!(out.contains("migrations: all applied"), "{out}");
+    assert!(!out.contains("seed"), "{out}");
+}
+
+/// The operator's values: refused up front when they do not fit their column;
+/// otherwise written into every row genworker inserts into that table, the refund
+/// of a failed job included (no database error in the middle of a job).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_column_defaults_fill_unknown_columns_in_every_insert() {
+    let db = TestDb::postgres();
+    db.migrated().await;
+    crate::contract::execute_sql(
+        &db,
+        &format!(
+            "{ADD_CHANNEL}; ALTER TABLE botapp_genrequest ADD COLUMN source varchar(8) NOT NULL DEFAULT 'x'; \
+             ALTER TABLE botapp_genrequest ALTER COLUMN source DROP DEFAULT; \
+             ALTER TABLE botapp_tguser ADD COLUMN seen_at timestamptz NOT NULL DEFAULT now(); \
+             ALTER TABLE botapp_tguser ALTER COLUMN seen_at DROP DEFAULT"
+        ),
+    );
+    let url = db.url().to_owned();
+    let cli = |defaults: &str, args: &[&str]| {
+        genworker_cli(
+            db.dir.path(),
+            &[
+                ("DATABASE_URL", url.as_str()),
+                ("GENWORKER_COLUMN_DEFAULTS", defaults),
+            ],
+            args,
+        )
+    };
+    let stderr = failure(&cli(
+        r#"{"botapp_transaction.channel": 5, "botapp_genrequest.source": "a-long-source", "botapp_tguser.seen_at": "now"}"#,
+        &["models", "list"],
+    ));
+    for line in [
+        "botapp_transaction.channel: a usable value in GENWORKER_COLUMN_DEFAULTS (5 is not a \
+         value for varchar(10)); found varchar(10) NOT NULL",
+        "botapp_genrequest.source: a usable value in GENWORKER_COLUMN_DEFAULTS (13 characters do \
+         not fit varchar(8) (at most 8)); found varchar(8) NOT NULL",
+    ] {
+        assert!(
+            stderr.lines().any(|found| found == line),
+            "`{line}` in:\n{stderr}"
+        );
+    }
+    let defaults = json!({
+        "botapp_transaction.channel": "bot",
+        "botapp_genrequest.source": "telegram",
+        "botapp_tguser.seen_at": "now",
+    })
+    .to_string();
+    let made: serde_json::Value = serde_json::from_str(&success(&cli(
+        &defaults,
+        &[
+            "enqueue", "--model", "kling-v1", "--prompt", "x", "--user", "5", "--json",
+        ],
+    )))
+    .unwrap();
+    let id = made["id"].as_i64().unwrap();
+    assert_eq!(
+        query_one(
+            &db,
+            &format!("SELECT source FROM botapp_genrequest WHERE id = {id}")
+        ),
+        "telegram"
+    );
+    assert_eq!(
+        query_one(
+            &db,
+            "SELECT string_agg(channel, ',') FROM botapp_transaction"
+        ),
+        "bot"
+    );
+    assert_eq!(
+        query_one(
+            &db,
+            "SELECT (now() - seen_at < interval '1 minute')::text FROM botapp_tguser"
+        ),
+        "true"
+    );
+
+    // The daemon refunds a rejected task: the refund row gets the operator's value too.
+    let h = Harness::new(db, &[("GENWORKER_COLUMN_DEFAULTS", defaults.as_str())]).await;
+    let request = h
+        .enqueue("rejected", "text2video", json!({}), Some(6))
+        .await;
+    h.sim.set_knobs(Knobs {
+        outcome: Outcome::Reject {
+            message: "content policy".into(),
+        },
+        ..Knobs::default()
+    });
+    let daemon = h.start("w1", &[]);
+    h.wait_final(&[id, request.id], Duration::from_secs(30))
+        .await;
+    daemon.shutdown().await;
+    assert_eq!(h.request(id).await.status, "error");
+    assert_eq!(h.request(request.id).await.status, "error");
+    assert_eq!(
+        query_one(
+            &h.db,
+            "SELECT string_agg(type || ':' || channel, ',' ORDER BY id) FROM botapp_transaction"
+        ),
+        "generation:bot,generation:bot,refund:bot,refund:bot"
+    );
+}
