@@ -109,43 +109,33 @@ async fn rerunning_the_sql_on_existing_tables_changes_nothing(db: TestDb) {
 /// Tables Django created, with a Kling model of its own (another slug, or the
 /// seed's slug): the seed inserts nothing and leaves the row as it is.
 async fn the_seed_leaves_an_existing_kling_model_alone(db: TestDb) {
-    create_botapp_tables(&db);
-    insert_model(&db, "kling-v9", "kling", "12.50");
-    let pool = db.open().await;
-    let migrated = migrate::run_pending(&pool, &ColumnDefaults::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        migrated.seed,
-        Some(Seed::KlingModelExists("kling-v9".into()))
-    );
-    let models = catalog::list(&pool).await.unwrap();
-    assert_eq!(models.len(), 1);
-    assert_eq!(
-        (models[0].slug.as_str(), models[0].price_text()),
-        ("kling-v9", "12.50".to_owned())
-    );
-
-    let db = if db.is_postgres() {
+    let other = if db.is_postgres() {
         TestDb::postgres()
     } else {
         TestDb::sqlite()
     };
-    create_botapp_tables(&db);
-    insert_model(&db, "kling-v1", "custom", "99.00");
-    let pool = db.open().await;
-    let migrated = migrate::run_pending(&pool, &ColumnDefaults::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        migrated.seed,
-        Some(Seed::KlingModelExists("kling-v1".into()))
-    );
-    let kling = catalog::find(&pool, "kling-v1").await.unwrap();
-    assert_eq!(
-        (kling.provider.as_str(), kling.price_text()),
-        ("custom", "99.00".to_owned())
-    );
+    for (db, slug, provider, price) in [
+        (db, "kling-v9", "kling", "12.50"),
+        (other, "kling-v1", "custom", "99.00"),
+    ] {
+        create_botapp_tables(&db);
+        insert_model(&db, slug, provider, price);
+        let pool = db.open().await;
+        let migrated = migrate::run_pending(&pool, &ColumnDefaults::default())
+            .await
+            .unwrap();
+        assert_eq!(migrated.seed, Some(Seed::KlingModelExists(slug.into())));
+        let models = catalog::list(&pool).await.unwrap();
+        assert_eq!(models.len(), 1);
+        assert_eq!(
+            (
+                models[0].slug.as_str(),
+                models[0].provider.as_str(),
+                models[0].price_text()
+            ),
+            (slug, provider, price.to_owned())
+        );
+    }
 }
 
 fn create_django_migrations(db: &TestDb, record_the_bots_seed: bool) {

@@ -146,13 +146,17 @@ pub fn plan(columns: &Columns, defaults: &ColumnDefaults) -> (Fills, Vec<Problem
         let exists = columns
             .get(table)
             .is_some_and(|live| live.iter().any(|c| c.name == column));
-        if !exists {
-            tracing::warn!(
-                setting = VARIABLE,
-                column = %format!("{table}.{column}"),
-                "the setting names a column the database does not have; ignored"
-            );
-        }
+        let written = NEEDS
+            .iter()
+            .any(|need| need.table == table && need.column == column);
+        let ignored = if written {
+            "genworker writes that column itself; the setting's value for it is ignored"
+        } else if !exists {
+            "the setting names a column the database does not have; ignored"
+        } else {
+            continue;
+        };
+        tracing::warn!(setting = VARIABLE, column = %format!("{table}.{column}"), "{ignored}");
     }
     (fills, problems)
 }

@@ -155,39 +155,27 @@ struct InsertedId {
     id: i64,
 }
 
-impl InsertRow for PgConnection {
-    fn run_insert(&mut self, statement: Statement) -> QueryResult<Option<i64>> {
-        let query = bind_all(
-            diesel::sql_query(statement.sql).into_boxed::<Pg>(),
-            statement.binds,
-        );
-        if statement.returning {
-            Ok(query
-                .get_result::<InsertedId>(self)
-                .optional()?
-                .map(|row| row.id))
-        } else {
-            query.execute(self).map(|_| None)
+macro_rules! insert_row {
+    ($conn:ty, $backend:ty) => {
+        impl InsertRow for $conn {
+            fn run_insert(&mut self, statement: Statement) -> QueryResult<Option<i64>> {
+                let query = diesel::sql_query(statement.sql).into_boxed::<$backend>();
+                let query = bind_all(query, statement.binds);
+                if statement.returning {
+                    Ok(query
+                        .get_result::<InsertedId>(self)
+                        .optional()?
+                        .map(|row| row.id))
+                } else {
+                    query.execute(self).map(|_| None)
+                }
+            }
         }
-    }
+    };
 }
 
-impl InsertRow for SqliteConnection {
-    fn run_insert(&mut self, statement: Statement) -> QueryResult<Option<i64>> {
-        let query = bind_all(
-            diesel::sql_query(statement.sql).into_boxed::<Sqlite>(),
-            statement.binds,
-        );
-        if statement.returning {
-            Ok(query
-                .get_result::<InsertedId>(self)
-                .optional()?
-                .map(|row| row.id))
-        } else {
-            query.execute(self).map(|_| None)
-        }
-    }
-}
+insert_row!(PgConnection, Pg);
+insert_row!(SqliteConnection, Sqlite);
 
 /// Binds each value with the SQL type of its kind.
 fn bind_all<'a, DB>(
