@@ -114,7 +114,7 @@ fn decimal(text: Option<&str>) -> BigDecimal {
 }
 
 macro_rules! pricing_ops {
-    ($conn:ty, $placeholder:literal) => {
+    ($conn:ty) => {
         impl PricingOps for $conn {
             fn tokens_per_usd(&mut self) -> QueryResult<BigDecimal> {
                 let default = BigDecimal::from(DEFAULT_TOKENS_PER_USD);
@@ -139,7 +139,7 @@ macro_rules! pricing_ops {
                     column_or_null(tables, "base_cost_usd"),
                     column_or_null(tables, "unit_cost_usd"),
                     column_or_null(tables, "cost_unit"),
-                    $placeholder
+                    Self::DIALECT.placeholder(1)
                 );
                 let row = diesel::sql_query(sql)
                     .bind::<BigInt, _>(id)
@@ -160,8 +160,8 @@ macro_rules! pricing_ops {
     };
 }
 
-pricing_ops!(PgConnection, "$1");
-pricing_ops!(SqliteConnection, "?");
+pricing_ops!(PgConnection);
+pricing_ops!(SqliteConnection);
 
 #[cfg(test)]
 mod tests {

@@ -124,7 +124,7 @@ fn kling_row(tokens_per_usd: &BigDecimal, now: UtcTime) -> Row {
 }
 
 macro_rules! seed_ops {
-    ($conn:ty, $placeholder:literal) => {
+    ($conn:ty) => {
         impl SeedOps for $conn {
             fn seed_refusal(&mut self) -> QueryResult<Option<Seed>> {
                 if !self.table_exists("botapp_aimodel")? {
@@ -142,9 +142,9 @@ macro_rules! seed_ops {
                 if !self.table_exists("django_migrations")? {
                     return Ok(None);
                 }
-                let recorded = diesel::sql_query(concat!(
-                    "SELECT count(*) AS n FROM django_migrations WHERE app = 'botapp' AND name = ",
-                    $placeholder
+                let recorded = diesel::sql_query(format!(
+                    "SELECT count(*) AS n FROM django_migrations WHERE app = 'botapp' AND name = {}",
+                    Self::DIALECT.placeholder(1)
                 ))
                 .bind::<Text, _>("0022_add_kling_model")
                 .get_result::<Recorded>(self)?;
@@ -163,5 +163,5 @@ macro_rules! seed_ops {
     };
 }
 
-seed_ops!(PgConnection, "$1");
-seed_ops!(SqliteConnection, "?");
+seed_ops!(PgConnection);
+seed_ops!(SqliteConnection);

@@ -14,7 +14,7 @@ use serde_json::Map;
 
 use super::CliError;
 use crate::daemon::Daemon;
-use crate::db::live::Tables;
+use crate::db::live::{Tables, needs};
 use crate::db::{Database, DatabaseUrl, OpenMode, migrate};
 use crate::provider::ProviderRegistry;
 use crate::queue::admin::{NewRequest, enqueue};
@@ -64,7 +64,7 @@ pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Output(format!("--database-url: {e}")))?;
     let db = Database::open(&parsed, OpenMode::CreateIfMissing, 8).await?;
     migrate::run_pending(&db, &base.column_defaults).await?;
-    let tables = Arc::new(Tables::read(&db, &base.column_defaults).await?);
+    let tables = Arc::new(Tables::read(&db, &base.column_defaults, &needs::TABLES).await?);
 
     let mut config = SimulatorConfig::new(KEY, SECRET, TOKEN);
     config.knobs = Knobs {

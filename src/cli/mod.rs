@@ -19,7 +19,7 @@ use crate::catalog::CatalogError;
 use crate::db::live::{SchemaError, Tables};
 use crate::db::migrate::{MigrateError, ensure_applied};
 use crate::db::{Database, DbError, OpenMode};
-use crate::queue::AdminError;
+use crate::queue::{AdminError, ENQUEUE_INSERTS};
 use crate::settings::{Settings, SettingsError};
 
 /// genworker: takes video generation requests off a Django Telegram bot's queue.
@@ -97,17 +97,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Migrate(args) => migrate::run(&settings, args).await,
         Command::Models { command } => {
-            let (db, tables) = open_checked(&settings).await?;
+            let (db, tables) = open_checked(&settings, &[]).await?;
             models::run(&db, &tables, command).await
         }
         Command::Run => run::run(&settings).await,
         Command::Demo(args) => demo::run(&settings, args).await,
         Command::Requests { command } => {
-            let (db, tables) = open_checked(&settings).await?;
+            let (db, tables) = open_checked(&settings, &[]).await?;
             requests::run(&db, &tables, command).await
         }
         Command::Enqueue(args) => {
-            let (db, tables) = open_checked(&settings).await?;
+            let (db, tables) = open_checked(&settings, &ENQUEUE_INSERTS).await?;
             enqueue::run(&db, &tables, args).await
         }
         Command::Simulate(args) => simulate::run(&settings, args).await,
@@ -139,8 +139,13 @@ pub async fn shutdown_signal() {
 }
 
 /// Opens the database for a command that needs the schema in place: migrated,
-/// and its botapp tables checked before anything is written.
-async fn open_checked(settings: &Settings) -> Result<(Database, Arc<Tables>), CliError> {
+/// and its botapp tables checked before anything is written, for inserts into
+/// `inserts` (a NOT NULL column nothing fills in another table stops no command
+/// that never inserts there).
+async fn open_checked(
+    settings: &Settings,
+    inserts: &[&'static str],
+) -> Result<(Database, Arc<Tables>), CliError> {
     let db = Database::open(
         &settings.database_url,
         OpenMode::MustExist,
@@ -148,6 +153,6 @@ async fn open_checked(settings: &Settings) -> Result<(Database, Arc<Tables>), Cl
     )
     .await?;
     ensure_applied(&db).await?;
-    let tables = Tables::read(&db, &settings.column_defaults).await?;
+    let tables = Tables::read(&db, &settings.column_defaults, inserts).await?;
     Ok((db, Arc::new(tables)))
 }

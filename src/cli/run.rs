@@ -4,11 +4,12 @@ use super::CliError;
 use crate::catalog;
 use crate::daemon::{Daemon, DaemonError};
 use crate::provider::ProviderRegistry;
+use crate::queue::REFUND_INSERTS;
 use crate::settings::Settings;
 
 /// Runs the daemon on the configured database until a shutdown signal.
 pub async fn run(settings: &Settings) -> Result<(), CliError> {
-    let (db, tables) = super::open_checked(settings).await?;
+    let (db, tables) = super::open_checked(settings, &REFUND_INSERTS).await?;
     let registry = ProviderRegistry::from_settings(settings);
     registry.log_unserved(&catalog::list(&db).await?);
     if registry.names().is_empty() {

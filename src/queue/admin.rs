@@ -18,7 +18,7 @@ use crate::schema::{
 };
 use crate::with_conn;
 
-pub use enqueue::{Enqueued, NewRequest, enqueue};
+pub use enqueue::{ENQUEUE_INSERTS, Enqueued, NewRequest, enqueue};
 pub use inspect::{
     LeaseInfo, RefundInfo, RequestDetails, RequestRecord, RequestSummary, list_requests,
     request_details,

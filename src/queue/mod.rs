@@ -22,11 +22,11 @@ use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
 use crate::catalog::AiModel;
 use crate::i18n::Language;
-pub use admin::{AdminError, Enqueued, NewRequest, enqueue};
+pub use admin::{AdminError, ENQUEUE_INSERTS, Enqueued, NewRequest, enqueue};
 pub use batch::{CompletionWrite, TaskIdWrite};
 pub use depth::{QueueDepth, queue_depth};
 pub use finish::{Failure, Success};
-pub use refund::RefundOutcome;
+pub use refund::{REFUND_INSERTS, RefundOutcome};
 pub use request::{GenRequest, status};
 pub use store::QueueStore;
 

@@ -11,6 +11,10 @@ use crate::db::live::Tables;
 use crate::db::types::UtcTime;
 use crate::schema::{botapp_transaction as tx, genworker_refund as refund};
 
+/// The botapp tables a refund inserts rows into (the balance row when missing,
+/// the refund transaction): what the daemon's start-up check must plan.
+pub const REFUND_INSERTS: [&str; 2] = ["botapp_userbalance", "botapp_transaction"];
+
 /// What happened to the user's money.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefundOutcome {

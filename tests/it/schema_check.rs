@@ -59,7 +59,8 @@ const POSTGRES_CHANGES: [(&str, &str); 7] = [
 ];
 
 /// Every refusal, on commands that read, that write and on the daemon: the same
-/// lines, exit 1, and nothing written.
+/// lines, exit 1, and nothing written. A column nothing fills stops only the
+/// commands that insert into its table (`enqueue`, the daemon's refunds, `migrate`).
 #[tokio::test]
 async fn postgres_every_refusal_names_its_column_and_nothing_is_written() {
     let db = TestDb::postgres();
@@ -68,16 +69,20 @@ async fn postgres_every_refusal_names_its_column_and_nothing_is_written() {
         crate::contract::execute_sql(&db, sql);
     }
     let before = snapshot(&db);
-    let commands: [&[&str]; 5] = [
-        &["models", "list"],
-        &["models", "set", "kling-v1", "--price", "1"],
-        &[
-            "enqueue", "--model", "kling-v1", "--prompt", "x", "--user", "5",
-        ],
-        &["requests", "list"],
-        &["run"],
+    let (unfilled, columns) = POSTGRES_CHANGES.split_last().unwrap();
+    let commands: [(&[&str], bool); 5] = [
+        (&["models", "list"], false),
+        (&["models", "set", "kling-v1", "--price", "1"], false),
+        (
+            &[
+                "enqueue", "--model", "kling-v1", "--prompt", "x", "--user", "5",
+            ],
+            true,
+        ),
+        (&["requests", "list"], false),
+        (&["run"], true),
     ];
-    for args in commands {
+    for (args, inserts_transactions) in commands {
         let stderr = failure(&db.cli(args));
         assert!(
             stderr.starts_with(
@@ -85,15 +90,19 @@ async fn postgres_every_refusal_names_its_column_and_nothing_is_written() {
             ),
             "{args:?}: {stderr}"
         );
-        for (_, line) in POSTGRES_CHANGES {
+        let mut expected: Vec<&str> = columns.iter().map(|(_, line)| *line).collect();
+        if inserts_transactions {
+            expected.push(unfilled.1);
+        }
+        for line in &expected {
             assert!(
-                stderr.lines().any(|found| found == line),
+                stderr.lines().any(|found| found == *line),
                 "{args:?}: `{line}` missing in:\n{stderr}"
             );
         }
         assert_eq!(
             stderr.trim().lines().count(),
-            1 + POSTGRES_CHANGES.len(),
+            1 + expected.len(),
             "{args:?}: one line per problem:\n{stderr}"
         );
     }
@@ -178,7 +187,11 @@ async fn postgres_column_defaults_fill_unknown_columns_in_every_insert() {
             "{ADD_CHANNEL}; ALTER TABLE botapp_genrequest ADD COLUMN source varchar(8) NOT NULL DEFAULT 'x'; \
              ALTER TABLE botapp_genrequest ALTER COLUMN source DROP DEFAULT; \
              ALTER TABLE botapp_tguser ADD COLUMN seen_at timestamptz NOT NULL DEFAULT now(); \
-             ALTER TABLE botapp_tguser ALTER COLUMN seen_at DROP DEFAULT"
+             ALTER TABLE botapp_tguser ALTER COLUMN seen_at DROP DEFAULT; \
+             ALTER TABLE botapp_genrequest ADD COLUMN trace uuid NOT NULL DEFAULT gen_random_uuid(); \
+             ALTER TABLE botapp_genrequest ALTER COLUMN trace DROP DEFAULT; \
+             ALTER TABLE botapp_userbalance ADD COLUMN fee numeric(4,2) NOT NULL DEFAULT 0; \
+             ALTER TABLE botapp_userbalance ALTER COLUMN fee DROP DEFAULT"
         ),
     );
     let url = db.url().to_owned();
@@ -193,10 +206,16 @@ async fn postgres_column_defaults_fill_unknown_columns_in_every_insert() {
         )
     };
     let stderr = failure(&cli(
-        r#"{"botapp_transaction.channel": 5, "botapp_genrequest.source": "a-long-source", "botapp_tguser.seen_at": "now"}"#,
-        &["models", "list"],
+        r#"{"botapp_transaction.channel": 5, "botapp_genrequest.source": "a-long-source",
+            "botapp_tguser.seen_at": "now", "botapp_genrequest.trace": "not-a-uuid",
+            "botapp_userbalance.fee": "99.999"}"#,
+        &["enqueue", "--model", "kling-v1", "--prompt", "x"],
     ));
     for line in [
+        "botapp_genrequest.trace: a usable value in GENWORKER_COLUMN_DEFAULTS (the database does \
+         not read \"not-a-uuid\" as uuid); found uuid NOT NULL",
+        "botapp_userbalance.fee: a usable value in GENWORKER_COLUMN_DEFAULTS (99.999 has 3 \
+         decimal places; numeric(4,2) holds 2); found numeric(4,2) NOT NULL",
         "botapp_transaction.channel: a usable value in GENWORKER_COLUMN_DEFAULTS (5 is not a \
          value for varchar(10)); found varchar(10) NOT NULL",
         "botapp_genrequest.source: a usable value in GENWORKER_COLUMN_DEFAULTS (13 characters do \
@@ -211,6 +230,8 @@ async fn postgres_column_defaults_fill_unknown_columns_in_every_insert() {
         "botapp_transaction.channel": "bot",
         "botapp_genrequest.source": "telegram",
         "botapp_tguser.seen_at": "now",
+        "botapp_genrequest.trace": "00000000-0000-4000-8000-000000000001",
+        "botapp_userbalance.fee": 1.5,
     })
     .to_string();
     let made: serde_json::Value = serde_json::from_str(&success(&cli(
@@ -266,5 +287,61 @@ async fn postgres_column_defaults_fill_unknown_columns_in_every_insert() {
             "SELECT string_agg(type || ':' || channel, ',' ORDER BY id) FROM botapp_transaction"
         ),
         "generation:bot,generation:bot,refund:bot,refund:bot"
+    );
+}
+
+/// On SQLite (where a NOT NULL column without a default can only come with the
+/// table): Django's tables with one more such column on `botapp_transaction`. The
+/// refusal names it, stops `migrate` before anything is written, and the
+/// operator's value then goes into the charge.
+#[tokio::test]
+async fn sqlite_column_defaults_fill_a_later_not_null_column() {
+    let db = TestDb::sqlite();
+    let path = format!(
+        "{}/migrations/sqlite/0001_botapp_tables/up.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let tables = std::fs::read_to_string(path).unwrap().replace(
+        "\"related_transaction_id\" bigint NULL REFERENCES \"botapp_transaction\" (\"id\") DEFERRABLE INITIALLY DEFERRED);",
+        "\"related_transaction_id\" bigint NULL REFERENCES \"botapp_transaction\" (\"id\") DEFERRABLE INITIALLY DEFERRED, \"channel\" varchar(10) NOT NULL);",
+    );
+    assert!(tables.contains("\"channel\""));
+    crate::contract::execute_sql(&db, &tables);
+    let before = snapshot(&db);
+    let stderr = failure(&db.cli(&["migrate"]));
+    assert!(
+        stderr.ends_with(
+            "botapp_transaction.channel: a value for every row it inserts: the column is NOT NULL \
+             without a database default and genworker does not know what the bot writes there; \
+             set GENWORKER_COLUMN_DEFAULTS, e.g. {\"botapp_transaction.channel\": <value>}; found \
+             varchar(10) NOT NULL\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(snapshot(&db), before, "a refused migrate wrote something");
+    let url = db.url().to_owned();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        (
+            "GENWORKER_COLUMN_DEFAULTS",
+            r#"{"botapp_transaction.channel": "bot"}"#,
+        ),
+    ];
+    let checked = success(&genworker_cli(db.dir.path(), &env, &["migrate", "--check"]));
+    assert!(
+        checked.contains("fills botapp_transaction.channel: 'bot' (GENWORKER_COLUMN_DEFAULTS)"),
+        "{checked}"
+    );
+    success(&genworker_cli(db.dir.path(), &env, &["migrate"]));
+    success(&genworker_cli(
+        db.dir.path(),
+        &env,
+        &[
+            "enqueue", "--model", "kling-v1", "--prompt", "x", "--user", "5",
+        ],
+    ));
+    assert_eq!(
+        query_one(&db, "SELECT channel FROM botapp_transaction"),
+        "bot"
     );
 }

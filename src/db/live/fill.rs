@@ -9,9 +9,11 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+use diesel::QueryResult;
+
 use super::column::{LiveColumn, SqlKind};
-use super::introspect::Columns;
-use super::needs::{NEEDS, TABLES};
+use super::introspect::{Columns, ReadColumns};
+use super::needs::{self, TABLES};
 use super::report::Problem;
 use super::value::SqlValue;
 
@@ -87,12 +89,12 @@ pub const KNOWN_FIELDS: &[KnownField] = &[
     KnownField {
         table: "botapp_aimodel",
         column: "unit_cost_usd",
-        written: "the model's USD cost: price / (usd_to_token_rate × markup_multiplier), 4 places",
+        written: "the model's price in USD: price / (usd_to_token_rate × markup_multiplier)",
     },
     KnownField {
         table: "botapp_aimodel",
         column: "base_cost_usd",
-        written: "the model's USD cost: price / (usd_to_token_rate × markup_multiplier), 4 places",
+        written: "the model's price in USD: price / (usd_to_token_rate × markup_multiplier)",
     },
     KnownField {
         table: "botapp_aimodel",
@@ -102,7 +104,7 @@ pub const KNOWN_FIELDS: &[KnownField] = &[
     KnownField {
         table: "botapp_genrequest",
         column: "cost_usd",
-        written: "the request's USD cost, as the bot's calculate_request_cost",
+        written: "the generation's USD cost: the model's base cost × its units (the bot's calculate_request_cost)",
     },
 ];
 
@@ -114,31 +116,59 @@ pub enum Fill {
     /// The operator's `"now"` for a time column: the moment of the insert.
     Now,
     /// What the bot's own code writes, computed by the code inserting the row.
-    Known,
+    Known(&'static KnownField),
+}
+
+impl Fill {
+    /// Where the value comes from, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Operator(value) => format!("{value} ({VARIABLE})"),
+            Self::Now => format!("the time of the insert ({VARIABLE})"),
+            Self::Known(known) => format!("{} (what the bot writes)", known.written),
+        }
+    }
 }
 
 /// Extra columns of each table, with their fills.
 pub type Fills = BTreeMap<String, Vec<(String, Fill)>>;
 
-/// The fills of every table present, and the columns nothing can fill.
-pub fn plan(columns: &Columns, defaults: &ColumnDefaults) -> (Fills, Vec<Problem>) {
-    let mut fills = Fills::new();
-    let mut problems = Vec::new();
+/// The fills of every table present, the columns nothing can fill, and the
+/// settings that are ignored.
+pub struct Planned {
+    /// How to fill each table's columns genworker does not know.
+    pub fills: Fills,
+    /// The columns of each table nothing can fill (or the operator's value cannot).
+    pub problems: Vec<Problem>,
+    /// Operator values that are ignored, and why.
+    pub notes: Vec<String>,
+}
+
+/// Plans the fills of every table present; the operator's values of types only
+/// the database can parse (`uuid`, `date`, …) are tried on `conn`.
+pub fn plan<C: ReadColumns>(
+    conn: &mut C,
+    columns: &Columns,
+    defaults: &ColumnDefaults,
+) -> QueryResult<Planned> {
+    let mut planned = Planned {
+        fills: Fills::new(),
+        problems: Vec::new(),
+        notes: Vec::new(),
+    };
     for (table, live) in columns.iter().filter(|(t, _)| TABLES.contains(&t.as_str())) {
-        for column in live {
-            let written_by_genworker = NEEDS
-                .iter()
-                .any(|need| need.table == table && need.column == column.name);
-            if written_by_genworker {
-                continue;
-            }
-            match fill(table, column, defaults) {
-                Ok(Some(found)) => fills
+        for column in live
+            .iter()
+            .filter(|c| needs::find(table, &c.name).is_none())
+        {
+            match fill(conn, table, column, defaults)? {
+                Ok(Some(found)) => planned
+                    .fills
                     .entry(table.clone())
                     .or_default()
                     .push((column.name.clone(), found)),
                 Ok(None) => {}
-                Err(problem) => problems.push(problem),
+                Err(problem) => planned.problems.push(problem),
             }
         }
     }
@@ -146,50 +176,60 @@ pub fn plan(columns: &Columns, defaults: &ColumnDefaults) -> (Fills, Vec<Problem
         let exists = columns
             .get(table)
             .is_some_and(|live| live.iter().any(|c| c.name == column));
-        let written = NEEDS
-            .iter()
-            .any(|need| need.table == table && need.column == column);
-        let ignored = if written {
-            "genworker writes that column itself; the setting's value for it is ignored"
+        let ignored = if needs::find(table, column).is_some() {
+            "genworker writes that column itself"
         } else if !exists {
-            "the setting names a column the database does not have; ignored"
+            "the database has no such column"
         } else {
             continue;
         };
-        tracing::warn!(setting = VARIABLE, column = %format!("{table}.{column}"), "{ignored}");
+        planned.notes.push(format!(
+            "{VARIABLE}: {table}.{column} is ignored: {ignored}"
+        ));
     }
-    (fills, problems)
+    Ok(planned)
 }
 
-fn fill(
+fn fill<C: ReadColumns>(
+    conn: &mut C,
     table: &str,
     column: &LiveColumn,
     defaults: &ColumnDefaults,
-) -> Result<Option<Fill>, Problem> {
+) -> QueryResult<Result<Option<Fill>, Problem>> {
     let problem = |wanted: String| Problem::new(table, &column.name, wanted, column.to_string());
+    let unusable = |reason: String| problem(format!("a usable value in {VARIABLE} ({reason})"));
     if let Some(value) = defaults.get(table, &column.name) {
         if column.kind == SqlKind::Timestamp && value.as_str() == Some("now") {
-            return Ok(Some(Fill::Now));
+            return Ok(Ok(Some(Fill::Now)));
         }
-        return SqlValue::from_json(value, column)
-            .map(|value| Some(Fill::Operator(value)))
-            .map_err(|reason| problem(format!("a usable value in {VARIABLE} ({reason})")));
+        let value = match SqlValue::from_json(value, column) {
+            Ok(value) => value,
+            Err(reason) => return Ok(Err(unusable(reason))),
+        };
+        if let SqlValue::Cast { text, sql_type } = &value
+            && !conn.accepts(text, sql_type)?
+        {
+            return Ok(Err(unusable(format!(
+                "the database does not read {text:?} as {sql_type}"
+            ))));
+        }
+        return Ok(Ok(Some(Fill::Operator(value))));
     }
     if !column.must_be_written() {
-        return Ok(None);
+        return Ok(Ok(None));
     }
-    if KNOWN_FIELDS
+    if let Some(known) = KNOWN_FIELDS
         .iter()
-        .any(|known| known.table == table && known.column == column.name)
+        .find(|known| known.table == table && known.column == column.name)
     {
-        return Ok(Some(Fill::Known));
+        return Ok(Ok(Some(Fill::Known(known))));
     }
-    Err(problem(format!(
+    Ok(Err(problem(format!(
         "a value for every row it inserts: the column is NOT NULL without a database default \
          and genworker does not know what the bot writes there; set {VARIABLE}, \
          e.g. {{\"{table}.{}\": <value>}}",
         column.name
-    )))
+    ))))
 }
 
 #[cfg(test)]
@@ -218,6 +258,7 @@ mod tests {
 
     #[test]
     fn every_known_field_is_not_one_genworker_writes_anyway() {
+        use super::needs::NEEDS;
         for known in KNOWN_FIELDS {
             assert!(TABLES.contains(&known.table));
             assert!(

@@ -8,18 +8,26 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use diesel::{PgConnection, SqliteConnection};
 
+use super::Dialect;
 use super::column::{LiveColumn, postgres_type, sqlite_type};
 
 /// The columns of each table that exists, in the table's own order.
 pub type Columns = BTreeMap<String, Vec<LiveColumn>>;
 
-/// Reads table columns on a connection.
+/// Reads the catalog on a connection.
 pub trait ReadColumns {
-    /// The columns of those of `tables` that exist.
+    /// The SQL the connection speaks.
+    const DIALECT: Dialect;
+
+    /// The columns of those of `tables` that exist (in the current schema).
     fn read_columns(&mut self, tables: &[&str]) -> QueryResult<Columns>;
 
-    /// Whether a table (or view) of this name exists.
+    /// Whether a table (or view) of this name exists (in the current schema).
     fn table_exists(&mut self, table: &str) -> QueryResult<bool>;
+
+    /// Whether the database reads `text` as a value of `sql_type` (tried in a
+    /// savepoint, so a refusal leaves an open transaction usable).
+    fn accepts(&mut self, text: &str, sql_type: &str) -> QueryResult<bool>;
 }
 
 #[derive(QueryableByName)]
@@ -63,6 +71,8 @@ struct Exists {
 }
 
 impl ReadColumns for PgConnection {
+    const DIALECT: Dialect = Dialect::Postgres;
+
     fn read_columns(&mut self, tables: &[&str]) -> QueryResult<Columns> {
         let names: Vec<String> = tables.iter().map(|t| (*t).to_owned()).collect();
         let rows: Vec<PgColumn> = diesel::sql_query(
@@ -96,14 +106,42 @@ impl ReadColumns for PgConnection {
     }
 
     fn table_exists(&mut self, table: &str) -> QueryResult<bool> {
-        diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS found")
-            .bind::<Text, _>(table)
-            .get_result::<Exists>(self)
-            .map(|row| row.found)
+        diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relname = $1 \
+             AND c.relkind IN ('r', 'p', 'v', 'm', 'f')) AS found",
+        )
+        .bind::<Text, _>(table)
+        .get_result::<Exists>(self)
+        .map(|row| row.found)
+    }
+
+    fn accepts(&mut self, text: &str, sql_type: &str) -> QueryResult<bool> {
+        let sql = format!(
+            "SELECT CAST($1 AS {}) IS NOT NULL AS found",
+            quoted_type(sql_type)
+        );
+        let tried = self.transaction(|conn| {
+            diesel::sql_query(&sql)
+                .bind::<Text, _>(text)
+                .get_result::<Exists>(conn)
+        });
+        match tried {
+            Ok(_) => Ok(true),
+            Err(diesel::result::Error::DatabaseError(..)) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 }
 
+/// A PostgreSQL type name as an identifier (a mixed-case enum's name included).
+pub fn quoted_type(sql_type: &str) -> String {
+    format!("\"{}\"", sql_type.replace('"', "\"\""))
+}
+
 impl ReadColumns for SqliteConnection {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
     fn read_columns(&mut self, tables: &[&str]) -> QueryResult<Columns> {
         let mut columns = Columns::new();
         for table in tables {
@@ -147,5 +185,10 @@ impl ReadColumns for SqliteConnection {
         .bind::<Text, _>(table)
         .get_result::<Exists>(self)
         .map(|row| row.found)
+    }
+
+    /// SQLite stores any text in any column.
+    fn accepts(&mut self, _text: &str, _sql_type: &str) -> QueryResult<bool> {
+        Ok(true)
     }
 }

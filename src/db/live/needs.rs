@@ -208,6 +208,25 @@ enum Refusal {
     NotNull,
 }
 
+/// What genworker needs of `table.column`, if it reads or writes it.
+pub fn find(table: &str, column: &str) -> Option<&'static Need> {
+    NEEDS
+        .iter()
+        .find(|need| need.table == table && need.column == column)
+}
+
+/// The columns of `table` genworker writes into every row it inserts there (all
+/// but the key, which the database numbers) that `written` leaves out.
+pub fn unset<'a>(table: &str, written: impl Iterator<Item = &'a str>) -> Vec<&'static str> {
+    let written: Vec<&str> = written.collect();
+    NEEDS
+        .iter()
+        .filter(|need| need.table == table && need.floor != Key)
+        .filter(|need| !written.contains(&need.column))
+        .map(|need| need.column)
+        .collect()
+}
+
 impl Need {
     /// What genworker needs, in words (`numeric with at least 4 whole digits and 2 places`).
     fn wanted(&self, backend: Dialect) -> String {
@@ -316,6 +335,21 @@ pub fn check(columns: &Columns, backend: Dialect) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unset_lists_every_written_column_a_row_leaves_out_but_the_key() {
+        let all: Vec<&str> = NEEDS
+            .iter()
+            .filter(|n| n.table == "botapp_tguser")
+            .map(|n| n.column)
+            .collect();
+        assert!(unset("botapp_tguser", all.iter().copied()).is_empty());
+        let without = all
+            .iter()
+            .copied()
+            .filter(|c| *c != "language_code" && *c != "id");
+        assert_eq!(unset("botapp_tguser", without), ["language_code"]);
+    }
 
     /// `(table, column, type, nullable)` rows of a contract file.
     fn contract(text: &str) -> Vec<(String, String, String, bool)> {

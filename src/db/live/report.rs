@@ -58,17 +58,27 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Every problem of one check, in table and column order.
+/// Every problem of one check, in table and column order, and what is worth
+/// knowing but stops nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// What stops genworker.
     pub problems: Vec<Problem>,
+    /// Settings that were ignored, and why.
+    pub notes: Vec<String>,
 }
 
 impl Report {
     /// Whether genworker can work with the schema.
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Writes the notes to the log as warnings.
+    pub fn log_notes(&self) {
+        for note in &self.notes {
+            tracing::warn!("{note}");
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use diesel::sqlite::Sqlite;
 use diesel::{PgConnection, SqliteConnection};
 
 use super::Dialect;
+use super::introspect::quoted_type;
 use super::value::SqlValue;
 use crate::db::types::{DateTimeField, JsonDoc, JsonField, UtcTime};
 
@@ -62,13 +63,19 @@ pub enum RowError {
         /// What does not fit.
         reason: String,
     },
-    /// A known later field the inserting code did not compute (a bug).
-    #[error("{table}.{column}: no value computed for this NOT NULL column")]
+    /// A column the inserting code did not give a value (a bug).
+    #[error("{table}.{column}: genworker wrote no value into this NOT NULL column")]
     NoValue {
         /// The table.
         table: &'static str,
         /// The column.
         column: String,
+    },
+    /// The start-up check did not plan inserts into this table (a bug).
+    #[error("{table}: this process checked no inserts into this table")]
+    Unchecked {
+        /// The table.
+        table: &'static str,
     },
     /// The database refused the insert.
     #[error(transparent)]
@@ -112,17 +119,14 @@ impl Statement {
                 slots.push("NULL".to_owned());
                 continue;
             }
-            binds.push(value);
-            let slot = match dialect {
-                Dialect::Postgres => format!("${}", binds.len()),
-                Dialect::Sqlite => "?".to_owned(),
-            };
-            match (&binds[binds.len() - 1], dialect) {
+            let slot = dialect.placeholder(binds.len() + 1);
+            match (&value, dialect) {
                 (SqlValue::Cast { sql_type, .. }, Dialect::Postgres) => {
-                    slots.push(format!("CAST({slot} AS {sql_type})"));
+                    slots.push(format!("CAST({slot} AS {})", quoted_type(sql_type)));
                 }
                 _ => slots.push(slot),
             }
+            binds.push(value);
         }
         let mut sql = format!(
             "INSERT INTO \"{table}\" ({}) VALUES ({})",
@@ -238,7 +242,7 @@ mod tests {
         let pg = Statement::insert(Dialect::Postgres, "t", values.clone(), Some("slug"), true);
         assert_eq!(
             pg.sql,
-            "INSERT INTO \"t\" (\"slug\", \"daily_limit\", \"token\") VALUES ($1, NULL, CAST($2 AS uuid)) \
+            "INSERT INTO \"t\" (\"slug\", \"daily_limit\", \"token\") VALUES ($1, NULL, CAST($2 AS \"uuid\")) \
              ON CONFLICT (\"slug\") DO NOTHING RETURNING \"id\""
         );
         assert_eq!(pg.binds.len(), 2);

@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use bigdecimal::BigDecimal;
+use bigdecimal::{BigDecimal, RoundingMode};
 use serde_json::Value;
 
 use super::column::{LiveColumn, SqlKind};
@@ -41,6 +41,24 @@ pub enum SqlValue {
         /// The PostgreSQL type to cast to.
         sql_type: String,
     },
+}
+
+impl std::fmt::Display for SqlValue {
+    /// As SQL would show it: `NULL`, `'bot'`, `1.50`, `true`, `'{"a": 1}'`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Null => write!(f, "NULL"),
+            Self::Text(text) | Self::Cast { text, .. } => write!(f, "'{text}'"),
+            Self::BigInt(n) => write!(f, "{n}"),
+            Self::Integer(n) => write!(f, "{n}"),
+            Self::SmallInt(n) => write!(f, "{n}"),
+            Self::Bool(flag) => write!(f, "{flag}"),
+            Self::Numeric(n) => write!(f, "{n}"),
+            Self::Json(doc) => write!(f, "'{doc}'"),
+            Self::Time(time) => write!(f, "'{}'", time.0.to_rfc3339()),
+            Self::Double(n) => write!(f, "{n}"),
+        }
+    }
 }
 
 impl From<&str> for SqlValue {
@@ -116,30 +134,37 @@ impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
 }
 
 impl SqlValue {
-    /// Why this value cannot go into `column`, if it cannot.
-    pub fn misfit(&self, column: &LiveColumn) -> Option<String> {
+    /// This value as `column` stores it, or why it cannot go there: text no longer
+    /// than the column holds; a number rounded to the column's scale (as the
+    /// database would round it) with no more whole digits than it has room for.
+    pub fn fitted(self, column: &LiveColumn) -> Result<Self, String> {
         match self {
-            Self::Null if !column.nullable => Some(format!("NULL does not fit {column}")),
+            Self::Null if !column.nullable => Err(format!("NULL does not fit {column}")),
             Self::Text(text) => {
                 let chars = text.chars().count();
-                column
-                    .max_chars
-                    .filter(|max| chars > *max as usize)
-                    .map(|max| {
-                        format!(
-                            "{chars} characters do not fit {} (at most {max})",
-                            column.declared
-                        )
-                    })
+                match column.max_chars {
+                    Some(max) if chars > max as usize => Err(format!(
+                        "{chars} characters do not fit {} (at most {max})",
+                        column.declared
+                    )),
+                    _ => Ok(Self::Text(text)),
+                }
             }
             Self::Numeric(number) => {
-                let whole = whole_digits(number);
-                column
-                    .whole_digits()
-                    .filter(|max| whole > *max)
-                    .map(|_| format!("{number} does not fit {}", column.declared))
+                let rounded = match column.numeric {
+                    Some((_, scale)) => {
+                        number.with_scale_round(i64::from(scale), RoundingMode::HalfUp)
+                    }
+                    None => number.clone(),
+                };
+                match column.whole_digits() {
+                    Some(max) if whole_digits(&rounded) > max => {
+                        Err(format!("{number} does not fit {}", column.declared))
+                    }
+                    _ => Ok(Self::Numeric(rounded)),
+                }
             }
-            _ => None,
+            other => Ok(other),
         }
     }
 
@@ -165,12 +190,23 @@ impl SqlValue {
             (SqlKind::BigInt, Value::Number(n)) => {
                 n.as_i64().map(Self::BigInt).ok_or_else(wrong)?
             }
-            (SqlKind::Numeric, Value::Number(n)) => BigDecimal::from_str(&n.to_string())
-                .map(Self::Numeric)
-                .map_err(|_| wrong())?,
-            (SqlKind::Numeric, Value::String(text)) => BigDecimal::from_str(text.trim())
-                .map(Self::Numeric)
-                .map_err(|_| wrong())?,
+            (SqlKind::Numeric, Value::Number(_) | Value::String(_)) => {
+                let text = match value {
+                    Value::String(text) => text.trim().to_owned(),
+                    other => other.to_string(),
+                };
+                let number = BigDecimal::from_str(&text).map_err(|_| wrong())?;
+                let places = decimal_digits(&number).1;
+                if let Some((_, scale)) = column.numeric
+                    && places > scale
+                {
+                    return Err(format!(
+                        "{text} has {places} decimal places; {} holds {scale}",
+                        column.declared
+                    ));
+                }
+                Self::Numeric(number)
+            }
             (SqlKind::Bool, Value::Bool(flag)) => Self::Bool(*flag),
             (SqlKind::Jsonb, _) => Self::Json(value.clone()),
             (SqlKind::Timestamp, Value::String(text)) => {
@@ -195,10 +231,7 @@ impl SqlValue {
             },
             _ => return Err(wrong()),
         };
-        match parsed.misfit(column) {
-            Some(reason) => Err(reason),
-            None => Ok(parsed),
-        }
+        parsed.fitted(column)
     }
 }
 
@@ -255,23 +288,34 @@ mod tests {
         }
     }
 
+    fn number(text: &str) -> SqlValue {
+        SqlValue::Numeric(BigDecimal::from_str(text).unwrap())
+    }
+
     #[test]
     fn values_that_do_not_fit_are_named() {
         let price = column("numeric", None, Some(6), Some(2));
-        let fits = SqlValue::Numeric(BigDecimal::from_str("9999.99").unwrap());
-        assert_eq!(fits.misfit(&price), None);
-        let too_big = SqlValue::Numeric(BigDecimal::from_str("10000").unwrap());
+        assert_eq!(number("9999.99").fitted(&price), Ok(number("9999.99")));
         assert_eq!(
-            too_big.misfit(&price).as_deref(),
-            Some("10000 does not fit numeric(6,2)")
+            number("10000").fitted(&price),
+            Err("10000 does not fit numeric(6,2)".into())
         );
+        // Rounded to the scale first, as the database rounds: 9999.999 is 10000.00.
+        assert_eq!(
+            number("9999.999").fitted(&price),
+            Err("9999.999 does not fit numeric(6,2)".into())
+        );
+        assert_eq!(number("1.234").fitted(&price), Ok(number("1.23")));
         let ratio = column("varchar", Some(10), None, None);
-        assert!(SqlValue::from("16:9").misfit(&ratio).is_none());
         assert_eq!(
-            SqlValue::from("ß".repeat(11)).misfit(&ratio).as_deref(),
-            Some("11 characters do not fit varchar(10) (at most 10)")
+            SqlValue::from("16:9").fitted(&ratio),
+            Ok(SqlValue::from("16:9"))
         );
-        assert!(SqlValue::Null.misfit(&ratio).is_some());
+        assert_eq!(
+            SqlValue::from("ß".repeat(11)).fitted(&ratio),
+            Err("11 characters do not fit varchar(10) (at most 10)".into())
+        );
+        assert!(SqlValue::Null.fitted(&ratio).is_err());
     }
 
     #[test]
@@ -286,6 +330,13 @@ mod tests {
             Ok(SqlValue::Numeric(BigDecimal::from_str("1.5").unwrap()))
         );
         assert!(SqlValue::from_json(&json!("abc"), &money).is_err());
+        assert_eq!(
+            SqlValue::from_json(&json!("0.12345"), &money),
+            Err("0.12345 has 5 decimal places; numeric(10,4) holds 4".into())
+        );
+        let fee = column("numeric", None, Some(4), Some(2));
+        assert!(SqlValue::from_json(&json!(99.99), &fee).is_ok());
+        assert!(SqlValue::from_json(&json!(100), &fee).is_err());
         assert!(SqlValue::from_json(&json!(null), &money).is_err());
         let flag = column("bool", None, None, None);
         assert_eq!(

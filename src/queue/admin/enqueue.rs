@@ -21,6 +21,15 @@ use crate::queue::{QueueBackend, status};
 use crate::schema::{botapp_aimodel as model, botapp_tguser as tguser, botapp_transaction as tx};
 use crate::with_conn;
 
+/// The botapp tables `enqueue` inserts rows into (the user, balance, charge and
+/// request): what its start-up check must plan.
+pub const ENQUEUE_INSERTS: [&str; 4] = [
+    "botapp_tguser",
+    "botapp_userbalance",
+    "botapp_transaction",
+    "botapp_genrequest",
+];
+
 /// The generation type that needs a model with image input.
 const IMAGE2VIDEO: &str = "image2video";
 

@@ -96,7 +96,11 @@ impl Harness {
             .unwrap()
             .column_defaults;
         let pool = db.migrated_with(&defaults).await;
-        let tables = Arc::new(Tables::read(&pool, &defaults).await.unwrap());
+        let tables = Arc::new(
+            Tables::read(&pool, &defaults, &genworker::db::live::needs::TABLES)
+                .await
+                .unwrap(),
+        );
         Self {
             db,
             pool,

@@ -1,16 +1,20 @@
 //! The embedded migrations (`migrations/postgres/`, `migrations/sqlite/`, same
-//! names in both), applying them, and checking without writing that they are applied.
+//! names in both), applying them all in one transaction, and checking without
+//! writing that they are applied ([`check`]: what `migrate --check` reports).
+
+mod check;
+
+pub use check::{SchemaCheck, SeedCheck, check};
 
 use std::collections::BTreeSet;
 
 use diesel::backend::Backend as DieselBackend;
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::live::{ColumnDefaults, Dialect, InsertRow, ReadColumns, Report, Tables, needs};
+use super::live::{ColumnDefaults, InsertRow, ReadColumns, Report, Tables, needs};
 use super::{Database, DbError, blocking, one_line};
 use crate::catalog::seed::{Seed, SeedOps};
 use crate::queue::QueueBackend;
@@ -81,7 +85,7 @@ pub async fn run_pending(
                     // Replicas starting together migrate one after the other.
                     diesel::sql_query("SELECT pg_advisory_xact_lock(7046111932421)")
                         .execute(conn)?;
-                    apply(conn, POSTGRES, Dialect::Postgres, &defaults)
+                    apply(conn, POSTGRES, &defaults)
                 })
             })
             .await
@@ -90,7 +94,7 @@ pub async fn run_pending(
             let pool = pool.clone();
             blocking(move || {
                 let conn: &mut SqliteConnection = &mut *pool.get().map_err(DbError::from)?;
-                conn.queue_transaction(|conn| apply(conn, SQLITE, Dialect::Sqlite, &defaults))
+                conn.queue_transaction(|conn| apply(conn, SQLITE, &defaults))
             })
             .await
         }
@@ -132,87 +136,36 @@ pub async fn ensure_applied(db: &Database) -> Result<(), DbError> {
     }
 }
 
-/// What `genworker migrate --check` reports; reading it changes nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaCheck {
-    /// Migrations `migrate` would apply.
-    pub pending: Vec<String>,
-    /// What stops genworker (tables `migrate` would create are not missing).
-    pub report: Report,
-    /// What the Kling seed would do, when its migration is pending.
-    pub seed: Option<Seed>,
-}
-
-/// Checks the database as `migrate` and every other command would, writing nothing.
-pub async fn check(db: &Database, defaults: &ColumnDefaults) -> Result<SchemaCheck, DbError> {
-    let defaults = defaults.clone();
-    match db {
-        Database::Postgres(pool) => {
-            let pool = pool.clone();
-            blocking(move || check_on(&mut *pool.get()?, Dialect::Postgres, &defaults)).await
-        }
-        Database::Sqlite(pool) => {
-            let pool = pool.clone();
-            blocking(move || check_on(&mut *pool.get()?, Dialect::Sqlite, &defaults)).await
-        }
-    }
-}
-
-fn check_on<C>(
-    conn: &mut C,
-    dialect: Dialect,
-    defaults: &ColumnDefaults,
-) -> Result<SchemaCheck, DbError>
-where
-    C: Unapplied + ReadColumns + SeedOps,
-{
-    let pending = conn.unapplied()?;
-    let creates_tables = pending.iter().any(|name| name == FIRST_MIGRATION);
-    let columns = conn.read_columns(&needs::TABLES)?;
-    let (_, mut report) = Tables::check(columns, dialect, defaults);
-    if creates_tables {
-        report
-            .problems
-            .retain(|problem| !problem.is_missing_table());
-    }
-    let seed = if pending.iter().any(|name| name == SEED_MIGRATION) {
-        Some(conn.seed_refusal()?.unwrap_or(Seed::Inserted))
-    } else {
-        None
-    };
-    Ok(SchemaCheck {
-        pending,
-        report,
-        seed,
-    })
-}
-
 /// The migration that creates the botapp tables where missing.
 const FIRST_MIGRATION: &str = "0001_botapp_tables";
 
 /// Names of the embedded migrations not yet applied, read without writing.
-trait Unapplied {
+trait Unapplied: ReadColumns {
     fn unapplied(&mut self) -> Result<Vec<String>, DbError>;
+}
+
+/// The versions diesel recorded as applied (none before its table exists).
+fn applied_on<C: ReadColumns>(
+    conn: &mut C,
+    applied: impl FnOnce(&mut C) -> Result<BTreeSet<String>, DbError>,
+) -> Result<BTreeSet<String>, DbError> {
+    if conn.table_exists("__diesel_schema_migrations")? {
+        applied(conn)
+    } else {
+        Ok(BTreeSet::new())
+    }
 }
 
 impl Unapplied for PgConnection {
     fn unapplied(&mut self) -> Result<Vec<String>, DbError> {
-        let applied = if postgres_has_applied_table(self)? {
-            applied_versions(self)?
-        } else {
-            BTreeSet::new()
-        };
+        let applied = applied_on(self, applied_versions)?;
         pending_names::<diesel::pg::Pg>(POSTGRES, &applied)
     }
 }
 
 impl Unapplied for SqliteConnection {
     fn unapplied(&mut self) -> Result<Vec<String>, DbError> {
-        let applied = if sqlite_has_applied_table(self)? {
-            applied_versions(self)?
-        } else {
-            BTreeSet::new()
-        };
+        let applied = applied_on(self, applied_versions)?;
         pending_names::<diesel::sqlite::Sqlite>(SQLITE, &applied)
     }
 }
@@ -220,7 +173,6 @@ impl Unapplied for SqliteConnection {
 fn apply<C, B>(
     conn: &mut C,
     migrations: EmbeddedMigrations,
-    dialect: Dialect,
     defaults: &ColumnDefaults,
 ) -> Result<Migrated, MigrateError>
 where
@@ -243,7 +195,7 @@ where
                 cause: one_line(&error.to_string()),
             })?;
         if name == SEED_MIGRATION {
-            let tables = Tables::read_on(conn, dialect, defaults)?.map_err(MigrateError::Schema)?;
+            let (tables, _) = checked(conn, defaults)?;
             let seed = conn.seed(&tables).map_err(|error| MigrateError::Failed {
                 name: name.clone(),
                 cause: one_line(&error.to_string()),
@@ -252,8 +204,22 @@ where
         }
         migrated.applied.push(name);
     }
-    Tables::read_on(conn, dialect, defaults)?.map_err(MigrateError::Schema)?;
+    checked(conn, defaults)?.1.log_notes();
     Ok(migrated)
+}
+
+/// The tables as every command needs them (inserts into all of them planned), or
+/// the report of why they are not.
+fn checked<C: ReadColumns>(
+    conn: &mut C,
+    defaults: &ColumnDefaults,
+) -> Result<(Tables, Report), MigrateError> {
+    let (tables, report) = Tables::read_on(conn, defaults, &needs::TABLES)?;
+    if report.is_ok() {
+        Ok((tables, report))
+    } else {
+        Err(MigrateError::Schema(report))
+    }
 }
 
 fn revert<C, B>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, DbError>
@@ -288,30 +254,6 @@ diesel::table! {
     __diesel_schema_migrations (version) {
         version -> Text,
     }
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn postgres_has_applied_table(conn: &mut PgConnection) -> QueryResult<bool> {
-    let row: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM pg_tables \
-         WHERE tablename = '__diesel_schema_migrations' AND schemaname = current_schema()",
-    )
-    .get_result(conn)?;
-    Ok(row.n > 0)
-}
-
-fn sqlite_has_applied_table(conn: &mut SqliteConnection) -> QueryResult<bool> {
-    let row: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM sqlite_master \
-         WHERE type = 'table' AND name = '__diesel_schema_migrations'",
-    )
-    .get_result(conn)?;
-    Ok(row.n > 0)
 }
 
 fn applied_versions<C>(conn: &mut C) -> Result<BTreeSet<String>, DbError>
