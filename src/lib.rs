@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod db;
 pub mod download;
 pub mod i18n;
+pub mod message;
 pub mod metrics;
 pub mod net;
 pub mod provider;

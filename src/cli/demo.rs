@@ -64,7 +64,7 @@ pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Output(format!("--database-url: {e}")))?;
     let db = Database::open(&parsed, OpenMode::CreateIfMissing, 8).await?;
     migrate::run_pending(&db, &base.column_defaults).await?;
-    let tables = Arc::new(Tables::read(&db, &base.column_defaults, &needs::TABLES).await?);
+    let tables = Arc::new(Tables::read(&db, &base.column_defaults, &needs::INSERTED).await?);
 
     let mut config = SimulatorConfig::new(KEY, SECRET, TOKEN);
     config.knobs = Knobs {

@@ -7,10 +7,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Integer};
 use diesel::{PgConnection, SqliteConnection};
 use serde_json::json;
 
+use super::progress::{POINTS_PER_RESULT, ProgressOps};
+use super::stats::StatsOps;
 use super::{Fenced, QueueBackend, Success, status};
 use crate::db::types::{JsonDoc, UtcTime};
 use crate::schema::{botapp_genrequest as req, genworker_lease as lease};
@@ -44,6 +45,8 @@ struct Holder {
     attempt: Option<i32>,
     started: Option<UtcTime>,
     model: Option<i64>,
+    user: Option<i64>,
+    quantity: i16,
 }
 
 impl Holder {
@@ -64,12 +67,14 @@ pub trait BatchOps {
     /// Saves task ids; one verdict per write, in order.
     fn save_task_ids(&mut self, worker: &str, writes: &[TaskIdWrite]) -> QueryResult<Vec<Fenced>>;
 
-    /// Writes finished videos, the models' statistics and (for outcomes nobody is
+    /// Writes finished videos, the models' statistics, the users' experience
+    /// (when `botapp_usersettings` exists: `progress`) and (for outcomes nobody is
     /// to be told about) the settled leases; one verdict per write, in order.
     fn complete_all(
         &mut self,
         worker: &str,
         writes: &[CompletionWrite],
+        progress: bool,
     ) -> QueryResult<Vec<Fenced>>;
 }
 
@@ -100,13 +105,16 @@ macro_rules! batch_ops {
                 &mut self,
                 worker: &str,
                 writes: &[CompletionWrite],
+                progress: bool,
             ) -> QueryResult<Vec<Fenced>> {
                 let ids: Vec<i64> = writes.iter().map(|w| w.request_id).collect();
                 let mut holders = self.holders_of(&ids)?;
                 let now = UtcTime::now();
                 let mut verdicts = Vec::with_capacity(writes.len());
-                // model id → (finished videos, their total seconds)
-                let mut stats: BTreeMap<i64, (i32, f64)> = BTreeMap::new();
+                // model id → the processing times of its videos, in completion order
+                let mut times: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+                // user id → experience earned
+                let mut points: BTreeMap<i64, i32> = BTreeMap::new();
                 let mut settled = Vec::new();
                 for write in writes {
                     let id = write.request_id;
@@ -120,9 +128,10 @@ macro_rules! batch_ops {
                     };
                     // A second write for the same request in one batch finds it done.
                     holder.status = status::DONE.to_owned();
+                    // As the bot: no start time, no processing time, no average.
                     let seconds = holder
                         .started
-                        .map_or(0.0, |started| now.seconds_since(started).max(0.0));
+                        .map(|started| now.seconds_since(started).max(0.0));
                     let done = &write.success;
                     diesel::update(req::table.find(id))
                         .set((
@@ -135,31 +144,27 @@ macro_rules! batch_ops {
                             req::provider_job_id.eq(&done.provider_job_id),
                             req::provider_metadata.eq(JsonDoc(done.provider_metadata.clone())),
                             req::completed_at.eq(Some(now)),
-                            req::processing_time.eq(Some(seconds)),
+                            req::processing_time.eq(seconds),
                         ))
                         .execute(self)?;
-                    if let Some(model) = holder.model {
-                        let entry = stats.entry(model).or_default();
-                        entry.0 += 1;
-                        entry.1 += seconds;
+                    if let (Some(model), Some(seconds)) = (holder.model, seconds) {
+                        times.entry(model).or_default().push(seconds);
+                    }
+                    if let (Some(user), true) = (holder.user, progress) {
+                        *points.entry(user).or_default() +=
+                            POINTS_PER_RESULT * i32::from(holder.quantity);
                     }
                     if !done.notify {
                         settled.push(id);
                     }
                 }
-                for (model, (count, seconds)) in stats {
-                    // The bot's running mean, for `count` new times at once:
-                    // (mean · n + Σt) / (n + count).
-                    diesel::sql_query(
-                        "UPDATE botapp_aimodel SET average_generation_time = \
-                         (average_generation_time * total_generations + $1) / (total_generations + $2), \
-                         total_generations = total_generations + $3 WHERE id = $4",
-                    )
-                    .bind::<Double, _>(seconds)
-                    .bind::<Integer, _>(count)
-                    .bind::<Integer, _>(count)
-                    .bind::<BigInt, _>(model)
-                    .execute(self)?;
+                // Models and users in id order, after the requests: every writer locks
+                // in that order, so batches cannot deadlock.
+                for (model, seconds) in &times {
+                    self.add_times(*model, seconds)?;
+                }
+                for (user, earned) in points {
+                    self.award(user, earned, now)?;
                 }
                 if !settled.is_empty() {
                     diesel::update(
@@ -186,34 +191,51 @@ macro_rules! batch_ops {
                     .filter(req::id.eq_any(ids))
                     .select((
                         req::id,
-                        req::status,
-                        lease::worker_id.nullable(),
-                        lease::attempt.nullable(),
-                        req::started_at,
-                        req::ai_model_id,
+                        (
+                            req::status,
+                            lease::worker_id.nullable(),
+                            lease::attempt.nullable(),
+                            req::started_at,
+                            req::ai_model_id,
+                            req::user_id,
+                            req::quantity,
+                        ),
                     ))
-                    .load::<(i64, String, Option<String>, Option<i32>, Option<UtcTime>, Option<i64>)>(
-                        self,
-                    )?;
+                    .load::<(i64, HolderRow)>(self)?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, status, worker, attempt, started, model)| {
-                        (
-                            id,
-                            Holder {
-                                status,
-                                worker,
-                                attempt,
-                                started,
-                                model,
-                            },
-                        )
-                    })
+                    .map(
+                        |(id, (status, worker, attempt, started, model, user, quantity))| {
+                            (
+                                id,
+                                Holder {
+                                    status,
+                                    worker,
+                                    attempt,
+                                    started,
+                                    model,
+                                    user,
+                                    quantity,
+                                },
+                            )
+                        },
+                    )
                     .collect())
             }
         }
     };
 }
+
+/// A holder's columns as read.
+type HolderRow = (
+    String,
+    Option<String>,
+    Option<i32>,
+    Option<UtcTime>,
+    Option<i64>,
+    Option<i64>,
+    i16,
+);
 
 /// Locks the requests and reads who holds each.
 trait HoldersOf {

@@ -10,8 +10,10 @@ mod claim;
 mod depth;
 mod finish;
 mod lease;
+pub(crate) mod progress;
 mod refund;
 pub mod request;
+pub mod stats;
 mod store;
 
 use std::sync::Arc;

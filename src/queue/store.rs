@@ -13,9 +13,11 @@ use super::batch::{BatchOps, CompletionWrite, TaskIdWrite};
 use super::claim::ClaimSql;
 use super::lease::LeaseOps;
 use super::refund::{RefundOps, RefundOutcome, refundable};
+use super::stats::StatsOps;
 use super::{Claimed, ClaimedJob, Failure, Fenced, GenRequest, QueueBackend, status};
 use crate::catalog::AiModel;
 use crate::db::live::Tables;
+use crate::db::live::needs::USER_SETTINGS;
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
 use crate::i18n::Language;
@@ -246,8 +248,9 @@ impl QueueStore {
         writes: Arc<[CompletionWrite]>,
     ) -> Result<Vec<Fenced>, DbError> {
         let worker = self.worker.clone();
+        let progress = self.tables.has_table(USER_SETTINGS);
         with_conn!(&self.db, |conn| conn
-            .queue_transaction(|conn| conn.complete_all(&worker, &writes))
+            .queue_transaction(|conn| conn.complete_all(&worker, &writes, progress))
             .map_err(DbError::from))
     }
 
@@ -271,19 +274,18 @@ impl QueueStore {
                     .find(id)
                     .select((req::started_at, req::ai_model_id, req::transaction_id))
                     .first::<(Option<UtcTime>, Option<i64>, Option<i64>)>(conn)?;
-                let seconds = started.map_or(0.0, |started| now.seconds_since(started).max(0.0));
+                // As the bot: no start time, no processing time.
+                let seconds = started.map(|started| now.seconds_since(started).max(0.0));
                 diesel::update(req::table.find(id))
                     .set((
                         req::status.eq(status::ERROR),
                         req::error_message.eq(&failure.message.ru),
                         req::completed_at.eq(Some(now)),
-                        req::processing_time.eq(Some(seconds)),
+                        req::processing_time.eq(seconds),
                     ))
                     .execute(conn)?;
                 if let Some(model_id) = model_id {
-                    diesel::update(model::table.find(model_id))
-                        .set(model::total_errors.eq(model::total_errors + 1))
-                        .execute(conn)?;
+                    conn.count_error(model_id)?;
                 }
                 diesel::update(lease::table.find(id))
                     .set(lease::error_message_en.eq(&failure.message.en))

@@ -13,6 +13,7 @@ mod cli_run;
 mod contract;
 mod daemon;
 mod docs;
+mod messages;
 mod metrics;
 mod migrations;
 mod providers;

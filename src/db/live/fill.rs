@@ -13,7 +13,7 @@ use diesel::QueryResult;
 
 use super::column::{LiveColumn, SqlKind};
 use super::introspect::{Columns, ReadColumns};
-use super::needs::{self, TABLES};
+use super::needs::{self, INSERTED};
 use super::report::Problem;
 use super::value::SqlValue;
 
@@ -51,10 +51,10 @@ impl ColumnDefaults {
             else {
                 return Err(format!("key `{key}` is not table.column"));
             };
-            if !TABLES.contains(&table) {
+            if !INSERTED.contains(&table) {
                 return Err(format!(
                     "key `{key}`: genworker inserts rows into {} only",
-                    TABLES.join(", ")
+                    INSERTED.join(", ")
                 ));
             }
             defaults.insert((table.to_owned(), column.to_owned()), value);
@@ -156,7 +156,10 @@ pub fn plan<C: ReadColumns>(
         problems: Vec::new(),
         notes: Vec::new(),
     };
-    for (table, live) in columns.iter().filter(|(t, _)| TABLES.contains(&t.as_str())) {
+    for (table, live) in columns
+        .iter()
+        .filter(|(t, _)| INSERTED.contains(&t.as_str()))
+    {
         for column in live
             .iter()
             .filter(|c| needs::find(table, &c.name).is_none())
@@ -260,7 +263,7 @@ mod tests {
     fn every_known_field_is_not_one_genworker_writes_anyway() {
         use super::needs::NEEDS;
         for known in KNOWN_FIELDS {
-            assert!(TABLES.contains(&known.table));
+            assert!(INSERTED.contains(&known.table));
             assert!(
                 !NEEDS
                     .iter()

@@ -75,13 +75,28 @@ const fn need(table: &'static str, column: &'static str, floor: Floor, usage: Us
     }
 }
 
-/// The tables genworker reads and writes, in the order it reports them.
-pub const TABLES: [&str; 5] = [
+/// The tables genworker inserts rows into (and reads and writes), in the order
+/// it reports them.
+pub const INSERTED: [&str; 5] = [
     "botapp_tguser",
     "botapp_userbalance",
     "botapp_transaction",
     "botapp_aimodel",
     "botapp_genrequest",
+];
+
+/// The user's progress (`UserSettings`): genworker only updates rows the bot
+/// created, and only where the table exists.
+pub const USER_SETTINGS: &str = "botapp_usersettings";
+
+/// Every table genworker checks: [`INSERTED`], then the optional [`USER_SETTINGS`].
+pub const TABLES: [&str; 6] = [
+    INSERTED[0],
+    INSERTED[1],
+    INSERTED[2],
+    INSERTED[3],
+    INSERTED[4],
+    USER_SETTINGS,
 ];
 
 const MONEY_6_2: Floor = Floor::Money {
@@ -191,6 +206,13 @@ pub const NEEDS: &[Need] = &[
     need("botapp_genrequest", "provider_metadata", Json, Read),
     need("botapp_genrequest", "source_media", Json, Read),
     need("botapp_genrequest", "parent_request_id", BigInt, Null),
+    need(USER_SETTINGS, "total_generations", Integer, Read),
+    need(USER_SETTINGS, "total_videos_generated", Integer, Read),
+    need(USER_SETTINGS, "last_generation_at", Time, Null),
+    need(USER_SETTINGS, "user_level", Integer, Read),
+    need(USER_SETTINGS, "experience_points", Integer, Read),
+    need(USER_SETTINGS, "updated_at", Time, Write),
+    need(USER_SETTINGS, "user_id", BigInt, Read),
 ];
 
 /// Why a live column cannot serve a need.
@@ -310,7 +332,9 @@ pub fn check(columns: &Columns, backend: Dialect) -> Vec<Problem> {
     let mut problems = Vec::new();
     for table in TABLES {
         let Some(live) = columns.get(table) else {
-            problems.push(Problem::missing_table(table));
+            if table != USER_SETTINGS {
+                problems.push(Problem::missing_table(table));
+            }
             continue;
         };
         for need in NEEDS.iter().filter(|need| need.table == table) {
@@ -373,12 +397,24 @@ mod tests {
         let rows = contract(include_str!(
             "../../../tests/contract/botapp_columns.postgres.tsv"
         ));
-        assert_eq!(rows.len(), NEEDS.len());
-        for (table, column, declared, nullable) in rows {
-            let need = NEEDS
-                .iter()
-                .find(|n| n.table == table && n.column == column)
-                .unwrap_or_else(|| panic!("{table}.{column} is not in NEEDS"));
+        let settings = contract(include_str!(
+            "../../../tests/contract/usersettings/botapp_usersettings.postgres.tsv"
+        ));
+        assert_eq!(
+            rows.len(),
+            NEEDS.iter().filter(|n| n.table != USER_SETTINGS).count()
+        );
+        let used: Vec<_> = settings
+            .into_iter()
+            .filter(|(_, column, _, _)| find(USER_SETTINGS, column).is_some())
+            .collect();
+        assert_eq!(
+            used.len(),
+            NEEDS.iter().filter(|n| n.table == USER_SETTINGS).count()
+        );
+        for (table, column, declared, nullable) in rows.into_iter().chain(used) {
+            let need =
+                find(&table, &column).unwrap_or_else(|| panic!("{table}.{column} is not in NEEDS"));
             let floor = match need.floor {
                 Key | BigInt => "bigint".to_owned(),
                 Integer => "integer".to_owned(),

@@ -77,6 +77,11 @@ impl Tables {
         Ok((tables, report))
     }
 
+    /// Whether the database has this table.
+    pub fn has_table(&self, table: &str) -> bool {
+        self.columns.contains_key(table)
+    }
+
     /// One live column, if the table has it.
     pub fn column(&self, table: &str, column: &str) -> Option<&LiveColumn> {
         self.columns.get(table)?.iter().find(|c| c.name == column)

@@ -214,7 +214,7 @@ fn checked<C: ReadColumns>(
     conn: &mut C,
     defaults: &ColumnDefaults,
 ) -> Result<(Tables, Report), MigrateError> {
-    let (tables, report) = Tables::read_on(conn, defaults, &needs::TABLES)?;
+    let (tables, report) = Tables::read_on(conn, defaults, &needs::INSERTED)?;
     if report.is_ok() {
         Ok((tables, report))
     } else {

@@ -14,9 +14,12 @@ use super::AdminError;
 use crate::catalog::AiModel;
 use crate::catalog::pricing::{PricingOps, RequestUnits, request_cost_usd};
 use crate::db::Database;
+use crate::db::live::needs::USER_SETTINGS;
 use crate::db::live::{Row, SqlValue, Tables};
 use crate::db::types::UtcTime;
 use crate::queue::balance::{BalanceOps, Movement, money};
+use crate::queue::progress::ProgressOps;
+use crate::queue::stats::StatsOps;
 use crate::queue::{QueueBackend, status};
 use crate::schema::{botapp_aimodel as model, botapp_tguser as tguser, botapp_transaction as tx};
 use crate::with_conn;
@@ -94,8 +97,10 @@ pub struct Enqueued {
     pub balance_after: Option<String>,
 }
 
-/// Inserts a queued request; with a user, also creates the user and balance when
-/// missing and charges the price, all in one transaction. Unknown model slugs,
+/// Inserts a queued request and counts it as the bot does (the model's
+/// `total_generations`, the user's settings when they have a row); with a user,
+/// also creates the user and balance when missing and charges the price, all in
+/// one transaction. Unknown model slugs,
 /// image2video for a model without image input, and values wider than their live
 /// columns write nothing.
 pub async fn enqueue(
@@ -118,6 +123,9 @@ pub async fn enqueue(
             }
             let now = UtcTime::now();
             let price = money(&found.price);
+            // What the bot counts when it creates a request; the model's row is
+            // locked before the user's balance, as a failure's refund locks them.
+            conn.count_created(found.id)?;
             let charge = match request.user_chat_id {
                 Some(chat) => Some(conn.charge(&tables, chat, &found, &price, now)?),
                 None => None,
@@ -137,6 +145,9 @@ pub async fn enqueue(
                 .row(&run_code, &price, now, charge.as_ref())
                 .known("cost_usd", cost_usd);
             let id = tables.insert(conn, row)?;
+            if let (Some(charge), true) = (&charge, tables.has_table(USER_SETTINGS)) {
+                conn.count_request(charge.user_id, 1, now)?;
+            }
             if let Some(charge) = &charge {
                 diesel::update(tx::table.find(charge.transaction_id))
                     .set(tx::generation_request_id.eq(Some(id)))

@@ -59,13 +59,16 @@ async fn a_batch_of_completions_fences_each_write_and_counts_each_video_once(db:
     h.sql(&format!(
         "UPDATE botapp_genrequest SET status = 'cancelled' WHERE id = {gone}"
     ));
-    // Known statistics, and no start time, so each new video counts 0 s.
+    // Known statistics; `b` has no start time, so (as with the bot) no
+    // processing time and no part in the average.
     h.sql(&format!(
         "UPDATE botapp_aimodel SET total_generations = 2, average_generation_time = 10 \
          WHERE slug = '{}'",
         h.db.kling_slug()
     ));
-    h.sql("UPDATE botapp_genrequest SET started_at = NULL");
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET started_at = NULL WHERE id = {b}"
+    ));
     let write = |id, attempt, task: &str| CompletionWrite {
         request_id: id,
         attempt,
@@ -103,10 +106,17 @@ async fn a_batch_of_completions_fences_each_write_and_counts_each_video_once(db:
     assert_eq!(h.request(lost).await.provider_job_id, "");
     assert_eq!(h.request(gone).await.status, "cancelled");
     let (total, errors, average) = h.model_counters().await;
-    assert_eq!((total, errors), (4, 0), "two videos counted, once each");
+    assert_eq!(
+        (total, errors),
+        (2, 0),
+        "the bot counts requests at creation, never at completion"
+    );
+    let took = h.request_times(a).await.unwrap();
+    assert!(h.request_times(b).await.is_none());
+    // The bot's (avg · (n − 1) + t) / n with n = 2, once, for `a` only.
     assert!(
-        (average - 5.0).abs() < 1e-9,
-        "running mean (10·2 + 0 + 0) / 4, got {average}"
+        (average - (10.0 + took) / 2.0).abs() < 1e-9,
+        "got {average} for t = {took}"
     );
 }
 

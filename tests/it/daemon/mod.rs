@@ -97,7 +97,7 @@ impl Harness {
             .column_defaults;
         let pool = db.migrated_with(&defaults).await;
         let tables = Arc::new(
-            Tables::read(&pool, &defaults, &genworker::db::live::needs::TABLES)
+            Tables::read(&pool, &defaults, &genworker::db::live::needs::INSERTED)
                 .await
                 .unwrap(),
         );

@@ -84,6 +84,16 @@ impl Harness {
         .unwrap()
     }
 
+    /// A request's `processing_time`.
+    pub async fn request_times(&self, id: i64) -> Option<f64> {
+        with_conn!(&self.pool, |conn| req::table
+            .find(id)
+            .select(req::processing_time)
+            .first::<Option<f64>>(conn)
+            .map_err(DbError::from))
+        .unwrap()
+    }
+
     /// (worker_id, attempt, failures, delivered) of a request's lease.
     pub async fn lease(&self, id: i64) -> Option<(Option<String>, i32, i32, bool)> {
         with_conn!(&self.pool, |conn| lease::table
