@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use super::notify::Notifier;
+use super::notify::{Notifier, Told};
+use super::outcome::Shown;
 use super::plan::{Plan, Widths, plan};
 use super::sink::FencedSink;
 use super::writes::BatchedWrites;
 use crate::catalog::AiModel;
-use crate::i18n::{Language, UserText};
+use crate::i18n::UserText;
+use crate::message::ChargeFacts;
 use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
     VideoResult,
@@ -60,13 +62,6 @@ struct Ready {
     plan: Plan,
     provider: Arc<dyn VideoProvider>,
     job: GenerationJob,
-}
-
-/// How to tell a user about an outcome stored earlier.
-struct Told<'a> {
-    language: Language,
-    /// The English wording of a stored failure (empty: none).
-    error_en: &'a str,
 }
 
 /// How a job ended, for the runner's bookkeeping and tests.
@@ -160,6 +155,7 @@ impl JobContext {
             request,
             model,
             charge,
+            charged,
             language,
             error_message_en,
         } = job;
@@ -171,7 +167,7 @@ impl JobContext {
                     error_en: &error_message_en,
                 };
                 return self
-                    .redeliver(claimed, &request, model.as_deref(), told)
+                    .redeliver(claimed, &request, model.as_deref(), charged.as_ref(), told)
                     .await;
             }
             _ => return JobEnd::Dropped,
@@ -209,7 +205,12 @@ impl JobContext {
             .await
         {
             Ok(video) => {
-                self.succeed(claimed, &request, language, &model, &plan, video)
+                let shown = Shown {
+                    model: &model,
+                    plan: &plan,
+                    charged: charged.as_ref(),
+                };
+                self.succeed(claimed, &request, language, shown, video)
                     .await
             }
             Err(error) => self.handle_error(claimed, &request, language, error).await,
@@ -270,6 +271,7 @@ impl JobContext {
         claimed: Claimed,
         request: &GenRequest,
         model: Option<&AiModel>,
+        charged: Option<&ChargeFacts>,
         told: Told<'_>,
     ) -> JobEnd {
         match (&self.notifier, model) {
@@ -278,9 +280,8 @@ impl JobContext {
                     .deliver(
                         &self.store,
                         request,
-                        model,
-                        told.language,
-                        told.error_en,
+                        (model, charged),
+                        told,
                         claimed.attempt,
                     )
                     .await;

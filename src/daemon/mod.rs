@@ -7,7 +7,6 @@ mod health;
 mod http;
 mod job;
 mod listener;
-mod message;
 mod notify;
 mod outcome;
 mod plan;
@@ -77,9 +76,17 @@ impl Daemon {
         registry: ProviderRegistry,
     ) -> Result<Self, DaemonError> {
         let daemon = &settings.daemon;
+        let style = settings.telegram.message_style.resolve(&tables);
         let notifier = TelegramClient::from_settings(&settings.telegram)
             .map_err(DaemonError::Setup)?
-            .map(|client| Notifier::new(client, daemon.media_root.clone()));
+            .map(|client| {
+                Notifier::new(
+                    client,
+                    daemon.media_root.clone(),
+                    style,
+                    settings.telegram.mini_app_url.clone(),
+                )
+            });
         let default_poll = match db {
             Database::Postgres(_) => Duration::from_secs(2),
             Database::Sqlite(_) => Duration::from_millis(500),

@@ -1,17 +1,17 @@
-//! Telling the user, after the outcome is committed and outside any transaction.
-//! A failed notification is logged and changes nothing; a sent one marks the
-//! lease delivered, so a worker that reclaims a finished request sends nothing twice.
+//! Telling the user, after the outcome is committed and outside any transaction,
+//! in the words and with the buttons of the bot's own worker ([`crate::message`]).
+//! A failed notification is logged and changes nothing; a sent one marks the lease
+//! delivered, so a worker that reclaims a finished request sends nothing twice.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tracing::{info, warn};
 
-use super::message;
 use crate::catalog::AiModel;
 use crate::i18n::Language;
-use crate::provider::VideoResult;
+use crate::message::{ChargeFacts, MessageStyle, Outgoing, VideoFacts};
 use crate::queue::{GenRequest, QueueStore, status};
-use crate::telegram::TelegramClient;
+use crate::telegram::{TelegramClient, TelegramError};
 
 /// Videos larger than this go out as a link (the public Bot API's upload limit).
 const UPLOAD_LIMIT_BYTES: u64 = 50 * 1024 * 1024;
@@ -21,12 +21,55 @@ const UPLOAD_LIMIT_BYTES: u64 = 50 * 1024 * 1024;
 pub struct Notifier {
     client: TelegramClient,
     media_root: PathBuf,
+    style: MessageStyle,
+    mini_app_url: Option<String>,
+}
+
+/// How to tell a user about an outcome stored earlier.
+pub struct Told<'a> {
+    /// The user's language.
+    pub language: Language,
+    /// The English wording of a stored failure (empty: none).
+    pub error_en: &'a str,
+}
+
+/// What a finished request's caption tells: the request's own values, or the
+/// plan's where it was just finished.
+pub fn video_facts<'a>(
+    request: &'a GenRequest,
+    model: &'a AiModel,
+    charged: Option<&'a ChargeFacts>,
+    (duration, resolution, aspect_ratio): (Option<i32>, &'a str, &'a str),
+) -> VideoFacts<'a> {
+    VideoFacts {
+        request_id: request.id,
+        prompt: &request.prompt,
+        generation_type: &request.generation_type,
+        display_name: &model.display_name,
+        slug: &model.slug,
+        provider: &model.provider,
+        duration,
+        resolution,
+        aspect_ratio,
+        charge: charged,
+    }
 }
 
 impl Notifier {
-    /// A notifier storing nothing itself; videos are read from `media_root`.
-    pub fn new(client: TelegramClient, media_root: PathBuf) -> Self {
-        Self { client, media_root }
+    /// A notifier speaking `style`; videos are read from `media_root`; the bot's
+    /// menu opens the payment mini app at `mini_app_url`.
+    pub fn new(
+        client: TelegramClient,
+        media_root: PathBuf,
+        style: MessageStyle,
+        mini_app_url: Option<String>,
+    ) -> Self {
+        Self {
+            client,
+            media_root,
+            style,
+            mini_app_url,
+        }
     }
 
     /// The Telegram client (also used to fetch input images).
@@ -34,30 +77,31 @@ impl Notifier {
         &self.client
     }
 
-    /// Sends the finished video (or a link when it is too large to upload), then settles.
+    /// Sends the video just finished (`file`, stored at `url`), then settles.
     pub async fn deliver_video(
         &self,
         store: &QueueStore,
         request: &GenRequest,
-        video: &VideoResult,
-        url: &str,
-        caption: &str,
+        facts: &VideoFacts<'_>,
+        language: Language,
+        (file, url): (&Path, &str),
         attempt: i32,
     ) {
-        let sent = if video.size_bytes > UPLOAD_LIMIT_BYTES {
-            self.client
-                .send_message(request.chat_id, &format!("{caption}\n\n🔗 {url}"))
-                .await
-        } else {
-            self.client
-                .send_video(request.chat_id, &video.file, &video.mime_type, caption)
-                .await
-        };
+        let caption = self.style.caption(language, facts);
+        let sent = self
+            .send_video(
+                request.chat_id,
+                Some(file.to_owned()),
+                &caption,
+                url,
+                language,
+            )
+            .await;
         self.settle(store, request.id, attempt, sent).await;
     }
 
-    /// Sends `❌ Ошибка генерации видео: …` (or its English), then settles;
-    /// `text` is already in `language`.
+    /// Sends `❌ Ошибка генерации видео: …` (or its English) with the bot's menu,
+    /// then settles; `text` is already in `language`.
     pub async fn deliver_error(
         &self,
         store: &QueueStore,
@@ -67,11 +111,21 @@ impl Notifier {
         text: &str,
         attempt: i32,
     ) {
-        let sent = self
-            .client
-            .send_message(chat_id, &message::error(language, text))
-            .await;
+        let sent = self.tell_failure(chat_id, language, text).await;
         self.settle(store, id, attempt, sent).await;
+    }
+
+    /// Tells a user why their request ended without a video (nothing settled).
+    pub async fn tell_failure(
+        &self,
+        chat_id: i64,
+        language: Language,
+        text: &str,
+    ) -> Result<(), TelegramError> {
+        let message = self
+            .style
+            .failure(language, text, self.mini_app_url.as_deref());
+        self.client.send_text(chat_id, &message).await
     }
 
     /// Delivers the stored outcome of a request finished by an earlier claim. An
@@ -82,11 +136,11 @@ impl Notifier {
         &self,
         store: &QueueStore,
         request: &GenRequest,
-        model: &AiModel,
-        language: Language,
-        error_en: &str,
+        (model, charged): (&AiModel, Option<&ChargeFacts>),
+        told: Told<'_>,
         attempt: i32,
     ) {
+        let Told { language, error_en } = told;
         if request.chat_id == 0 {
             self.settle(store, request.id, attempt, Ok(())).await;
             return;
@@ -100,41 +154,66 @@ impl Notifier {
                 .await;
             return;
         }
-        let url = result_url(request);
-        let caption = message::caption(
-            language,
-            &request.prompt,
-            model,
+        let shown = (
             request.duration,
-            &request.aspect_ratio,
-            &request.video_resolution,
+            request.video_resolution.as_str(),
+            request.aspect_ratio.as_str(),
         );
-        let public = url.filter(|url| url.starts_with("https://") || url.starts_with("http://"));
-        let uploadable = match self.local_copy(request) {
+        let facts = video_facts(request, model, charged, shown);
+        let caption = self.style.caption(language, &facts);
+        let url = result_url(request).unwrap_or_default();
+        let sent = self
+            .send_video(
+                request.chat_id,
+                self.local_copy(request),
+                &caption,
+                url,
+                language,
+            )
+            .await;
+        self.settle(store, request.id, attempt, sent).await;
+    }
+
+    /// The video file with its caption; its link instead when there is no local
+    /// file, it is over the upload limit, or Telegram refuses it (the bot's own
+    /// fallback); the caption alone when there is neither file nor public link.
+    async fn send_video(
+        &self,
+        chat_id: i64,
+        file: Option<PathBuf>,
+        caption: &Outgoing,
+        url: &str,
+        language: Language,
+    ) -> Result<(), TelegramError> {
+        let public = (url.starts_with("https://") || url.starts_with("http://")).then_some(url);
+        let uploadable = match file {
             Some(file) => match tokio::fs::metadata(&file).await {
-                // Too large for Telegram, and a link exists: send the link instead.
                 Ok(found) if found.len() > UPLOAD_LIMIT_BYTES && public.is_some() => None,
                 Ok(_) => Some(file),
                 Err(_) => None,
             },
             None => None,
         };
-        let sent = match (uploadable, public) {
-            (Some(file), _) => {
-                let mime = crate::download::media_type::from_extension(&file.to_string_lossy())
-                    .unwrap_or("video/mp4");
-                self.client
-                    .send_video(request.chat_id, &file, mime, &caption)
-                    .await
+        let link = |url: &str| self.style.link(language, caption, url);
+        match (uploadable, public) {
+            (Some(file), public) => {
+                let sent = self
+                    .client
+                    .send_file(chat_id, &file, self.style.upload(), caption)
+                    .await;
+                match (sent, public) {
+                    (Err(error @ TelegramError::Api { .. }), Some(url))
+                        if !error.is_retryable() =>
+                    {
+                        warn!(%error, "Telegram refused the video; sending its link");
+                        self.client.send_text(chat_id, &link(url)).await
+                    }
+                    (sent, _) => sent,
+                }
             }
-            // No local copy (S3 storage removes it once sent): a public URL is a link.
-            (None, Some(url)) => {
-                let text = format!("{caption}\n\n🔗 {url}");
-                self.client.send_message(request.chat_id, &text).await
-            }
-            (None, None) => self.client.send_message(request.chat_id, &caption).await,
-        };
-        self.settle(store, request.id, attempt, sent).await;
+            (None, Some(url)) => self.client.send_text(chat_id, &link(url)).await,
+            (None, None) => self.client.send_text(chat_id, caption).await,
+        }
     }
 
     /// Where a finished request's video is (or was) under `MEDIA_ROOT/videos`.
@@ -150,7 +229,7 @@ impl Notifier {
         store: &QueueStore,
         id: i64,
         attempt: i32,
-        sent: Result<(), crate::telegram::TelegramError>,
+        sent: Result<(), TelegramError>,
     ) {
         match sent {
             Ok(()) => info!(request.id = id, "user notified"),

@@ -7,9 +7,11 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::job::{FailureReason, JobContext, JobEnd, MAX_RETRY_WAIT};
+use super::notify::video_facts;
 use super::plan::Plan;
 use crate::catalog::AiModel;
 use crate::i18n::{Language, UserText};
+use crate::message::{ChargeFacts, VideoFacts};
 use crate::net::Backoff;
 use crate::provider::{ProviderError, VideoResult};
 use crate::queue::{Claimed, CompletionWrite, Failure, Fenced, GenRequest, RefundOutcome, Success};
@@ -22,16 +24,26 @@ fn storage_failed() -> UserText {
     )
 }
 
+/// What a finished video's caption shows besides the request itself.
+pub(super) struct Shown<'a> {
+    /// The request's model.
+    pub model: &'a AiModel,
+    /// Its merged params (duration, resolution, aspect ratio).
+    pub plan: &'a Plan,
+    /// Its charge.
+    pub charged: Option<&'a ChargeFacts>,
+}
+
 impl JobContext {
     pub(super) async fn succeed(
         &self,
         claimed: Claimed,
         request: &GenRequest,
         language: Language,
-        model: &AiModel,
-        plan: &Plan,
+        shown: Shown<'_>,
         video: VideoResult,
     ) -> JobEnd {
+        let plan = shown.plan;
         let result_url = match self.publish(&video).await {
             Ok(url) => url,
             Err(error) => return self.handle_error(claimed, request, language, error).await,
@@ -58,16 +70,20 @@ impl JobContext {
         {
             Ok(Fenced::Applied) => {
                 info!(bytes = video.size_bytes, "request done");
-                let caption = super::message::caption(
-                    language,
-                    &request.prompt,
-                    model,
+                let values = (
                     plan.duration,
-                    &plan.aspect_ratio,
-                    &plan.resolution,
+                    plan.resolution.as_str(),
+                    plan.aspect_ratio.as_str(),
                 );
-                self.tell_done(request, &video, &url, &caption, claimed.attempt)
-                    .await;
+                let facts = video_facts(request, shown.model, shown.charged, values);
+                self.tell_done(
+                    request,
+                    &facts,
+                    language,
+                    (&video.file, &url),
+                    claimed.attempt,
+                )
+                .await;
                 self.discard_working_copy(&video.file).await;
                 JobEnd::Done
             }
@@ -105,16 +121,16 @@ impl JobContext {
     async fn tell_done(
         &self,
         request: &GenRequest,
-        video: &VideoResult,
-        url: &str,
-        caption: &str,
+        facts: &VideoFacts<'_>,
+        language: Language,
+        file_and_url: (&Path, &str),
         attempt: i32,
     ) {
         let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) else {
             return;
         };
         notifier
-            .deliver_video(&self.store, request, video, url, caption, attempt)
+            .deliver_video(&self.store, request, facts, language, file_and_url, attempt)
             .await;
     }
 

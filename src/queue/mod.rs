@@ -24,6 +24,7 @@ use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
 use crate::catalog::AiModel;
 use crate::i18n::Language;
+use crate::message::ChargeFacts;
 pub use admin::{AdminError, ENQUEUE_INSERTS, Enqueued, NewRequest, enqueue};
 pub use batch::{CompletionWrite, TaskIdWrite};
 pub use depth::{QueueDepth, queue_depth};
@@ -55,6 +56,9 @@ pub struct ClaimedJob {
     pub model: Option<Arc<AiModel>>,
     /// Whether the request's charge can be refunded (`Ok` without a charge), or why not.
     pub charge: Result<(), String>,
+    /// The charge's amount and the balance after it, as the caption reports them
+    /// (none without a charge).
+    pub charged: Option<ChargeFacts>,
     /// The language of the request's user (`botapp_tguser.language_code`;
     /// Russian when the request has no user).
     pub language: Language,

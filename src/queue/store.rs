@@ -9,6 +9,7 @@ use bigdecimal::BigDecimal;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
+use super::balance::money;
 use super::batch::{BatchOps, CompletionWrite, TaskIdWrite};
 use super::claim::ClaimSql;
 use super::lease::LeaseOps;
@@ -21,6 +22,7 @@ use crate::db::live::needs::USER_SETTINGS;
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
 use crate::i18n::Language;
+use crate::message::ChargeFacts;
 use crate::schema::{
     botapp_aimodel as model, botapp_genrequest as req, botapp_tguser as tguser,
     botapp_transaction as tx, genworker_lease as lease,
@@ -154,12 +156,12 @@ impl QueueStore {
                     .collect();
                 let charge_ids: BTreeSet<i64> =
                     requests.values().filter_map(|r| r.transaction_id).collect();
-                let charges: HashMap<i64, (i64, BigDecimal)> = tx::table
+                let charges: HashMap<i64, (i64, BigDecimal, BigDecimal)> = tx::table
                     .filter(tx::id.eq_any(&charge_ids))
-                    .select((tx::id, tx::user_id, tx::amount))
-                    .load::<(i64, i64, BigDecimal)>(conn)?
+                    .select((tx::id, tx::user_id, tx::amount, tx::balance_after))
+                    .load::<(i64, i64, BigDecimal, BigDecimal)>(conn)?
                     .into_iter()
-                    .map(|(id, user, amount)| (id, (user, amount)))
+                    .map(|(id, user, amount, after)| (id, (user, amount, after)))
                     .collect();
                 // Read as nullable: Django's column is NOT NULL, but a NULL written
                 // by hand must not stop the claim.
@@ -181,12 +183,19 @@ impl QueueStore {
                                 .and_then(|id| languages.get(&id))
                                 .and_then(Option::as_deref),
                         );
+                        let found = request.transaction_id.and_then(|id| charges.get(&id));
                         let charge = match request.transaction_id {
                             None => Ok(()),
-                            Some(charge) => {
-                                refundable(charge, charges.get(&charge).cloned()).map(drop)
-                            }
+                            Some(charge) => refundable(
+                                charge,
+                                found.map(|(user, amount, _)| (*user, amount.clone())),
+                            )
+                            .map(drop),
                         };
+                        let charged = found.map(|(_, amount, after)| ChargeFacts {
+                            amount: money(amount),
+                            balance_after: money(after),
+                        });
                         Some(ClaimedJob {
                             claimed: Claimed {
                                 request_id,
@@ -196,6 +205,7 @@ impl QueueStore {
                             request,
                             model,
                             charge,
+                            charged,
                             language,
                             error_message_en,
                         })

@@ -22,6 +22,7 @@ mod kling_generic;
 mod kling_official;
 mod state;
 mod telegram;
+mod telegram_entities;
 mod telegram_video;
 
 #[cfg(test)]
@@ -47,7 +48,7 @@ use tokio::task::JoinHandle;
 
 pub use files::video_content;
 pub use state::{
-    DEFAULT_TELEGRAM_UPLOAD_LIMIT, DEFAULT_VIDEO_BYTES, Endpoint, Fault, Knobs, Outcome,
+    DEFAULT_TELEGRAM_UPLOAD_LIMIT, DEFAULT_VIDEO_BYTES, Endpoint, Fault, FilePart, Knobs, Outcome,
     ResultMode, TelegramMessage,
 };
 

@@ -90,13 +90,15 @@ pub enum Endpoint {
     TelegramFile,
     /// Telegram `sendVideo`.
     TelegramSendVideo,
+    /// Telegram `sendDocument`.
+    TelegramSendDocument,
     /// Telegram `sendMessage`.
     TelegramSendMessage,
 }
 
 impl Endpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::KlingCreate,
         Endpoint::KlingStatus,
         Endpoint::KlingLookup,
@@ -104,6 +106,7 @@ impl Endpoint {
         Endpoint::TelegramGetFile,
         Endpoint::TelegramFile,
         Endpoint::TelegramSendVideo,
+        Endpoint::TelegramSendDocument,
         Endpoint::TelegramSendMessage,
     ];
 
@@ -117,6 +120,7 @@ impl Endpoint {
             Endpoint::TelegramGetFile => "TelegramGetFile",
             Endpoint::TelegramFile => "TelegramFile",
             Endpoint::TelegramSendVideo => "TelegramSendVideo",
+            Endpoint::TelegramSendDocument => "TelegramSendDocument",
             Endpoint::TelegramSendMessage => "TelegramSendMessage",
         }
     }
@@ -151,18 +155,39 @@ pub enum Fault {
 /// A message the simulated Telegram accepted.
 #[derive(Debug, Clone, Serialize)]
 pub struct TelegramMessage {
-    /// `sendVideo` or `sendMessage`.
+    /// `sendVideo`, `sendDocument` or `sendMessage`.
     pub method: String,
     /// The `chat_id` parameter, as a string.
     pub chat_id: String,
     /// `sendMessage` text.
     pub text: Option<String>,
-    /// `sendVideo` caption.
+    /// `sendVideo` / `sendDocument` caption.
     pub caption: Option<String>,
+    /// `parse_mode`, when sent.
+    pub parse_mode: Option<String>,
+    /// `reply_markup` as sent (a JSON text).
+    pub reply_markup: Option<String>,
     /// Size of the uploaded multipart file; `None` when `video` was a URL or file id.
     pub video_bytes: Option<u64>,
     /// `video` when it was a string (URL or file id).
     pub video_url: Option<String>,
+    /// The uploaded file part: field name, file name and content type.
+    pub file: Option<FilePart>,
+    /// The multipart fields in the order they came (empty for JSON bodies).
+    pub fields: Vec<String>,
+    /// `disable_content_type_detection`, when sent.
+    pub disable_content_type_detection: Option<String>,
+}
+
+/// How a file arrived in a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilePart {
+    /// The multipart field (`video`, `document`).
+    pub field: String,
+    /// Its file name.
+    pub file_name: Option<String>,
+    /// Its `Content-Type`.
+    pub content_type: Option<String>,
 }
 
 /// Which API style created a task.

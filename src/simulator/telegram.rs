@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use super::faults::{Flavor, enter, json_response, telegram_error, text_response};
 use super::state::{Endpoint, Shared, TelegramMessage};
-use super::telegram_video::send_video;
+use super::telegram_entities::parse_error;
+use super::telegram_video::{Media, send_media};
 
 /// Largest non-multipart Telegram request body read.
 const MAX_PARAMS_BODY: usize = 1024 * 1024;
@@ -34,6 +35,7 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
     let endpoint = match method.to_ascii_lowercase().as_str() {
         "getfile" => Endpoint::TelegramGetFile,
         "sendvideo" => Endpoint::TelegramSendVideo,
+        "senddocument" => Endpoint::TelegramSendDocument,
         "sendmessage" => Endpoint::TelegramSendMessage,
         _ => return telegram_error(StatusCode::NOT_FOUND, "Not Found"),
     };
@@ -45,7 +47,8 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
         return telegram_error(StatusCode::NOT_FOUND, "Not Found");
     }
     match endpoint {
-        Endpoint::TelegramSendVideo => send_video(&shared, request).await,
+        Endpoint::TelegramSendVideo => send_media(&shared, request, Media::Video).await,
+        Endpoint::TelegramSendDocument => send_media(&shared, request, Media::Document).await,
         Endpoint::TelegramGetFile => match params(request).await {
             Ok(params) => get_file(&shared, &params),
             Err(response) => response,
@@ -107,6 +110,16 @@ pub(crate) fn chat_json(chat_id: &str) -> Value {
     }
 }
 
+/// The Bot API's answer to a text whose `parse_mode` formatting does not parse.
+pub(crate) fn formatting_error(text: Option<&str>, params: &Params) -> Option<Response> {
+    let mode = params.get("parse_mode")?;
+    let reason = parse_error(text?, mode)?;
+    Some(telegram_error(
+        StatusCode::BAD_REQUEST,
+        &format!("Bad Request: can't parse entities: {reason}"),
+    ))
+}
+
 /// Records an accepted message and returns its message id.
 pub(crate) fn record(shared: &Shared, message: TelegramMessage) -> u64 {
     let mut inner = shared.lock();
@@ -129,6 +142,9 @@ fn send_message(shared: &Shared, params: &Params) -> Response {
     if text.chars().count() > MAX_TEXT_CHARS {
         return telegram_error(StatusCode::BAD_REQUEST, "Bad Request: message is too long");
     }
+    if let Some(response) = formatting_error(Some(&text), params) {
+        return response;
+    }
     let message_id = record(
         shared,
         TelegramMessage {
@@ -136,8 +152,13 @@ fn send_message(shared: &Shared, params: &Params) -> Response {
             chat_id: chat_id.clone(),
             text: Some(text.clone()),
             caption: None,
+            parse_mode: params.get("parse_mode").cloned(),
+            reply_markup: params.get("reply_markup").cloned(),
             video_bytes: None,
             video_url: None,
+            file: None,
+            fields: Vec::new(),
+            disable_content_type_detection: None,
         },
     );
     tracing::debug!(message_id, "Telegram sendMessage accepted");

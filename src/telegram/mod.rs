@@ -17,6 +17,7 @@ use url::Url;
 pub use image::image_mime;
 
 use crate::i18n::UserText;
+use crate::message::{FILE_NAME, Outgoing, ParseMode, Upload, python_json};
 use crate::provider::InputImage;
 use crate::settings::TelegramSettings;
 
@@ -260,46 +261,91 @@ impl TelegramClient {
         Ok(InputImage { bytes, mime_type })
     }
 
-    /// Uploads a video file (streamed from disk) with a caption cut to 1024 characters.
-    pub async fn send_video(
+    /// Uploads a finished video (streamed from disk) as `upload` says, with the
+    /// message's caption, `parse_mode` and `reply_markup`. A caption Telegram
+    /// cannot parse goes again as plain text rather than be lost.
+    pub async fn send_file(
         &self,
         chat_id: i64,
         video: &Path,
-        mime_type: &str,
-        caption: &str,
+        upload: Upload,
+        message: &Outgoing,
     ) -> Result<(), TelegramError> {
-        let caption = cut(caption, MAX_CAPTION_CHARS);
-        let file_name = video
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "video.mp4".to_owned());
         let size = tokio::fs::metadata(video)
             .await
             .map_err(|e| TelegramError::Io(e.to_string()))?
             .len();
-        self.call("sendVideo", |client, url| {
-            let part = video_part(video, size, &file_name, mime_type)?;
-            let form = Form::new()
-                .text("chat_id", chat_id.to_string())
-                .text("caption", caption.clone())
-                .text("supports_streaming", "true")
-                .part("video", part);
-            Ok(client.post(url).multipart(form))
-        })
-        .await
-        .map(drop)
+        let caption = cut(&message.text, MAX_CAPTION_CHARS);
+        let markup = python_json(&message.reply_markup);
+        let (caption, markup) = (&caption, &markup);
+        let send = |parse_mode: Option<ParseMode>| {
+            self.call(upload.method, move |client, url| {
+                // The bot's field order: chat_id, caption, extras, parse_mode, reply_markup, file.
+                let mut form = Form::new()
+                    .text("chat_id", chat_id.to_string())
+                    .text("caption", caption.clone());
+                for (name, value) in upload.extra {
+                    form = form.text(*name, *value);
+                }
+                if let Some(mode) = parse_mode {
+                    form = form.text("parse_mode", mode.as_str());
+                }
+                let part = video_part(video, size, FILE_NAME, upload.content_type)?;
+                let form = form
+                    .text("reply_markup", markup.clone())
+                    .part(upload.field, part);
+                Ok(client.post(url).multipart(form))
+            })
+        };
+        plain_on_parse_error(upload.method, message.parse_mode, send).await
     }
 
-    /// Sends a text message cut to 4096 characters.
-    pub async fn send_message(&self, chat_id: i64, text: &str) -> Result<(), TelegramError> {
-        let text = cut(text, MAX_MESSAGE_CHARS);
-        self.call("sendMessage", |client, url| {
-            Ok(client
-                .post(url)
-                .json(&json!({"chat_id": chat_id, "text": text})))
-        })
-        .await
-        .map(drop)
+    /// Sends a text message (cut to 4096 characters) with its `parse_mode` and
+    /// `reply_markup`; one Telegram cannot parse goes again as plain text.
+    pub async fn send_text(&self, chat_id: i64, message: &Outgoing) -> Result<(), TelegramError> {
+        let text = cut(&message.text, MAX_MESSAGE_CHARS);
+        let markup = python_json(&message.reply_markup);
+        let (text, markup) = (&text, &markup);
+        let send = |parse_mode: Option<ParseMode>| {
+            self.call("sendMessage", move |client, url| {
+                let mut body = serde_json::Map::new();
+                body.insert("chat_id".into(), json!(chat_id));
+                body.insert("text".into(), json!(text));
+                if let Some(mode) = parse_mode {
+                    body.insert("parse_mode".into(), json!(mode.as_str()));
+                }
+                body.insert("reply_markup".into(), json!(markup));
+                Ok(client.post(url).json(&Value::Object(body)))
+            })
+        };
+        plain_on_parse_error("sendMessage", message.parse_mode, send).await
+    }
+}
+
+/// Sends with `parse_mode`; when Telegram answers that it cannot parse the
+/// entities (`_` or `*` in a prompt under Markdown), once more without it.
+async fn plain_on_parse_error<F, Fut>(
+    method: &str,
+    parse_mode: Option<ParseMode>,
+    send: F,
+) -> Result<(), TelegramError>
+where
+    F: Fn(Option<ParseMode>) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, TelegramError>>,
+{
+    match send(parse_mode).await {
+        Err(TelegramError::Api {
+            code: 400,
+            description,
+        }) if parse_mode.is_some() && description.contains("can't parse entities") => {
+            tracing::warn!(
+                telegram.method = method,
+                %description,
+                "Telegram cannot parse the formatting; sending the same text as plain text"
+            );
+            send(None).await.map(drop)
+        }
+        other => other.map(drop),
     }
 }
 

@@ -70,23 +70,26 @@ pub struct KlingModel {
     pub slug: &'static str,
     /// `display_name`.
     pub display_name: &'static str,
-    /// The hashtag genworker's caption ends with.
-    pub hashtag: &'static str,
+    /// The Telegram method the bot's worker of that release uploads videos with.
+    pub upload: &'static str,
     /// Columns of `botapp_aimodel`.
     pub columns: usize,
 }
 
+/// b6702256's inline main-menu keyboard, as the bot's `json.dumps` writes it.
+pub const SEED_MENU: &str = "{\"inline_keyboard\": [[{\"text\": \"\\ud83c\\udfe0 \\u0413\\u043b\\u0430\\u0432\\u043d\\u043e\\u0435 \\u043c\\u0435\\u043d\\u044e\", \"callback_data\": \"main_menu\"}]]}";
+
 const SEED_KLING: KlingModel = KlingModel {
     slug: "kling-v1",
     display_name: "🎥 Kling (Kuaishou)",
-    hashtag: "#kling_v1",
+    upload: "sendVideo",
     columns: 28,
 };
 
 const LATEST_KLING: KlingModel = KlingModel {
     slug: "kling-v2-5-turbo",
     display_name: "🐉 Kling v2-5-turbo",
-    hashtag: "#kling_v2_5_turbo",
+    upload: "sendDocument",
     columns: 31,
 };
 
@@ -160,6 +163,44 @@ impl TestDb {
     /// model the latest release renamed it to.
     pub fn kling_slug(&self) -> &'static str {
         self.kling().slug
+    }
+
+    /// The caption the bot's own worker of this release sends for a finished
+    /// text2video request of the Kling model with its default params (10 s,
+    /// 16:9, 1080p), charged `charged` (e.g. `69.00`) with `balance` left after.
+    pub fn bot_caption(&self, english: bool, prompt: &str, charged: &str, balance: &str) -> String {
+        match (self.release, english) {
+            (BotRelease::Seed, false) => format!(
+                "Ваш запрос: {prompt}. Инструмент: text2video. Продолжительность: 10 сек. \
+                 Соотношение сторон: 16:9. Разрешение: 1080p. Модель: #klingv1. \
+                 Списано: ⚡-{charged}. Баланс: ⚡{balance}."
+            ),
+            (BotRelease::Seed, true) => format!(
+                "Your request: {prompt}. Tool: text2video. Duration: 10 s. Aspect ratio: 16:9. \
+                 Resolution: 1080p. Model: #klingv1. Charged: ⚡-{charged}. Balance: ⚡{balance}."
+            ),
+            (BotRelease::Latest, false) => format!(
+                "✅Готово!\n\n<b>Модель:</b> 🐉 Kling v2-5-turbo\n<b>Режим:</b> Текст → Видео\n\
+                 <b>Формат:</b> 16:9\n<b>Разрешение:</b> 1080p\n<b>Продолжительность:</b> 10 сек.\n\n\
+                 <b>Списано:</b> ⚡{charged}\n<b>Баланс:</b> ⚡{balance}\n\n\
+                 <b>Промпт:</b> <code>{prompt}</code>"
+            ),
+            (BotRelease::Latest, true) => format!(
+                "✅Done!\n\n<b>Model:</b> 🐉 Kling v2-5-turbo\n<b>Mode:</b> Text → Video\n\
+                 <b>Format:</b> 16:9\n<b>Resolution:</b> 1080p\n<b>Duration:</b> 10 s.\n\n\
+                 <b>Charged:</b> ⚡{charged}\n<b>Balance:</b> ⚡{balance}\n\n\
+                 <b>Prompt:</b> <code>{prompt}</code>"
+            ),
+        }
+    }
+
+    /// The keyboard the bot's worker of this release sends with a Kling video, as
+    /// its `json.dumps` writes it.
+    pub fn bot_video_keyboard(&self) -> &'static str {
+        match self.release {
+            BotRelease::Seed => SEED_MENU,
+            BotRelease::Latest => "{\"inline_keyboard\": []}",
+        }
     }
 
     /// What the catalog says of that model.

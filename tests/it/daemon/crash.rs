@@ -228,7 +228,7 @@ async fn a_finished_request_is_told_once_even_after_reclaims(db: TestDb) {
     third.shutdown().await;
     let messages = h.sim.telegram_messages();
     assert_eq!(messages.len(), 2);
-    assert_eq!(messages[1].method, "sendVideo");
+    assert_eq!(messages[1].method, h.db.kling().upload);
     assert!(h.lease(request.id).await.unwrap().3, "delivered again");
     assert_eq!(h.sim.task_count(), 1);
 }

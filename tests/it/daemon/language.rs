@@ -30,22 +30,6 @@ fn sent_to(messages: &[TelegramMessage], chat_id: i64) -> &TelegramMessage {
     message
 }
 
-fn english_caption(db: &TestDb) -> String {
-    let kling = db.kling();
-    format!(
-        "✅ Your video is ready!\n\n📝 Prompt: a fox\n🎬 Tool: {}\n⏱ Duration: 10 s\n📐 Aspect ratio: 16:9\n🖥 Quality: 1080p\n\n{}",
-        kling.display_name, kling.hashtag
-    )
-}
-
-fn russian_caption(db: &TestDb) -> String {
-    let kling = db.kling();
-    format!(
-        "✅ Видео готово!\n\n📝 Промпт: a fox\n🎬 Инструмент: {}\n⏱ Длительность: 10 сек\n📐 Формат: 16:9\n🖥 Качество: 1080p\n\n{}",
-        kling.display_name, kling.hashtag
-    )
-}
-
 async fn captions_follow_the_users_language(db: TestDb) {
     let h = Harness::new(db, &[]).await;
     let english = h.enqueue("a fox", "text2video", json!({}), Some(101)).await;
@@ -70,9 +54,19 @@ async fn captions_follow_the_users_language(db: TestDb) {
     let messages = h.sim.telegram_messages();
     assert_eq!(messages.len(), 4);
     let caption = |chat_id| sent_to(&messages, chat_id).caption.clone().unwrap();
-    assert_eq!(caption(101), english_caption(&h.db));
+    let english_caption = h.db.bot_caption(true, "a fox", "69.00", "-69.00");
+    assert_eq!(caption(101), english_caption);
     for chat_id in [102, 103, 104] {
-        assert_eq!(caption(chat_id), russian_caption(&h.db), "chat {chat_id}");
+        assert_eq!(
+            caption(chat_id),
+            h.db.bot_caption(false, "a fox", "69.00", "-69.00"),
+            "chat {chat_id}"
+        );
+        // The same buttons for every user: the bot's handlers answer them.
+        assert_eq!(
+            sent_to(&messages, chat_id).reply_markup,
+            sent_to(&messages, 101).reply_markup
+        );
     }
 
     // Finished but not delivered (a crash before the message): the next
@@ -82,7 +76,7 @@ async fn captions_follow_the_users_language(db: TestDb) {
     assert_eq!(messages[4].chat_id, "101");
     assert_eq!(
         messages[4].caption.as_deref(),
-        Some(english_caption(&h.db).as_str())
+        Some(english_caption.as_str())
     );
 }
 

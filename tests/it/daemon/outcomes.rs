@@ -64,14 +64,22 @@ async fn text2video_succeeds_end_to_end(db: TestDb) {
     assert_eq!(h.refund_count().await, 0);
     let messages = h.sim.telegram_messages();
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].method, "sendVideo");
+    assert_eq!(messages[0].method, h.db.kling().upload);
     assert_eq!(messages[0].chat_id, "1001");
     assert_eq!(messages[0].video_bytes, Some(100_000));
-    let caption = messages[0].caption.clone().unwrap();
-    assert!(
-        caption.contains("a fox in the snow") && caption.contains(h.db.kling().hashtag),
-        "{caption}"
+    assert_eq!(
+        messages[0].caption.as_deref(),
+        Some(
+            h.db.bot_caption(false, "a fox in the snow", "69.00", "-69.00")
+                .as_str()
+        )
     );
+    assert_eq!(
+        messages[0].reply_markup.as_deref(),
+        Some(h.db.bot_video_keyboard())
+    );
+    let file = messages[0].file.clone().unwrap();
+    assert_eq!(file.file_name.as_deref(), Some("video.mp4"));
     let (worker, attempt, _, delivered) = h.lease(request.id).await.unwrap();
     assert_eq!((worker, attempt, delivered), (None, 1, true));
 }
