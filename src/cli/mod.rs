@@ -19,7 +19,7 @@ use crate::catalog::CatalogError;
 use crate::db::live::{SchemaError, Tables};
 use crate::db::migrate::{MigrateError, ensure_applied};
 use crate::db::{Database, DbError, OpenMode};
-use crate::queue::{AdminError, ENQUEUE_INSERTS};
+use crate::queue::{AdminError, ENQUEUE_INSERTS, REFUND_INSERTS};
 use crate::settings::{Settings, SettingsError};
 
 /// genworker: takes video generation requests off a Django Telegram bot's queue.
@@ -103,8 +103,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Run => run::run(&settings).await,
         Command::Demo(args) => demo::run(&settings, args).await,
         Command::Requests { command } => {
-            let (db, tables) = open_checked(&settings, &[]).await?;
-            requests::run(&db, &tables, command).await
+            // `cancel` refunds.
+            let (db, tables) = open_checked(&settings, &REFUND_INSERTS).await?;
+            requests::run(&settings, &db, &tables, command).await
         }
         Command::Enqueue(args) => {
             let (db, tables) = open_checked(&settings, &ENQUEUE_INSERTS).await?;

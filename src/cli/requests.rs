@@ -4,6 +4,7 @@ use clap::Subcommand;
 use comfy_table::{Table, presets};
 use serde_json::{Value, json};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::CliError;
@@ -12,7 +13,13 @@ use crate::catalog::money_text;
 use crate::db::Database;
 use crate::db::live::Tables;
 use crate::db::types::UtcTime;
-use crate::queue::admin::{self, LeaseInfo, RefundInfo, RequestDetails, RequestSummary};
+use crate::i18n::Language;
+use crate::queue::RefundOutcome;
+use crate::queue::admin::{
+    self, CANCEL_REASON, Cancelled, LeaseInfo, RefundInfo, RequestDetails, RequestSummary,
+};
+use crate::settings::Settings;
+use crate::telegram::TelegramClient;
 
 /// Queue operations.
 #[derive(Debug, Subcommand)]
@@ -43,10 +50,17 @@ pub enum RequestsCommand {
         /// The request's id.
         id: i64,
     },
-    /// Cancel a queued or processing request.
+    /// Cancel a queued or processing request as the bot cancels one: its charge is
+    /// refunded (once ever) and the user told.
     Cancel {
         /// The request's id.
         id: i64,
+        /// Give nothing back.
+        #[arg(long)]
+        no_refund: bool,
+        /// Send the user nothing.
+        #[arg(long)]
+        no_notify: bool,
     },
     /// A live view of requests in flight and recently finished (state, provider task
     /// id, age, attempt), refreshed until Ctrl-C; printed once when piped.
@@ -74,7 +88,12 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 }
 
 /// Runs one queue command.
-pub async fn run(db: &Database, tables: &Tables, command: RequestsCommand) -> Result<(), CliError> {
+pub async fn run(
+    settings: &Settings,
+    db: &Database,
+    tables: &Arc<Tables>,
+    command: RequestsCommand,
+) -> Result<(), CliError> {
     match command {
         RequestsCommand::List {
             status,
@@ -133,14 +152,72 @@ pub async fn run(db: &Database, tables: &Tables, command: RequestsCommand) -> Re
             };
             watch(db, options).await
         }
-        RequestsCommand::Cancel { id } => {
-            let done = admin::cancel(db, id).await?;
+        RequestsCommand::Cancel {
+            id,
+            no_refund,
+            no_notify,
+        } => {
+            let done = admin::cancel(db, tables, id, !no_refund).await?;
             println!(
                 "cancelled request {} (was {})",
                 done.id, done.previous_status
             );
+            match &done.refund {
+                Some(RefundOutcome::Refunded {
+                    transaction_id,
+                    amount,
+                }) => println!(
+                    "refunded {} (transaction {transaction_id})",
+                    money_text(amount)
+                ),
+                Some(RefundOutcome::AlreadyRefunded) => {
+                    println!("already refunded once: nothing given back again")
+                }
+                Some(RefundOutcome::NoCharge) => println!("no charge: nothing to give back"),
+                Some(RefundOutcome::InvalidCharge(reason)) => {
+                    println!("nothing given back: {reason}")
+                }
+                None => println!("nothing given back (--no-refund)"),
+            }
+            if !no_notify {
+                tell_cancelled(settings, tables, &done).await;
+            }
             Ok(())
         }
+    }
+}
+
+/// Tells the user their request was cancelled, in the words the bot uses for a
+/// request that ends without a video, when Telegram is configured.
+async fn tell_cancelled(settings: &Settings, tables: &Tables, done: &Cancelled) {
+    if done.chat_id == 0 {
+        println!("nobody to tell: the request has no chat");
+        return;
+    }
+    let client = match TelegramClient::from_settings(&settings.telegram) {
+        Ok(Some(client)) => client,
+        Ok(None) => {
+            println!("the user was not told: TELEGRAM_BOT_TOKEN is not set");
+            return;
+        }
+        Err(error) => {
+            println!("the user was not told: {error}");
+            return;
+        }
+    };
+    let reason = match done.language {
+        Language::Russian => CANCEL_REASON,
+        Language::English => "Generation cancelled",
+    };
+    let style = settings.telegram.message_style.resolve(tables);
+    let message = style.failure(
+        done.language,
+        reason,
+        settings.telegram.mini_app_url.as_deref(),
+    );
+    match client.send_text(done.chat_id, &message).await {
+        Ok(()) => println!("the user was told (chat {})", done.chat_id),
+        Err(error) => println!("the user was not told: {error}"),
     }
 }
 

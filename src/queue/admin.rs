@@ -7,14 +7,19 @@
 mod enqueue;
 mod inspect;
 
+use std::sync::Arc;
+
 use diesel::prelude::*;
 
+use super::refund::{RefundOps, RefundOutcome};
 use super::{QueueBackend, status};
-use crate::db::live::RowError;
+use crate::db::live::{RowError, Tables};
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
+use crate::i18n::Language;
 use crate::schema::{
-    botapp_genrequest as req, genworker_lease as lease, genworker_refund as refund,
+    botapp_genrequest as req, botapp_tguser as tguser, genworker_lease as lease,
+    genworker_refund as refund,
 };
 use crate::with_conn;
 
@@ -108,13 +113,22 @@ pub struct Requeued {
 }
 
 /// A cancelled request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cancelled {
     /// The request.
     pub id: i64,
     /// Its status before (`queued` or `processing`).
     pub previous_status: String,
+    /// What happened to its charge (`None`: `--no-refund`).
+    pub refund: Option<RefundOutcome>,
+    /// The chat to tell (0: none).
+    pub chat_id: i64,
+    /// The language of the request's user.
+    pub language: Language,
 }
+
+/// Why a cancelled request is refunded, in the bot's words (`cancel_generation`).
+pub const CANCEL_REASON: &str = "Генерация отменена";
 
 /// Puts a failed request back in the queue: status `queued`, error, completion
 /// time and processing time cleared, its lease deleted. Keeps `provider_job_id`
@@ -168,25 +182,32 @@ pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
     })
 }
 
-/// Cancels a queued or processing request (`completed_at` = now). A worker
-/// holding it stops polling and writes nothing more. Ended requests are refused.
-pub async fn cancel(db: &Database, id: i64) -> Result<Cancelled, AdminError> {
+/// Cancels a queued or processing request as the bot's `cancel_generation` does:
+/// status `cancelled`, `completed_at` = now, and the
+/// charge given back (`give_back`) with the reason `Генерация отменена`, once ever
+/// (a request refunded before is not refunded again). A worker holding it stops polling and
+/// writes nothing more. Ended requests are refused.
+pub async fn cancel(
+    db: &Database,
+    tables: &Arc<Tables>,
+    id: i64,
+    give_back: bool,
+) -> Result<Cancelled, AdminError> {
+    let tables = tables.clone();
     with_conn!(db, |conn| {
-        conn.queue_transaction(|conn| -> QueryResult<_> {
+        conn.queue_transaction(|conn| -> Result<Cancelled, AdminError> {
             conn.lock_requests(&[id])?;
-            let Some(current) = req::table
+            let (current, charge, chat_id, user) = req::table
                 .find(id)
-                .select(req::status)
-                .first::<String>(conn)
+                .select((req::status, req::transaction_id, req::chat_id, req::user_id))
+                .first::<(String, Option<i64>, i64, Option<i64>)>(conn)
                 .optional()?
-            else {
-                return Ok(Err(AdminError::NotFound(id)));
-            };
+                .ok_or(AdminError::NotFound(id))?;
             if current != status::QUEUED && current != status::PROCESSING {
-                return Ok(Err(AdminError::NotCancellable {
+                return Err(AdminError::NotCancellable {
                     id,
                     status: current,
-                }));
+                });
             }
             diesel::update(req::table.find(id))
                 .set((
@@ -194,10 +215,27 @@ pub async fn cancel(db: &Database, id: i64) -> Result<Cancelled, AdminError> {
                     req::completed_at.eq(Some(UtcTime::now())),
                 ))
                 .execute(conn)?;
-            Ok(Ok(Cancelled {
+            let refund = if give_back {
+                Some(conn.refund(&tables, id, charge, CANCEL_REASON)?)
+            } else {
+                None
+            };
+            let code = match user {
+                Some(user) => tguser::table
+                    .find(user)
+                    .select(tguser::language_code.nullable())
+                    .first::<Option<String>>(conn)
+                    .optional()?
+                    .flatten(),
+                None => None,
+            };
+            Ok(Cancelled {
                 id,
                 previous_status: current,
-            }))
-        })?
+                refund,
+                chat_id,
+                language: Language::from_code(code.as_deref()),
+            })
+        })
     })
 }

@@ -11,7 +11,7 @@ mod depth;
 mod finish;
 mod lease;
 pub(crate) mod progress;
-mod refund;
+pub(crate) mod refund;
 pub mod request;
 pub mod stats;
 mod store;

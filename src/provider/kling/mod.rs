@@ -165,12 +165,19 @@ impl KlingProvider {
         last: &Document,
     ) -> Result<VideoResult, ProviderError> {
         let stored = self.store(job, last).await?;
+        let created = created.map(|doc| doc.value.clone()).unwrap_or(Value::Null);
+        // genworker's keys, then the bot's own Kling provider's (`job`,
+        // `initialResponse`, `prompt`, `generationType`) for whatever reads those.
         let metadata = json!({
             "provider": NAME,
             "api_style": self.style_name(),
             "task_id": task_id,
-            "create_response": created.map(|doc| doc.value.clone()).unwrap_or(Value::Null),
+            "create_response": created,
             "final_response": last.value,
+            "job": last.value,
+            "initialResponse": created,
+            "prompt": job.prompt,
+            "generationType": job.kind.as_str(),
         });
         Ok(VideoResult {
             task_id: task_id.to_owned(),

@@ -2,8 +2,10 @@
 
 use serde_json::{Value, json};
 
-use super::setup::{Lease, count, put_lease, put_refund, set_created_ago, set_request};
-use super::{enqueue_id, list, show};
+use super::setup::{
+    Lease, balance_row, count, put_lease, put_refund, set_created_ago, set_request, transaction_row,
+};
+use super::{enqueue, enqueue_id, list, show};
 use crate::support::{BotRelease, TestDb, failure, on_every_schema, success};
 
 on_every_schema!(
@@ -12,6 +14,7 @@ on_every_schema!(
     requeue_is_refused_unless_failed_and_unleased,
     requeue_resets_a_failed_request_and_keeps_its_task,
     cancel_ends_queued_and_processing_requests_only,
+    cancelling_a_paid_request_refunds_it_once,
 );
 
 async fn list_filters_limits_and_shows_paused_attempt_and_task(db: TestDb) {
@@ -245,14 +248,18 @@ async fn cancel_ends_queued_and_processing_requests_only(db: TestDb) {
     let out = success(&db.cli(&["requests", "cancel", &queued.to_string()]));
     assert_eq!(
         out.trim(),
-        format!("cancelled request {queued} (was queued)")
+        format!(
+            "cancelled request {queued} (was queued)\nno charge: nothing to give back\n\
+             nobody to tell: the request has no chat"
+        )
     );
     let row = show(&db, queued);
     assert_eq!(row["status"], "cancelled");
     assert!(row["completed_at"].as_str().unwrap() >= row["created_at"].as_str().unwrap());
 
-    let out = success(&db.cli(&["requests", "cancel", &processing.to_string()]));
+    let out = success(&db.cli(&["requests", "cancel", &processing.to_string(), "--no-notify"]));
     assert!(out.contains("was processing"), "{out}");
+    assert!(!out.contains("told"), "{out}");
     let row = show(&db, processing);
     assert_eq!(row["status"], "cancelled");
     assert!(row["completed_at"].is_string());
@@ -275,5 +282,59 @@ async fn cancel_ends_queued_and_processing_requests_only(db: TestDb) {
     assert!(
         stderr.contains("no generation request with id 999"),
         "{stderr}"
+    );
+}
+
+/// A paid request cancelled as the bot's `cancel_generation` cancels it: refunded
+/// with its reason, once ever; `--no-refund` gives nothing back.
+async fn cancelling_a_paid_request_refunds_it_once(db: TestDb) {
+    let pool = db.migrated().await;
+    let paid = enqueue(&db, &["--prompt", "paid", "--user", "77"]);
+    let id = paid["id"].as_i64().unwrap();
+    let charge = paid["transaction_id"].as_i64().unwrap();
+    let out = success(&db.cli(&["requests", "cancel", &id.to_string(), "--no-notify"]));
+    assert!(out.contains("refunded 69.00 (transaction "), "{out}");
+    let row = show(&db, id);
+    assert_eq!(row["status"], "cancelled");
+    assert_eq!(row["error_message"], "", "the bot's cancel leaves it");
+    assert_eq!(row["processing_time"], serde_json::Value::Null);
+    let refund = row["refund"]["transaction_id"].as_i64().unwrap();
+    let tx = transaction_row(&pool, refund).await;
+    assert_eq!(tx.kind, "refund");
+    assert_eq!(tx.amount, "69.00");
+    assert_eq!(tx.balance_after, "0.00");
+    assert_eq!(
+        tx.description,
+        "Возврат за неудачную генерацию: Генерация отменена"
+    );
+    assert_eq!(
+        tx.description_en,
+        "Refund for failed generation: Генерация отменена"
+    );
+    assert_eq!(tx.related_transaction_id, Some(charge));
+    let user = paid["user_id"].as_i64().unwrap();
+    assert_eq!(balance_row(&pool, user).await.money[..2], ["0.00", "0.00"]);
+
+    // Requeued by hand and cancelled again: the one refund stands, nothing more.
+    set_request(&pool, id, "queued", "").await;
+    let out = success(&db.cli(&["requests", "cancel", &id.to_string(), "--no-notify"]));
+    assert!(out.contains("already refunded once"), "{out}");
+    assert_eq!(count(&pool, "botapp_transaction").await, 2);
+
+    let kept = enqueue(&db, &["--prompt", "kept", "--user", "77"])["id"]
+        .as_i64()
+        .unwrap();
+    let out = success(&db.cli(&[
+        "requests",
+        "cancel",
+        &kept.to_string(),
+        "--no-refund",
+        "--no-notify",
+    ]));
+    assert!(out.contains("nothing given back (--no-refund)"), "{out}");
+    assert_eq!(count(&pool, "botapp_transaction").await, 3);
+    assert_eq!(
+        balance_row(&pool, user).await.money[..2],
+        ["-69.00", "69.00"]
     );
 }

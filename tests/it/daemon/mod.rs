@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod batch;
+mod cancel;
 mod crash;
 mod health;
 mod language;
@@ -259,6 +260,16 @@ impl Harness {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         daemon.shutdown().await;
+    }
+
+    /// Runs the genworker binary with this harness's settings.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
+        crate::support::genworker_cli(self.db.dir.path(), &env, args)
     }
 
     /// Runs one statement outside genworker.

@@ -61,6 +61,14 @@ async fn text2video_succeeds_end_to_end(db: TestDb) {
     assert!(completed_at.is_some());
     assert!(processing_time.unwrap() >= 0.0);
     assert_eq!(metadata["task_id"], json!(done.provider_job_id));
+    // The bot's own keys beside genworker's.
+    assert_eq!(metadata["job"], metadata["final_response"]);
+    assert_eq!(metadata["initialResponse"], metadata["create_response"]);
+    assert!(metadata["job"].is_object() && metadata["initialResponse"].is_object());
+    assert_eq!(
+        (&metadata["prompt"], &metadata["generationType"]),
+        (&json!("a fox in the snow"), &json!("text2video"))
+    );
     assert_eq!(h.refund_count().await, 0);
     let messages = h.sim.telegram_messages();
     assert_eq!(messages.len(), 1);
