@@ -18,6 +18,8 @@ pub struct ModelEdit {
     pub display_name: Option<String>,
     /// Keys to set in `default_params` (other keys stay).
     pub default_params: Vec<(String, Value)>,
+    /// Keys to remove from `default_params`.
+    pub remove_params: Vec<String>,
 }
 
 impl ModelEdit {
@@ -27,6 +29,7 @@ impl ModelEdit {
             && self.sort_order.is_none()
             && self.display_name.is_none()
             && self.default_params.is_empty()
+            && self.remove_params.is_empty()
     }
 
     /// Checks each value against its live column (`botapp_aimodel.price`'s precision

@@ -1,6 +1,7 @@
 //! The AI model catalog (`botapp_aimodel`): what admins see and change without
 //! the Django admin. Writes follow Django's `save()`: every change sets `updated_at`.
 
+pub mod allowed;
 mod edit;
 mod model;
 pub mod pricing;
@@ -20,7 +21,10 @@ pub enum CatalogError {
     #[error("no AI model with slug `{0}` (see `genworker models list`)")]
     UnknownModel(String),
     /// `models set` without anything to set.
-    #[error("nothing to change: give --price, --order, --display-name or --default-param")]
+    #[error(
+        "nothing to change: give --price, --order, --display-name, --default-param or \
+         --remove-default-param"
+    )]
     NothingToChange,
     /// A value the Django admin would refuse too.
     #[error("{0}")]

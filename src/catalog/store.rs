@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::{AiModel, CatalogError, ModelEdit};
+use super::{AiModel, CatalogError, ModelEdit, allowed};
 use crate::db::live::Tables;
 use crate::db::types::{JsonDoc, UtcTime};
 use crate::db::{Backend, Database};
@@ -72,7 +72,7 @@ pub async fn apply_edit(
                 .first(conn)
                 .optional()?
                 .ok_or_else(|| CatalogError::UnknownModel(wanted.clone()))?;
-            let params = merged_params(&current.default_params.0, &edit.default_params)?;
+            let params = new_defaults(&current, &edit)?;
             diesel::update(botapp_aimodel.find(current.id))
                 .set((
                     price.eq(edit.price.clone().unwrap_or(current.price)),
@@ -88,16 +88,35 @@ pub async fn apply_edit(
     })
 }
 
-/// `default_params` with the given keys set (a shallow merge, as the bot merges).
-fn merged_params(current: &Value, updates: &[(String, Value)]) -> Result<Value, CatalogError> {
-    let Value::Object(object) = current else {
-        return Err(CatalogError::Invalid(format!(
-            "default_params of this model is not a JSON object: {current}"
+/// `default_params` with the edit's keys set (a shallow merge, as the bot merges),
+/// each allowed by the model's `allowed_params`, and its removed keys gone; never
+/// empty (the Django admin's form rejects `{}`).
+fn new_defaults(current: &AiModel, edit: &ModelEdit) -> Result<Value, CatalogError> {
+    let invalid = |message: String| CatalogError::Invalid(message);
+    let Value::Object(object) = &current.default_params.0 else {
+        return Err(invalid(format!(
+            "default_params of this model is not a JSON object: {}",
+            current.default_params.0
         )));
     };
     let mut merged = object.clone();
-    for (key, value) in updates {
+    for (key, value) in &edit.default_params {
+        allowed::check(&current.slug, &current.allowed_params.0, key, value).map_err(invalid)?;
         merged.insert(key.clone(), value.clone());
+    }
+    for key in &edit.remove_params {
+        if merged.remove(key).is_none() {
+            return Err(invalid(format!(
+                "default_params of {} has no key `{key}`",
+                current.slug
+            )));
+        }
+    }
+    if merged.is_empty() {
+        return Err(invalid(format!(
+            "default_params of {} would be empty, which the Django admin rejects",
+            current.slug
+        )));
     }
     Ok(Value::Object(merged))
 }

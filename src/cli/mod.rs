@@ -103,8 +103,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Run => run::run(&settings).await,
         Command::Demo(args) => demo::run(&settings, args).await,
         Command::Requests { command } => {
-            // `cancel` refunds.
-            let (db, tables) = open_checked(&settings, &REFUND_INSERTS).await?;
+            let inserts: &[&str] = match command {
+                // A cancelled request's charge is refunded.
+                requests::RequestsCommand::Cancel { .. } => &REFUND_INSERTS,
+                _ => &[],
+            };
+            let (db, tables) = open_checked(&settings, inserts).await?;
             requests::run(&settings, &db, &tables, command).await
         }
         Command::Enqueue(args) => {

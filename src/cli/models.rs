@@ -51,9 +51,13 @@ pub enum ModelsCommand {
         /// New name shown to users (as long as botapp_aimodel.display_name holds: 100).
         #[arg(long)]
         display_name: Option<String>,
-        /// Set one key of default_params: key=<json>, e.g. duration=12 or resolution='"720p"'.
+        /// Set one key of default_params: key=<json>, e.g. duration=12 or resolution='"720p"';
+        /// refused when the model's allowed_params does not allow the value.
         #[arg(long = "default-param", value_name = "KEY=JSON", value_parser = parse_default_param)]
         default_params: Vec<(String, Value)>,
+        /// Remove one key of default_params (it never becomes empty).
+        #[arg(long = "remove-default-param", value_name = "KEY")]
+        remove_params: Vec<String>,
     },
 }
 
@@ -93,12 +97,14 @@ pub async fn run(db: &Database, tables: &Tables, command: ModelsCommand) -> Resu
             order,
             display_name,
             default_params,
+            remove_params,
         } => {
             let edit = ModelEdit {
                 price,
                 sort_order: order,
                 display_name,
                 default_params,
+                remove_params,
             };
             report(catalog::apply_edit(db, tables, &slug, edit).await?)
         }

@@ -212,6 +212,40 @@ async fn invalid_changes_exit_non_zero_and_write_nothing(db: TestDb) {
             "botapp_aimodel.display_name holds at most 100",
         ),
         (&["models", "set", slug], "nothing to change"),
+        (
+            &["models", "set", slug, "--default-param", "duration=99"],
+            "duration 99 is not allowed for",
+        ),
+        (
+            &[
+                "models",
+                "set",
+                slug,
+                "--default-param",
+                "resolution=\"4k\"",
+            ],
+            "allowed_params.resolution allows one of \"720p\", \"1080p\"",
+        ),
+        (
+            &["models", "set", slug, "--remove-default-param", "nope"],
+            "has no key `nope`",
+        ),
+        (
+            &[
+                "models",
+                "set",
+                slug,
+                "--remove-default-param",
+                "duration",
+                "--remove-default-param",
+                "resolution",
+                "--remove-default-param",
+                "aspect_ratio",
+                "--remove-default-param",
+                "enable_audio",
+            ],
+            "would be empty, which the Django admin rejects",
+        ),
     ];
     for (args, message) in cases {
         let stderr = failure(&db.cli(args));
@@ -224,7 +258,48 @@ async fn invalid_changes_exit_non_zero_and_write_nothing(db: TestDb) {
     if db.release == BotRelease::Latest {
         success(&db.cli(&["models", "set", slug, "--price", "123456.78"]));
         assert_eq!(show_json(&db)["price"], "123456.78");
+        // An `options` list (the latest catalog's kling-v2-6 `duration`) and a list (`mode`).
+        let stderr = failure(&db.cli(&[
+            "models",
+            "set",
+            "kling-v2-6",
+            "--default-param",
+            "duration=7",
+        ]));
+        assert!(
+            stderr.contains("duration 7 is not allowed for kling-v2-6: allowed_params.duration allows one of 5, 10"),
+            "{stderr}"
+        );
+        let stderr = failure(&db.cli(&[
+            "models",
+            "set",
+            "kling-v2-6",
+            "--default-param",
+            "mode=\"turbo\"",
+        ]));
+        assert!(
+            stderr.contains("mode \"turbo\" is not allowed for kling-v2-6: allowed_params.mode allows one of \"std\", \"pro\""),
+            "{stderr}"
+        );
+        success(&db.cli(&[
+            "models",
+            "set",
+            "kling-v2-6",
+            "--default-param",
+            "mode=\"pro\"",
+        ]));
     }
+    // A key removed; the others stay.
+    success(&db.cli(&[
+        "models",
+        "set",
+        slug,
+        "--remove-default-param",
+        "enable_audio",
+    ]));
+    let defaults = show_json(&db)["default_params"].clone();
+    assert!(defaults.get("enable_audio").is_none(), "{defaults}");
+    assert_eq!(defaults["duration"], 10);
 }
 
 #[test]

@@ -11,8 +11,8 @@ use diesel::{PgConnection, SqliteConnection};
 use serde_json::{Map, Value, json};
 
 use super::AdminError;
-use crate::catalog::AiModel;
 use crate::catalog::pricing::{PricingOps, RequestUnits, request_cost_usd};
+use crate::catalog::{AiModel, allowed};
 use crate::db::Database;
 use crate::db::live::needs::USER_SETTINGS;
 use crate::db::live::{Row, SqlValue, Tables};
@@ -120,6 +120,11 @@ pub async fn enqueue(
                 .ok_or_else(|| AdminError::UnknownModel(request.model_slug.clone()))?;
             if request.kind == IMAGE2VIDEO && !found.supports_image_input {
                 return Err(AdminError::NoImageInput(found.slug));
+            }
+            // As the bot: only what the model's allowed_params allows.
+            for (key, value) in &request.params {
+                allowed::check(&found.slug, &found.allowed_params.0, key, value)
+                    .map_err(AdminError::Invalid)?;
             }
             let now = UtcTime::now();
             let price = money(&found.price);

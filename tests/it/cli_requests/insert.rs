@@ -66,7 +66,7 @@ async fn enqueue_writes_every_column_as_the_bot_does(db: TestDb) {
             "--chat-id",
             "-100123",
             "--param",
-            "duration=\"long\"",
+            "duration=7.5",
             "--param",
             "resolution=\"720p\"",
             "--param",
@@ -83,7 +83,7 @@ async fn enqueue_writes_every_column_as_the_bot_does(db: TestDb) {
     assert_eq!(row["aspect_ratio"], "9:16");
     assert_eq!(
         row["generation_params"],
-        json!({"mode": "text2video", "duration": "long", "resolution": "720p",
+        json!({"mode": "text2video", "duration": 7.5, "resolution": "720p",
                "aspect_ratio": "9:16", "kling_options": {"style": "anime"}})
     );
     assert_ne!(row["run_code"], code, "run codes are unique");
@@ -217,9 +217,8 @@ async fn enqueue_errors_write_nothing(db: TestDb) {
         "enqueue", "--model", slug, "--prompt", "x", "--type", "remix",
     ]));
     assert!(stderr.contains("invalid value 'remix'"), "{stderr}");
-    // The request does not fit the live varchar(20) once the user is charged: it
-    // is refused by name, and the user, balance and charge roll back with it.
-    let stderr = failure(&db.cli(&[
+    // As the bot: only values the model's allowed_params allows.
+    let long = [
         "enqueue",
         "--model",
         slug,
@@ -229,7 +228,39 @@ async fn enqueue_errors_write_nothing(db: TestDb) {
         "1",
         "--param",
         "resolution=\"a resolution far too long\"",
+    ];
+    let stderr = failure(&db.cli(&long));
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "error: resolution \"a resolution far too long\" is not allowed for {slug}: \
+             allowed_params.resolution allows one of \"720p\", \"1080p\""
+        )
+    );
+    let stderr = failure(&db.cli(&[
+        "enqueue",
+        "--model",
+        slug,
+        "--prompt",
+        "x",
+        "--param",
+        "duration=99",
     ]));
+    assert!(
+        stderr.contains("duration 99 is not allowed") && stderr.contains("a number from 4 to 30"),
+        "{stderr}"
+    );
+    // Where allowed_params says nothing, the request still does not fit the live
+    // varchar(20) once the user is charged: it is refused by name, and the user,
+    // balance and charge roll back with it.
+    crate::contract::execute_sql(
+        &db,
+        &format!(
+            "UPDATE botapp_aimodel SET allowed_params = '{{\"duration\": {{\"min\": 4, \"max\": 30}}}}' \
+             WHERE slug = '{slug}'"
+        ),
+    );
+    let stderr = failure(&db.cli(&long));
     assert_eq!(
         stderr.trim(),
         "error: botapp_genrequest.video_resolution: 25 characters do not fit varchar(20) (at most 20)"
