@@ -13,6 +13,7 @@ use crate::support::{TestDb, on_every_schema};
 on_every_schema!(
     a_batch_of_completions_fences_each_write_and_counts_each_video_once,
     a_batch_of_task_ids_saves_only_those_still_owned,
+    concurrent_batches_equal_the_bots_updates_one_at_a_time,
 );
 
 fn success(task: &str) -> Success {
@@ -166,4 +167,70 @@ async fn a_batch_of_task_ids_saves_only_those_still_owned(db: TestDb) {
     for id in [lost, gone, stale] {
         assert_eq!(h.request(id).await.provider_job_id, "", "request {id}");
     }
+}
+
+/// Two batches of one model's videos committed at the same moment: the average
+/// equals the bot's one-at-a-time updates, each batch's videos in its own order and
+/// the batches one after the other (the model's row lock orders them), and the
+/// counters do not move.
+async fn concurrent_batches_equal_the_bots_updates_one_at_a_time(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let store = h.store("batcher");
+    let mut claimed = claim_four(&h, &store).await;
+    claimed.extend(claim_four(&h, &store).await);
+    h.sql(&format!(
+        "UPDATE botapp_aimodel SET total_generations = 5, average_generation_time = 40 \
+         WHERE slug = '{}'",
+        h.db.kling_slug()
+    ));
+    // Distinct processing times: each started a different number of seconds ago.
+    for (n, (id, _)) in claimed.iter().enumerate() {
+        let started = format!("2026-01-01 00:00:{:02}.000000", 10 + 5 * n);
+        let started = if h.db.is_postgres() {
+            format!("'{started}+00'")
+        } else {
+            format!("'{started}'")
+        };
+        h.sql(&format!(
+            "UPDATE botapp_genrequest SET started_at = {started} WHERE id = {id}"
+        ));
+    }
+    let batch = |part: &[(i64, i32)]| -> Arc<[CompletionWrite]> {
+        part.iter()
+            .map(|(id, attempt)| CompletionWrite {
+                request_id: *id,
+                attempt: *attempt,
+                success: success(&format!("t{id}")),
+            })
+            .collect()
+    };
+    let (first, second) = claimed.split_at(4);
+    let (one, two) = (store.clone(), store.clone());
+    let (first_batch, second_batch) = (batch(first), batch(second));
+    let (a, b) = tokio::join!(
+        tokio::spawn(async move { one.complete_all(first_batch).await }),
+        tokio::spawn(async move { two.complete_all(second_batch).await }),
+    );
+    assert!(a.unwrap().unwrap().iter().all(|v| *v == Fenced::Applied));
+    assert!(b.unwrap().unwrap().iter().all(|v| *v == Fenced::Applied));
+    let mut times = Vec::new();
+    for (id, _) in &claimed {
+        times.push(h.request_times(*id).await.unwrap());
+    }
+    let (t1, t2) = times.split_at(4);
+    let one_at_a_time = |order: &[&[f64]]| {
+        order
+            .iter()
+            .flat_map(|part| part.iter())
+            .fold(40.0, |average, t| {
+                genworker::queue::stats::running_average(average, 5, &[*t])
+            })
+    };
+    let (total, errors, average) = h.model_counters().await;
+    assert_eq!((total, errors), (5, 0));
+    let either = [one_at_a_time(&[t1, t2]), one_at_a_time(&[t2, t1])];
+    assert!(
+        either.iter().any(|expected| (expected - average).abs() < 1e-9),
+        "average {average}, one at a time {either:?}"
+    );
 }

@@ -10,6 +10,7 @@ mod language;
 mod latest;
 mod outcomes;
 mod process;
+mod progress;
 mod replicas;
 mod rows;
 
