@@ -38,6 +38,42 @@ pub struct CompletionWrite {
     pub success: Success,
 }
 
+/// A request's duration, resolution and aspect ratio, in their columns and in
+/// its `generation_params`.
+#[derive(Debug, Queryable)]
+struct Shown {
+    duration: Option<i32>,
+    video_resolution: String,
+    aspect_ratio: String,
+    generation_params: JsonDoc,
+}
+
+impl Shown {
+    /// As the bot's `complete_generation` leaves them: each value the video has
+    /// (a duration other than 0, a non-empty text) written into its column and
+    /// copied into `generation_params`; the others kept.
+    fn with(mut self, done: &Success) -> Self {
+        let params = self.generation_params.0.as_object_mut();
+        let mut copied = serde_json::Map::new();
+        if let Some(seconds) = done.duration.filter(|seconds| *seconds != 0) {
+            self.duration = Some(seconds);
+            copied.insert("duration".into(), json!(seconds));
+        }
+        if !done.video_resolution.is_empty() {
+            self.video_resolution = done.video_resolution.clone();
+            copied.insert("resolution".into(), json!(done.video_resolution));
+        }
+        if !done.aspect_ratio.is_empty() {
+            self.aspect_ratio = done.aspect_ratio.clone();
+            copied.insert("aspect_ratio".into(), json!(done.aspect_ratio));
+        }
+        if let Some(params) = params {
+            params.extend(copied);
+        }
+        self
+    }
+}
+
 /// Who holds a request now, read under its row lock.
 struct Holder {
     status: String,
@@ -109,6 +145,20 @@ macro_rules! batch_ops {
             ) -> QueryResult<Vec<Fenced>> {
                 let ids: Vec<i64> = writes.iter().map(|w| w.request_id).collect();
                 let mut holders = self.holders_of(&ids)?;
+                let mut shown: HashMap<i64, Shown> = req::table
+                    .filter(req::id.eq_any(&ids))
+                    .select((
+                        req::id,
+                        (
+                            req::duration,
+                            req::video_resolution,
+                            req::aspect_ratio,
+                            req::generation_params,
+                        ),
+                    ))
+                    .load::<(i64, Shown)>(self)?
+                    .into_iter()
+                    .collect();
                 let now = UtcTime::now();
                 let mut verdicts = Vec::with_capacity(writes.len());
                 // model id → the processing times of its videos, in completion order
@@ -133,14 +183,19 @@ macro_rules! batch_ops {
                         .started
                         .map(|started| now.seconds_since(started).max(0.0));
                     let done = &write.success;
+                    let shown = match shown.remove(&id) {
+                        Some(current) => current.with(done),
+                        None => continue,
+                    };
                     diesel::update(req::table.find(id))
                         .set((
                             req::status.eq(status::DONE),
                             req::result_urls.eq(JsonDoc(json!([done.result_url]))),
                             req::file_sizes.eq(JsonDoc(json!([done.file_size]))),
-                            req::duration.eq(done.duration),
-                            req::video_resolution.eq(&done.video_resolution),
-                            req::aspect_ratio.eq(&done.aspect_ratio),
+                            req::duration.eq(shown.duration),
+                            req::video_resolution.eq(&shown.video_resolution),
+                            req::aspect_ratio.eq(&shown.aspect_ratio),
+                            req::generation_params.eq(&shown.generation_params),
                             req::provider_job_id.eq(&done.provider_job_id),
                             req::provider_metadata.eq(JsonDoc(done.provider_metadata.clone())),
                             req::completed_at.eq(Some(now)),

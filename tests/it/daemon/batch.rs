@@ -230,7 +230,9 @@ async fn concurrent_batches_equal_the_bots_updates_one_at_a_time(db: TestDb) {
     assert_eq!((total, errors), (5, 0));
     let either = [one_at_a_time(&[t1, t2]), one_at_a_time(&[t2, t1])];
     assert!(
-        either.iter().any(|expected| (expected - average).abs() < 1e-9),
+        either
+            .iter()
+            .any(|expected| (expected - average).abs() < 1e-9),
         "average {average}, one at a time {either:?}"
     );
 }

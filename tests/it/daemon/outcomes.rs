@@ -47,6 +47,11 @@ async fn text2video_succeeds_end_to_end(db: TestDb) {
         json!([format!("/media/videos/{}.mp4", request.run_code)])
     );
     assert_eq!(done.duration, Some(10), "from the model's default params");
+    // As the bot's complete_generation: the values copied into generation_params too.
+    assert_eq!(
+        done.generation_params.0,
+        json!({"mode": "text2video", "duration": 10, "resolution": "1080p", "aspect_ratio": "16:9"})
+    );
     assert_eq!(
         (done.video_resolution.as_str(), done.aspect_ratio.as_str()),
         ("1080p", "16:9")

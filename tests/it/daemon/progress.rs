@@ -101,11 +101,19 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
          average_generation_time = 12.5 WHERE slug = '{slug}'"
     ));
     let a1 = h.enqueue("a fox", "text2video", json!({}), Some(501)).await;
-    let a2 = h.enqueue("a second fox", "text2video", json!({}), Some(501)).await;
-    let b1 = h.enqueue("a bear", "text2video", json!({}), Some(502)).await;
-    let c1 = h.enqueue("a crow", "text2video", json!({}), Some(503)).await;
+    let a2 = h
+        .enqueue("a second fox", "text2video", json!({}), Some(501))
+        .await;
+    let b1 = h
+        .enqueue("a bear", "text2video", json!({}), Some(502))
+        .await;
+    let c1 = h
+        .enqueue("a crow", "text2video", json!({}), Some(503))
+        .await;
     let failed = h.enqueue("   ", "text2video", json!({}), Some(502)).await;
-    let cancelled = h.enqueue("never mind", "text2video", json!({}), Some(501)).await;
+    let cancelled = h
+        .enqueue("never mind", "text2video", json!({}), Some(501))
+        .await;
     // Created: counted as the bot counts (model +6, A +3, B +2).
     let counters = h.model_counters().await;
     assert_eq!((counters.0, counters.1), (9, 1));
@@ -117,8 +125,11 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
 
     let done = [a1.id, a2.id, b1.id, c1.id];
     let daemon = h.start("w1", &[]);
-    h.wait_final(&[a1.id, a2.id, b1.id, c1.id, failed.id], Duration::from_secs(30))
-        .await;
+    h.wait_final(
+        &[a1.id, a2.id, b1.id, c1.id, failed.id],
+        Duration::from_secs(30),
+    )
+    .await;
     daemon.shutdown().await;
 
     // Counters: never total_generations at completion; one error.
@@ -181,7 +192,10 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
             BotRelease::Latest => "HTML",
         };
         assert_eq!(sent.parse_mode.as_deref(), Some(parse_mode));
-        assert_eq!(sent.reply_markup.as_deref(), Some(h.db.bot_video_keyboard()));
+        assert_eq!(
+            sent.reply_markup.as_deref(),
+            Some(h.db.bot_video_keyboard())
+        );
     }
     let failure = to(502)
         .into_iter()
@@ -199,7 +213,9 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
             menu,
             json!({"inline_keyboard": [[{"text": "🏠 Главное меню", "callback_data": "main_menu"}]]})
         ),
-        BotRelease::Latest => assert_eq!(menu["keyboard"][0][1], json!({"text": "🎬 Создать видео"})),
+        BotRelease::Latest => {
+            assert_eq!(menu["keyboard"][0][1], json!({"text": "🎬 Создать видео"}))
+        }
     }
     assert_eq!(messages.len(), 5, "four videos and one failure");
     assert_eq!(
