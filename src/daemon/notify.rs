@@ -116,7 +116,7 @@ impl Notifier {
     }
 
     /// Tells a user why their request ended without a video (nothing settled).
-    pub async fn tell_failure(
+    async fn tell_failure(
         &self,
         chat_id: i64,
         language: Language,
@@ -194,7 +194,7 @@ impl Notifier {
             },
             None => None,
         };
-        let link = |url: &str| self.style.link(language, caption, url);
+        let link = |url: &str, refused| self.style.link(language, caption, url, refused);
         match (uploadable, public) {
             (Some(file), public) => {
                 let sent = self
@@ -206,12 +206,12 @@ impl Notifier {
                         if !error.is_retryable() =>
                     {
                         warn!(%error, "Telegram refused the video; sending its link");
-                        self.client.send_text(chat_id, &link(url)).await
+                        self.client.send_text(chat_id, &link(url, true)).await
                     }
                     (sent, _) => sent,
                 }
             }
-            (None, Some(url)) => self.client.send_text(chat_id, &link(url)).await,
+            (None, Some(url)) => self.client.send_text(chat_id, &link(url, false)).await,
             (None, None) => self.client.send_text(chat_id, caption).await,
         }
     }

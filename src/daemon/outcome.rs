@@ -14,7 +14,10 @@ use crate::i18n::{Language, UserText};
 use crate::message::{ChargeFacts, VideoFacts};
 use crate::net::Backoff;
 use crate::provider::{ProviderError, VideoResult};
-use crate::queue::{Claimed, CompletionWrite, Failure, Fenced, GenRequest, RefundOutcome, Success};
+use crate::queue::{
+    Claimed, CompletionWrite, Failure, Fenced, GenRequest, RefundOutcome, Success, kept_seconds,
+    kept_text,
+};
 
 /// The user's message when the finished video cannot be stored (details are logged).
 fn storage_failed() -> UserText {
@@ -70,10 +73,11 @@ impl JobContext {
         {
             Ok(Fenced::Applied) => {
                 info!(bytes = video.size_bytes, "request done");
+                // What the row now says, as a redelivery would read it.
                 let values = (
-                    plan.duration,
-                    plan.resolution.as_str(),
-                    plan.aspect_ratio.as_str(),
+                    kept_seconds(plan.duration, request.duration),
+                    kept_text(&plan.resolution, &request.video_resolution),
+                    kept_text(&plan.aspect_ratio, &request.aspect_ratio),
                 );
                 let facts = video_facts(request, shown.model, shown.charged, values);
                 self.tell_done(

@@ -45,3 +45,20 @@ pub fn reply_menu(mini_app_url: Option<&str>) -> Value {
         "one_time_keyboard": false,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_mini_app_the_top_up_button_is_plain_text() {
+        assert_eq!(
+            reply_menu(None)["keyboard"][1][1],
+            json!({"text": "💳 Пополнить баланс"})
+        );
+        assert_eq!(
+            reply_menu(Some("https://bot.example/miniapp/"))["keyboard"][1][1]["web_app"]["url"],
+            "https://bot.example/miniapp/"
+        );
+    }
+}

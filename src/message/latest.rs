@@ -6,9 +6,10 @@
 
 use serde_json::json;
 
-use super::{Outgoing, ParseMode, VideoFacts, first_chars};
+use super::{Outgoing, ParseMode, VideoFacts};
 use crate::i18n::Language;
 use crate::telegram::MAX_CAPTION_CHARS;
+use crate::telegram::cut;
 
 /// Prompts longer than this are cut (to one less and `…`) before anything else.
 const PROMPT_CHARS: usize = 3500;
@@ -116,16 +117,19 @@ pub fn caption(language: Language, facts: &VideoFacts<'_>) -> Outgoing {
     let tail = "</code>";
     let mut prompt = facts.prompt.trim().to_owned();
     if prompt.chars().count() > PROMPT_CHARS {
-        prompt = format!("{}…", first_chars(&prompt, PROMPT_CHARS - 1));
+        prompt = format!("{}…", cut(&prompt, PROMPT_CHARS - 1));
     }
     let escaped = escape(&prompt);
-    let room = MAX_CAPTION_CHARS.saturating_sub(head.chars().count() + tail.chars().count());
-    let shown = if escaped.chars().count() <= room {
+    let whole = head.chars().count() + escaped.chars().count() + tail.chars().count();
+    let shown = if whole <= MAX_CAPTION_CHARS {
         escaped
     } else {
-        // Cut the prompt before escaping, so no entity is cut in half.
+        // The bot's cut (`_shorten_caption`): the first 1,023 characters, `…`, then
+        // the tags left open. Only an entity the cut would split (`&am…`, which
+        // Telegram cannot parse) is left out whole.
+        let room = (MAX_CAPTION_CHARS - 1).saturating_sub(head.chars().count());
         let mut kept = String::new();
-        let mut used = 1; // the `…`
+        let mut used = 0;
         for ch in prompt.chars() {
             let piece = escape(ch.encode_utf8(&mut [0; 4]));
             used += piece.chars().count();
@@ -143,14 +147,21 @@ pub fn caption(language: Language, facts: &VideoFacts<'_>) -> Outgoing {
     }
 }
 
-/// The message with the link when Telegram refused the file (the bot's own fallback).
-pub fn link_text(language: Language, url: &str) -> String {
-    match language {
-        Language::Russian => format!(
+/// The bot's message with the link when the file does not go out: Telegram
+/// refused it (`refused`), or it was not sent at all (too large, no local copy).
+pub fn link_text(language: Language, url: &str, refused: bool) -> String {
+    match (language, refused) {
+        (Language::Russian, true) => format!(
             "Видео готово, но Telegram вернул ошибку при отправке файла. Ссылка для скачивания: {url}"
         ),
-        Language::English => format!(
+        (Language::Russian, false) => format!(
+            "Видео готово, но не удалось отправить его файлом. Ссылка для скачивания: {url}"
+        ),
+        (Language::English, true) => format!(
             "The video is ready, but Telegram returned an error when sending the file. Download link: {url}"
         ),
+        (Language::English, false) => {
+            format!("The video is ready, but it could not be sent as a file. Download link: {url}")
+        }
     }
 }

@@ -19,6 +19,7 @@ pub use wire::python_json;
 use crate::catalog::money_text;
 use crate::db::live::Tables;
 use crate::i18n::Language;
+use crate::telegram::cut;
 
 /// The most characters of a failure's reason the message shows (then `…`).
 const REASON_CHARS: usize = 3500;
@@ -183,7 +184,7 @@ impl MessageStyle {
             Language::English => "❌ Video generation failed",
         };
         let reason = if reason.chars().count() > REASON_CHARS {
-            format!("{}…", reason.chars().take(REASON_CHARS).collect::<String>())
+            format!("{}…", cut(reason, REASON_CHARS))
         } else {
             reason.to_owned()
         };
@@ -198,16 +199,22 @@ impl MessageStyle {
         }
     }
 
-    /// The message with the video's link, when the file itself cannot go out
-    /// (too large to upload, or Telegram refused it).
-    pub fn link(self, language: Language, caption: &Outgoing, url: &str) -> Outgoing {
+    /// The message with the video's link, when the file itself does not go out:
+    /// Telegram refused it (`refused`), or it was not sent (too large, no local copy).
+    pub fn link(
+        self,
+        language: Language,
+        caption: &Outgoing,
+        url: &str,
+        refused: bool,
+    ) -> Outgoing {
         match self {
             Self::Seed => Outgoing {
                 text: format!("{}\n\n🔗 {url}", caption.text),
                 ..caption.clone()
             },
             Self::Latest => Outgoing {
-                text: latest::link_text(language, url),
+                text: latest::link_text(language, url, refused),
                 parse_mode: None,
                 reply_markup: caption.reply_markup.clone(),
             },
@@ -231,9 +238,4 @@ impl MessageStyle {
             },
         }
     }
-}
-
-/// The first `max` characters of `text`.
-fn first_chars(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
 }

@@ -5,9 +5,10 @@
 //! unless it ends in `.`, `!` or `?`, joined by spaces; legacy Markdown; the
 //! result keyboard (`🔁 Продлить FAST` for provider `veo`, `🏠 Главное меню`).
 
-use super::{Outgoing, ParseMode, VideoFacts, first_chars, keyboard};
+use super::{Outgoing, ParseMode, VideoFacts, keyboard};
 use crate::i18n::Language;
 use crate::telegram::MAX_CAPTION_CHARS;
+use crate::telegram::cut;
 
 /// The parts' words in one language.
 struct Words {
@@ -51,9 +52,9 @@ pub fn hashtag(slug: &str) -> String {
     format!("#{}", slug.replace(['-', '.'], ""))
 }
 
-/// A part as a sentence: a full stop unless it ends one already (or in `…`).
+/// A part as a sentence: a full stop unless it ends one already.
 fn sentence(part: String) -> String {
-    if part.ends_with(['.', '!', '?', '…']) {
+    if part.ends_with(['.', '!', '?']) {
         part
     } else {
         format!("{part}.")
@@ -92,11 +93,36 @@ pub fn caption(language: Language, facts: &VideoFacts<'_>) -> Outgoing {
         // Every part but the prompt survives: the prompt gives up what is too much.
         let fixed = format!("{}: …", words.request).chars().count() + 1 + rest.chars().count();
         let keep = MAX_CAPTION_CHARS.saturating_sub(fixed);
-        format!("{}: {}… {rest}", words.request, first_chars(prompt, keep))
+        format!("{}: {}… {rest}", words.request, cut(prompt, keep))
     };
     Outgoing {
         text,
         parse_mode: Some(ParseMode::Markdown),
         reply_markup: keyboard::seed_video_result(facts.request_id, facts.provider == "veo"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prompt_ending_in_an_ellipsis_still_gets_its_full_stop() {
+        let facts = VideoFacts {
+            request_id: 1,
+            prompt: "and then…",
+            generation_type: "text2video",
+            display_name: "K",
+            slug: "kling-v1",
+            provider: "kling",
+            duration: None,
+            resolution: "",
+            aspect_ratio: "",
+            charge: None,
+        };
+        assert_eq!(
+            caption(Language::Russian, &facts).text,
+            "Ваш запрос: and then…. Инструмент: text2video. Модель: #klingv1. Списано: ⚡0.00. Баланс: ⚡0.00."
+        );
     }
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::progress::{POINTS_PER_RESULT, ProgressOps};
 use super::stats::StatsOps;
-use super::{Fenced, QueueBackend, Success, status};
+use super::{Fenced, QueueBackend, Success, kept_seconds, kept_text, status};
 use crate::db::types::{JsonDoc, UtcTime};
 use crate::schema::{botapp_genrequest as req, genworker_lease as lease};
 
@@ -41,36 +41,37 @@ pub struct CompletionWrite {
 /// A request's duration, resolution and aspect ratio, in their columns and in
 /// its `generation_params`.
 #[derive(Debug, Queryable)]
-struct Shown {
+struct RequestValues {
     duration: Option<i32>,
     video_resolution: String,
     aspect_ratio: String,
     generation_params: JsonDoc,
 }
 
-impl Shown {
+impl RequestValues {
     /// As the bot's `complete_generation` leaves them: each value the video has
-    /// (a duration other than 0, a non-empty text) written into its column and
-    /// copied into `generation_params`; the others kept.
+    /// written into its column and copied into `generation_params`; the others kept.
     fn with(mut self, done: &Success) -> Self {
-        let params = self.generation_params.0.as_object_mut();
-        let mut copied = serde_json::Map::new();
-        if let Some(seconds) = done.duration.filter(|seconds| *seconds != 0) {
-            self.duration = Some(seconds);
-            copied.insert("duration".into(), json!(seconds));
+        let duration = kept_seconds(done.duration, self.duration);
+        let resolution = kept_text(&done.video_resolution, &self.video_resolution).to_owned();
+        let aspect_ratio = kept_text(&done.aspect_ratio, &self.aspect_ratio).to_owned();
+        if let Some(params) = self.generation_params.0.as_object_mut() {
+            if let Some(seconds) = done.duration.filter(|seconds| *seconds != 0) {
+                params.insert("duration".into(), json!(seconds));
+            }
+            if !done.video_resolution.is_empty() {
+                params.insert("resolution".into(), json!(done.video_resolution));
+            }
+            if !done.aspect_ratio.is_empty() {
+                params.insert("aspect_ratio".into(), json!(done.aspect_ratio));
+            }
         }
-        if !done.video_resolution.is_empty() {
-            self.video_resolution = done.video_resolution.clone();
-            copied.insert("resolution".into(), json!(done.video_resolution));
+        Self {
+            duration,
+            video_resolution: resolution,
+            aspect_ratio,
+            ..self
         }
-        if !done.aspect_ratio.is_empty() {
-            self.aspect_ratio = done.aspect_ratio.clone();
-            copied.insert("aspect_ratio".into(), json!(done.aspect_ratio));
-        }
-        if let Some(params) = params {
-            params.extend(copied);
-        }
-        self
     }
 }
 
@@ -145,7 +146,7 @@ macro_rules! batch_ops {
             ) -> QueryResult<Vec<Fenced>> {
                 let ids: Vec<i64> = writes.iter().map(|w| w.request_id).collect();
                 let mut holders = self.holders_of(&ids)?;
-                let mut shown: HashMap<i64, Shown> = req::table
+                let mut values: HashMap<i64, RequestValues> = req::table
                     .filter(req::id.eq_any(&ids))
                     .select((
                         req::id,
@@ -156,7 +157,7 @@ macro_rules! batch_ops {
                             req::generation_params,
                         ),
                     ))
-                    .load::<(i64, Shown)>(self)?
+                    .load::<(i64, RequestValues)>(self)?
                     .into_iter()
                     .collect();
                 let now = UtcTime::now();
@@ -169,13 +170,17 @@ macro_rules! batch_ops {
                 for write in writes {
                     let id = write.request_id;
                     let verdict = verdict(&holders, id, worker, write.attempt);
-                    verdicts.push(verdict);
-                    if verdict != Fenced::Applied {
-                        continue;
-                    }
-                    let Some(holder) = holders.get_mut(&id) else {
+                    // Applied means the row is there, locked, with its values read.
+                    let (Fenced::Applied, Some(holder), Some(current)) =
+                        (verdict, holders.get_mut(&id), values.remove(&id))
+                    else {
+                        verdicts.push(match verdict {
+                            Fenced::Applied => Fenced::NotProcessing,
+                            refused => refused,
+                        });
                         continue;
                     };
+                    verdicts.push(verdict);
                     // A second write for the same request in one batch finds it done.
                     holder.status = status::DONE.to_owned();
                     // As the bot: no start time, no processing time, no average.
@@ -183,10 +188,7 @@ macro_rules! batch_ops {
                         .started
                         .map(|started| now.seconds_since(started).max(0.0));
                     let done = &write.success;
-                    let shown = match shown.remove(&id) {
-                        Some(current) => current.with(done),
-                        None => continue,
-                    };
+                    let shown = current.with(done);
                     diesel::update(req::table.find(id))
                         .set((
                             req::status.eq(status::DONE),
@@ -213,13 +215,14 @@ macro_rules! batch_ops {
                         settled.push(id);
                     }
                 }
-                // Models and users in id order, after the requests: every writer locks
-                // in that order, so batches cannot deadlock.
-                for (model, seconds) in &times {
-                    self.add_times(*model, seconds)?;
-                }
+                // Every writer, the bot's own request creation included, takes rows
+                // in one order: requests, balances, users' settings, models (each
+                // kind in id order), so none can deadlock another.
                 for (user, earned) in points {
                     self.award(user, earned, now)?;
+                }
+                for (model, seconds) in &times {
+                    self.add_times(*model, seconds)?;
                 }
                 if !settled.is_empty() {
                     diesel::update(

@@ -25,6 +25,18 @@ pub struct Success {
     pub notify: bool,
 }
 
+/// A finished request's duration: the video's when it has one (not 0), else the
+/// request's own, as the bot's `complete_generation` keeps it.
+pub fn kept_seconds(video: Option<i32>, request: Option<i32>) -> Option<i32> {
+    video.filter(|seconds| *seconds != 0).or(request)
+}
+
+/// A finished request's resolution or aspect ratio: the video's when it has one,
+/// else the request's own.
+pub fn kept_text<'a>(video: &'a str, request: &'a str) -> &'a str {
+    if video.is_empty() { request } else { video }
+}
+
 /// A failed request, as written to the request.
 #[derive(Debug, Clone)]
 pub struct Failure {

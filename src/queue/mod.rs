@@ -1,7 +1,9 @@
 //! The queue: every SQL statement genworker runs against `botapp_genrequest` and
 //! its own `genworker_lease`/`genworker_refund` tables. Claims take leases; a
 //! heartbeat extends them; expired leases are reclaimed by any worker; every write
-//! of a result is fenced on the (worker, attempt) that owns the lease.
+//! of a result is fenced on the (worker, attempt) that owns the lease. Every
+//! writer takes rows in one order — requests, users' balances, users' settings,
+//! models — the order of the bot's own request creation too, so none deadlocks.
 
 pub mod admin;
 pub(crate) mod balance;
@@ -28,7 +30,7 @@ use crate::message::ChargeFacts;
 pub use admin::{AdminError, ENQUEUE_INSERTS, Enqueued, NewRequest, enqueue};
 pub use batch::{CompletionWrite, TaskIdWrite};
 pub use depth::{QueueDepth, queue_depth};
-pub use finish::{Failure, Success};
+pub use finish::{Failure, Success, kept_seconds, kept_text};
 pub use refund::{REFUND_INSERTS, RefundOutcome};
 pub use request::{GenRequest, status};
 pub use store::QueueStore;

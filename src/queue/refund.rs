@@ -1,6 +1,7 @@
 //! The refund of a failed request, exactly as the bot's own code writes it
-//! (DESIGN §8), at most once per request (`genworker_refund`'s primary key,
-//! checked under the request's row lock).
+//! (DESIGN §8), at most once per request ever: `genworker_refund`'s primary key,
+//! checked under the request's row lock, and no `refund` transaction of the same
+//! charge (the bot's own worker may have refunded the request before).
 
 use bigdecimal::{BigDecimal, Zero};
 use diesel::prelude::*;
@@ -89,7 +90,13 @@ macro_rules! refund_ops {
                     .find(request)
                     .count()
                     .get_result::<i64>(self)?;
-                if done > 0 {
+                // The bot's own worker may have refunded it before genworker ran it.
+                let by_the_bot = tx::table
+                    .filter(tx::kind.eq("refund"))
+                    .filter(tx::related_transaction_id.eq(charge))
+                    .count()
+                    .get_result::<i64>(self)?;
+                if done + by_the_bot > 0 {
                     return Ok(RefundOutcome::AlreadyRefunded);
                 }
                 let (user, amount) = match self.charge(charge)? {

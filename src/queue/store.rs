@@ -294,13 +294,15 @@ impl QueueStore {
                         req::processing_time.eq(seconds),
                     ))
                     .execute(conn)?;
-                if let Some(model_id) = model_id {
-                    conn.count_error(model_id)?;
-                }
                 diesel::update(lease::table.find(id))
                     .set(lease::error_message_en.eq(&failure.message.en))
                     .execute(conn)?;
+                // The balance before the model: the order every writer (the bot's
+                // own request creation included) takes these rows in.
                 let refund = conn.refund(&tables, id, charge, &failure.message.ru)?;
+                if let Some(model_id) = model_id {
+                    conn.count_error(model_id)?;
+                }
                 if !failure.notify {
                     conn.settle(id, &worker, attempt)?;
                 }

@@ -36,9 +36,9 @@ impl TelegramSettings {
             ));
         }
         let mini_app_url = match http_url(source, "PAYMENT_MINI_APP_URL")? {
-            Some(url) => Some(url.to_string()),
+            Some(url) => Some(url),
             None => http_url(source, "PUBLIC_BASE_URL")?
-                .map(|base| format!("{}/miniapp/", base.as_str().trim_end_matches('/'))),
+                .map(|base| format!("{}/miniapp/", base.trim_end_matches('/'))),
         };
         Ok(Self {
             bot_token: source.raw("TELEGRAM_BOT_TOKEN")?.map(SecretString::from),
@@ -49,13 +49,14 @@ impl TelegramSettings {
     }
 }
 
-/// An optional `http(s)` URL setting.
-fn http_url(source: &Source, variable: &'static str) -> Result<Option<Url>, SettingsError> {
+/// An optional `http(s)` URL setting, as written.
+fn http_url(source: &Source, variable: &'static str) -> Result<Option<String>, SettingsError> {
     let Some(text) = source.raw(variable)? else {
         return Ok(None);
     };
-    match Url::parse(text.trim()) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Some(url)),
+    let text = text.trim();
+    match Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Some(text.to_owned())),
         _ => Err(SettingsError::invalid(
             variable,
             format!("expected an http(s) URL, got `{text}`"),

@@ -128,9 +128,6 @@ pub async fn enqueue(
             }
             let now = UtcTime::now();
             let price = money(&found.price);
-            // What the bot counts when it creates a request; the model's row is
-            // locked before the user's balance, as a failure's refund locks them.
-            conn.count_created(found.id)?;
             let charge = match request.user_chat_id {
                 Some(chat) => Some(conn.charge(&tables, chat, &found, &price, now)?),
                 None => None,
@@ -150,9 +147,12 @@ pub async fn enqueue(
                 .row(&run_code, &price, now, charge.as_ref())
                 .known("cost_usd", cost_usd);
             let id = tables.insert(conn, row)?;
+            // What the bot counts when it creates a request, in its order: the
+            // balance (charged above), the user's settings, then the model.
             if let (Some(charge), true) = (&charge, tables.has_table(USER_SETTINGS)) {
                 conn.count_request(charge.user_id, 1, now)?;
             }
+            conn.count_created(found.id)?;
             if let Some(charge) = &charge {
                 diesel::update(tx::table.find(charge.transaction_id))
                     .set(tx::generation_request_id.eq(Some(id)))

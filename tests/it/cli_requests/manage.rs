@@ -321,6 +321,33 @@ async fn cancelling_a_paid_request_refunds_it_once(db: TestDb) {
     assert!(out.contains("already refunded once"), "{out}");
     assert_eq!(count(&pool, "botapp_transaction").await, 2);
 
+    // Failed and refunded by the bot's own worker before genworker (a `refund`
+    // transaction of its charge), then requeued by hand: never refunded again.
+    let earlier = enqueue(&db, &["--prompt", "earlier", "--user", "77"]);
+    let earlier_charge = earlier["transaction_id"].as_i64().unwrap();
+    let now = if db.is_postgres() {
+        "now()"
+    } else {
+        "'2026-12-01 00:00:00.000000'"
+    };
+    crate::contract::execute_sql(
+        &db,
+        &format!(
+            "INSERT INTO botapp_transaction (type, amount, balance_after, description, description_en, \
+             payment_method, payment_id, payment_data, is_completed, is_pending, created_at, updated_at, \
+             generation_request_id, related_transaction_id, user_id) \
+             SELECT 'refund', 69, 0, 'Возврат за неудачную генерацию: x', 'Refund for failed generation: x', \
+             NULL, NULL, '{{}}', {t}, {f}, {now}, {now}, NULL, id, user_id \
+             FROM botapp_transaction WHERE id = {earlier_charge}",
+            t = if db.is_postgres() { "TRUE" } else { "1" },
+            f = if db.is_postgres() { "FALSE" } else { "0" },
+        ),
+    );
+    let earlier_id = earlier["id"].as_i64().unwrap().to_string();
+    let out = success(&db.cli(&["requests", "cancel", &earlier_id, "--no-notify"]));
+    assert!(out.contains("already refunded once"), "{out}");
+    assert_eq!(count(&pool, "botapp_transaction").await, 4);
+
     let kept = enqueue(&db, &["--prompt", "kept", "--user", "77"])["id"]
         .as_i64()
         .unwrap();
@@ -332,9 +359,9 @@ async fn cancelling_a_paid_request_refunds_it_once(db: TestDb) {
         "--no-notify",
     ]));
     assert!(out.contains("nothing given back (--no-refund)"), "{out}");
-    assert_eq!(count(&pool, "botapp_transaction").await, 3);
+    assert_eq!(count(&pool, "botapp_transaction").await, 5);
     assert_eq!(
         balance_row(&pool, user).await.money[..2],
-        ["-69.00", "69.00"]
+        ["-138.00", "138.00"]
     );
 }

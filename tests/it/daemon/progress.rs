@@ -107,8 +107,10 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
     let b1 = h
         .enqueue("a bear", "text2video", json!({}), Some(502))
         .await;
+    // A prompt the bot's b6702256 Markdown caption loses (Telegram cannot parse
+    // the `_`): sent again as plain text.
     let c1 = h
-        .enqueue("a crow", "text2video", json!({}), Some(503))
+        .enqueue("a my_crow", "text2video", json!({}), Some(503))
         .await;
     let failed = h.enqueue("   ", "text2video", json!({}), Some(502)).await;
     let cancelled = h
@@ -178,7 +180,7 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
         (501, "a fox", "-69.00"),
         (501, "a second fox", "-138.00"),
         (502, "a bear", "-69.00"),
-        (503, "a crow", "-69.00"),
+        (503, "a my_crow", "-69.00"),
     ] {
         let sent = caption_of(chat, prompt);
         assert_eq!(sent.method, h.db.kling().upload);
@@ -187,11 +189,12 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
             Some(h.db.bot_caption(false, prompt, "69.00", balance).as_str()),
             "{prompt}"
         );
-        let parse_mode = match h.db.release {
-            BotRelease::Seed => "Markdown",
-            BotRelease::Latest => "HTML",
+        let parse_mode = match (h.db.release, prompt.contains('_')) {
+            (BotRelease::Seed, false) => Some("Markdown"),
+            (BotRelease::Seed, true) => None,
+            (BotRelease::Latest, _) => Some("HTML"),
         };
-        assert_eq!(sent.parse_mode.as_deref(), Some(parse_mode));
+        assert_eq!(sent.parse_mode.as_deref(), parse_mode, "{prompt}");
         assert_eq!(
             sent.reply_markup.as_deref(),
             Some(h.db.bot_video_keyboard())
