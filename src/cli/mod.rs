@@ -1,5 +1,6 @@
 //! The command line: argument definitions and the dispatch to each command.
 
+mod cancel;
 mod demo;
 pub use demo::DEMO_SECRETS;
 mod enqueue;

@@ -8,18 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::CliError;
+use super::cancel;
 use super::watch::{WatchOptions, watch};
 use crate::catalog::money_text;
 use crate::db::Database;
 use crate::db::live::Tables;
 use crate::db::types::UtcTime;
-use crate::i18n::Language;
-use crate::queue::RefundOutcome;
-use crate::queue::admin::{
-    self, CANCEL_REASON, Cancelled, LeaseInfo, RefundInfo, RequestDetails, RequestSummary,
-};
+use crate::queue::admin::{self, LeaseInfo, RefundInfo, RequestDetails, RequestSummary};
 use crate::settings::Settings;
-use crate::telegram::TelegramClient;
 
 /// Queue operations.
 #[derive(Debug, Subcommand)]
@@ -156,68 +152,7 @@ pub async fn run(
             id,
             no_refund,
             no_notify,
-        } => {
-            let done = admin::cancel(db, tables, id, !no_refund).await?;
-            println!(
-                "cancelled request {} (was {})",
-                done.id, done.previous_status
-            );
-            match &done.refund {
-                Some(RefundOutcome::Refunded {
-                    transaction_id,
-                    amount,
-                }) => println!(
-                    "refunded {} (transaction {transaction_id})",
-                    money_text(amount)
-                ),
-                Some(RefundOutcome::AlreadyRefunded) => {
-                    println!("already refunded once: nothing given back again")
-                }
-                Some(RefundOutcome::NoCharge) => println!("no charge: nothing to give back"),
-                Some(RefundOutcome::InvalidCharge(reason)) => {
-                    println!("nothing given back: {reason}")
-                }
-                None => println!("nothing given back (--no-refund)"),
-            }
-            if !no_notify {
-                tell_cancelled(settings, tables, &done).await;
-            }
-            Ok(())
-        }
-    }
-}
-
-/// Tells the user their request was cancelled, in the words the bot uses for a
-/// request that ends without a video, when Telegram is configured.
-async fn tell_cancelled(settings: &Settings, tables: &Tables, done: &Cancelled) {
-    if done.chat_id == 0 {
-        println!("nobody to tell: the request has no chat");
-        return;
-    }
-    let client = match TelegramClient::from_settings(&settings.telegram) {
-        Ok(Some(client)) => client,
-        Ok(None) => {
-            println!("the user was not told: TELEGRAM_BOT_TOKEN is not set");
-            return;
-        }
-        Err(error) => {
-            println!("the user was not told: {error}");
-            return;
-        }
-    };
-    let reason = match done.language {
-        Language::Russian => CANCEL_REASON,
-        Language::English => "Generation cancelled",
-    };
-    let style = settings.telegram.message_style.resolve(tables);
-    let message = style.failure(
-        done.language,
-        reason,
-        settings.telegram.mini_app_url.as_deref(),
-    );
-    match client.send_text(done.chat_id, &message).await {
-        Ok(()) => println!("the user was told (chat {})", done.chat_id),
-        Err(error) => println!("the user was not told: {error}"),
+        } => cancel::run(settings, db, tables, id, (!no_refund, !no_notify)).await,
     }
 }
 
