@@ -94,7 +94,7 @@ pub enum CliError {
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::load(cli.config.as_deref())?;
-    crate::telemetry::init(settings.log_format);
+    let _logs = crate::telemetry::init(settings.log_format);
     match cli.command {
         Command::Migrate(args) => migrate::run(&settings, args).await,
         Command::Models { command } => {

@@ -21,7 +21,10 @@ pub async fn listen(url: String, wake: Arc<Notify>, stop: CancellationToken) {
             Ok(()) if stop.is_cancelled() => return,
             Ok(()) => tracing::warn!("LISTEN connection closed; reconnecting"),
             Err(error) => {
-                tracing::warn!(%error, "LISTEN connection lost; polling until it is back");
+                tracing::warn!(
+                    error = %cause(&error),
+                    "LISTEN connection lost; polling until it is back"
+                );
                 tokio::select! {
                     _ = stop.cancelled() => return,
                     _ = tokio::time::sleep(delay) => {}
@@ -30,6 +33,20 @@ pub async fn listen(url: String, wake: Arc<Notify>, stop: CancellationToken) {
             }
         }
     }
+}
+
+/// The error with every cause under it, on one line (`db error` alone says
+/// nothing; the server's message is in its source). Connection strings never
+/// appear in these errors.
+fn cause(error: &tokio_postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    crate::db::one_line(&text)
 }
 
 async fn listen_once(

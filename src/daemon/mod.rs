@@ -16,6 +16,8 @@ mod slots;
 mod writes;
 
 use std::future::Future;
+
+use futures_util::FutureExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -266,7 +268,11 @@ impl Daemon {
     }
 }
 
-/// Runs one job until it ends or is stopped, then frees its slot.
+/// Runs one job until it ends or is stopped, then frees its slot (also when
+/// anything in here panics: the slot's guard frees it, and the heartbeat stops
+/// extending its lease). A job that panics gives its request back like a
+/// retryable failure: retried later, or failed with a refund once the attempts
+/// are used up.
 async fn supervise(
     ctx: Arc<JobContext>,
     slots: Slots,
@@ -275,39 +281,78 @@ async fn supervise(
     provider: &'static str,
     mut stop: tokio::sync::watch::Receiver<Option<Stop>>,
 ) {
-    let Claimed {
-        request_id: id,
-        attempt,
-        ..
-    } = job.claimed;
-    let reason = tokio::select! {
-        end = ctx.clone().run(job) => {
+    let claimed = job.claimed;
+    let _slot = SlotGuard {
+        slots,
+        wake,
+        claimed,
+    };
+    let id = claimed.request_id;
+    let kept = (job.request.clone(), job.language);
+    let run = std::panic::AssertUnwindSafe(ctx.clone().run(job)).catch_unwind();
+    let ended = tokio::select! {
+        end = run => Ok(end),
+        reason = stop.wait_for(Option::is_some) => Err(reason.ok().and_then(|r| *r)),
+    };
+    let reason = match ended {
+        Ok(end) => {
+            let end = match end {
+                Ok(end) => end,
+                Err(panic) => {
+                    let (request, language) = kept;
+                    ctx.after_panic(claimed, &request, language, panic_text(&*panic))
+                        .await
+                }
+            };
             end.record(provider);
             None
         }
-        reason = stop.wait_for(Option::is_some) => reason.ok().and_then(|r| *r),
+        Err(reason) => reason,
     };
     let store = &ctx.store;
     let handed_back = match reason {
         Some(Stop::Shutdown) => store
-            .release(id, attempt, Duration::ZERO, None)
+            .release(id, claimed.attempt, Duration::ZERO, None)
             .await
             .map(drop),
-        Some(Stop::Cancelled) => store.settle(id, attempt).await.map(drop),
+        Some(Stop::Cancelled) => store.settle(id, claimed.attempt).await.map(drop),
         Some(Stop::LostLease) | None => Ok(()),
     };
     if let Some(reason) = reason {
-        tracing::info!(request.id = id, ?reason, "job stopped");
+        tracing::info!(request.id = id, reason = reason.label(), "job stopped");
     }
     if let Err(error) = handed_back {
         tracing::warn!(request.id = id, %error, "cannot hand the lease back; it will expire");
     }
-    slots.finish(id);
-    wake.notify_one();
 }
 
-/// Extends this worker's leases every third of the lease; stops jobs whose
-/// lease another worker took or whose request was cancelled.
+/// Frees a job's slot when its supervisor ends, however it ends.
+struct SlotGuard {
+    slots: Slots,
+    wake: Arc<Notify>,
+    claimed: Claimed,
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        self.slots
+            .finish(self.claimed.request_id, self.claimed.attempt);
+        self.wake.notify_one();
+    }
+}
+
+/// What a panic said, when it said it as text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Extends the leases of the jobs really running here every third of the lease
+/// (a lease whose job is gone is left to expire); stops jobs whose lease another
+/// worker took or whose request was cancelled.
 async fn heartbeat(store: QueueStore, slots: Slots, lease: Duration, stop: CancellationToken) {
     let every = lease / 3;
     loop {
@@ -316,7 +361,7 @@ async fn heartbeat(store: QueueStore, slots: Slots, lease: Duration, stop: Cance
             _ = tokio::time::sleep(every) => {}
         }
         let since = tokio::time::Instant::now();
-        match store.heartbeat(lease).await {
+        match store.heartbeat(&slots.running(), lease).await {
             Ok(held) => slots.keep_only(&held, since),
             Err(error) => tracing::warn!(%error, "heartbeat failed"),
         }

@@ -27,6 +27,14 @@ fn storage_failed() -> UserText {
     )
 }
 
+/// The user's message when the job failed inside genworker (details are logged).
+fn internal_error() -> UserText {
+    UserText::new(
+        "Внутренняя ошибка при обработке запроса.",
+        "An internal error occurred while processing the request.",
+    )
+}
+
 /// What a finished video's caption shows besides the request itself.
 pub(super) struct Shown<'a> {
     /// The request's model.
@@ -92,7 +100,10 @@ impl JobContext {
                 JobEnd::Done
             }
             Ok(other) => {
-                info!(outcome = ?other, "result not written: the request is no longer ours");
+                info!(
+                    outcome = other.label(),
+                    "result not written: the request is no longer ours"
+                );
                 if other == Fenced::NotProcessing {
                     // Cancelled: nobody will send or serve this copy.
                     self.discard_working_copy(&video.file).await;
@@ -152,6 +163,25 @@ impl JobContext {
         }
     }
 
+    /// A job that panicked gives its request back as a retryable failure would:
+    /// retried later, or failed (refunded, the user told) once the attempts are
+    /// used up. Its saved task is resumed on the retry.
+    pub(super) async fn after_panic(
+        &self,
+        claimed: Claimed,
+        request: &GenRequest,
+        language: Language,
+        panic: String,
+    ) -> JobEnd {
+        tracing::error!(
+            request.id = claimed.request_id,
+            panic = %panic,
+            "job panicked; giving its request back"
+        );
+        let error = ProviderError::retryable(internal_error());
+        self.handle_error(claimed, request, language, error).await
+    }
+
     pub(super) async fn handle_error(
         &self,
         claimed: Claimed,
@@ -169,7 +199,7 @@ impl JobContext {
                 after,
                 rate_limited: true,
             } => {
-                info!(%message, "rate limited; waiting without using an attempt");
+                info!(error = %message, "rate limited; waiting without using an attempt");
                 let wait = after
                     .unwrap_or(self.settings.retry_base)
                     .min(MAX_RETRY_WAIT);
@@ -189,7 +219,7 @@ impl JobContext {
                 if claimed.failures + 1
                     >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
                 {
-                    warn!(%message, attempts = claimed.failures + 1, "retries used up");
+                    warn!(error = %message, attempts = claimed.failures + 1, "retries used up");
                     self.fail(
                         claimed,
                         request,
@@ -231,7 +261,12 @@ impl JobContext {
         let wait = after
             .unwrap_or_else(|| backoff.delay(u32::try_from(claimed.failures).unwrap_or(0)))
             .min(MAX_RETRY_WAIT);
-        warn!(%message, wait_ms = wait.as_millis() as u64, failures = claimed.failures + 1, "retryable failure; retrying later");
+        warn!(
+            error = %message,
+            wait_ms = wait.as_millis() as u64,
+            failures = claimed.failures + 1,
+            "retryable failure; retrying later"
+        );
         if let Err(error) = self
             .store
             .release(claimed.request_id, claimed.attempt, wait, Some(message))
@@ -262,13 +297,7 @@ impl JobContext {
             .await
         {
             Ok((Fenced::Applied, refund)) => {
-                match &refund {
-                    Some(RefundOutcome::InvalidCharge(reason)) => {
-                        warn!(%reason, "failed without a refund")
-                    }
-                    Some(outcome) => info!(refund = ?outcome, %message, "request failed"),
-                    None => {}
-                }
+                log_failure(&message, refund.as_ref());
                 if let (Some(notifier), true) = (&self.notifier, request.chat_id != 0) {
                     notifier
                         .deliver_error(
@@ -287,10 +316,37 @@ impl JobContext {
                 }
             }
             Ok((other, _)) => {
-                info!(outcome = ?other, "failure not written: the request is no longer ours");
+                info!(
+                    outcome = other.label(),
+                    "failure not written: the request is no longer ours"
+                );
                 self.let_go(claimed, other).await
             }
             Err(error) => self.retry(claimed, error.to_string(), None).await,
         }
+    }
+}
+
+/// One line per failed request: the error, and the refund as plain fields.
+fn log_failure(message: &UserText, refund: Option<&RefundOutcome>) {
+    match refund {
+        Some(RefundOutcome::Refunded {
+            transaction_id,
+            amount,
+        }) => info!(
+            error = %message,
+            refund = "refunded",
+            refund.transaction_id = *transaction_id,
+            refund.amount = %amount,
+            "request failed"
+        ),
+        Some(RefundOutcome::InvalidCharge(reason)) => warn!(
+            error = %message,
+            refund = "invalid_charge",
+            refund.reason = %reason,
+            "request failed without a refund"
+        ),
+        Some(outcome) => info!(error = %message, refund = outcome.label(), "request failed"),
+        None => info!(error = %message, "request failed"),
     }
 }

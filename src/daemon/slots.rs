@@ -18,6 +18,17 @@ pub enum Stop {
     LostLease,
 }
 
+impl Stop {
+    /// The reason, as one word for logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Shutdown => "shutdown",
+            Self::Cancelled => "cancelled",
+            Self::LostLease => "lost_lease",
+        }
+    }
+}
+
 struct Running {
     attempt: i32,
     provider: &'static str,
@@ -132,12 +143,26 @@ impl Slots {
         receiver
     }
 
-    /// Frees a job's slot.
-    pub fn finish(&self, id: i64) {
+    /// Frees the slot of this attempt's job (a later attempt's job keeps its own).
+    pub fn finish(&self, id: i64, attempt: i32) {
         let mut inner = self.lock();
-        if let Some(job) = inner.running.remove(&id) {
+        if inner
+            .running
+            .get(&id)
+            .is_some_and(|job| job.attempt == attempt)
+            && let Some(job) = inner.running.remove(&id)
+        {
             inner.count(job.provider, |used| used.saturating_sub(1));
         }
+    }
+
+    /// (request, attempt) of every job running now.
+    pub fn running(&self) -> Vec<(i64, i32)> {
+        self.lock()
+            .running
+            .iter()
+            .map(|(id, job)| (*id, job.attempt))
+            .collect()
     }
 
     /// Stops jobs started before `since` whose (request, attempt) is not in `held`.
@@ -183,11 +208,11 @@ mod tests {
         let _stops: Vec<_> = (0..256).map(|id| slots.start(id, 1, "kling")).collect();
         assert!(!slots.worth_claiming(), "full");
         for id in 0..15 {
-            slots.finish(id);
+            slots.finish(id, 1);
         }
         assert_eq!(slots.free(), [("kling", 15)]);
         assert!(!slots.worth_claiming(), "15 free of 256: wait for more");
-        slots.finish(15);
+        slots.finish(15, 1);
         assert!(slots.worth_claiming(), "16 free: a batch");
     }
 
@@ -201,7 +226,7 @@ mod tests {
         let slots = Slots::new(256, vec![("kling", 20)]);
         let _stops: Vec<_> = (0..20).map(|id| slots.start(id, 1, "kling")).collect();
         assert!(!slots.worth_claiming());
-        slots.finish(3);
+        slots.finish(3, 1);
         assert_eq!(slots.free(), [("kling", 1)]);
         assert!(
             slots.worth_claiming(),

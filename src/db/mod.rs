@@ -49,10 +49,10 @@ pub enum DbError {
     #[error("migration failed: {0}")]
     Migration(String),
     /// A query failed.
-    #[error("database error: {0}")]
+    #[error("database error: {}", query_cause(.0))]
     Query(#[from] diesel::result::Error),
     /// The pool gave no connection in time.
-    #[error("no database connection available: {0}")]
+    #[error("no database connection available: {}", one_line(&.0.to_string()))]
     Pool(#[from] diesel::r2d2::PoolError),
     /// The daemon's batched writer is gone (the daemon is stopping).
     #[error("the batched database writer stopped")]
@@ -131,6 +131,32 @@ impl Database {
 }
 
 /// Driver messages span several lines; errors are printed as one.
+/// A failed query's cause on one line: the kind of database error (a lost
+/// connection, a constraint) and the server's message with its detail.
+fn query_cause(error: &diesel::result::Error) -> String {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    let Error::DatabaseError(kind, info) = error else {
+        return one_line(&error.to_string());
+    };
+    let kind = match kind {
+        Kind::ClosedConnection => "connection closed",
+        Kind::UnableToSendCommand => "cannot send the command",
+        Kind::UniqueViolation => "unique violation",
+        Kind::ForeignKeyViolation => "foreign key violation",
+        Kind::NotNullViolation => "not-null violation",
+        Kind::CheckViolation => "check violation",
+        Kind::RestrictViolation => "restrict violation",
+        Kind::SerializationFailure => "serialization failure",
+        Kind::ReadOnlyTransaction => "read-only transaction",
+        _ => "error",
+    };
+    let mut cause = format!("{kind}: {}", one_line(info.message()));
+    if let Some(details) = info.details() {
+        cause = format!("{cause} ({})", one_line(details));
+    }
+    cause
+}
+
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -15,8 +15,14 @@ pub trait LeaseOps {
     /// Whether `worker` still holds `attempt` of the request.
     fn owns(&mut self, id: i64, worker: &str, attempt: i32) -> QueryResult<bool>;
 
-    /// Extends every lease `worker` holds to `until`; returns (request, attempt) of each.
-    fn heartbeat(&mut self, worker: &str, until: UtcTime) -> QueryResult<Vec<(i64, i32)>>;
+    /// Extends the leases `worker` holds of these requests to `until`; returns
+    /// (request, attempt) of each.
+    fn heartbeat(
+        &mut self,
+        worker: &str,
+        ids: &[i64],
+        until: UtcTime,
+    ) -> QueryResult<Vec<(i64, i32)>>;
 
     /// Requests `worker` holds that are no longer processing (cancelled by the bot).
     fn not_processing(&mut self, worker: &str) -> QueryResult<Vec<i64>>;
@@ -48,11 +54,20 @@ macro_rules! lease_ops {
                     .map(|n| n > 0)
             }
 
-            fn heartbeat(&mut self, worker: &str, until: UtcTime) -> QueryResult<Vec<(i64, i32)>> {
-                diesel::update(lease::table.filter(lease::worker_id.eq(worker)))
-                    .set(lease::lease_expires_at.eq(until))
-                    .returning((lease::request_id, lease::attempt))
-                    .get_results(self)
+            fn heartbeat(
+                &mut self,
+                worker: &str,
+                ids: &[i64],
+                until: UtcTime,
+            ) -> QueryResult<Vec<(i64, i32)>> {
+                diesel::update(
+                    lease::table
+                        .filter(lease::worker_id.eq(worker))
+                        .filter(lease::request_id.eq_any(ids)),
+                )
+                .set(lease::lease_expires_at.eq(until))
+                .returning((lease::request_id, lease::attempt))
+                .get_results(self)
             }
 
             fn not_processing(&mut self, worker: &str) -> QueryResult<Vec<i64>> {

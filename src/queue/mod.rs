@@ -79,6 +79,17 @@ pub enum Fenced {
     NotProcessing,
 }
 
+impl Fenced {
+    /// The outcome, as one word for logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::LostLease => "lost_lease",
+            Self::NotProcessing => "not_processing",
+        }
+    }
+}
+
 /// Connection-level differences the queue needs.
 pub trait QueueBackend: claim::ClaimSql {
     /// A transaction for queue writes: SQLite takes the write lock up front

@@ -34,6 +34,18 @@ pub enum RefundOutcome {
     AlreadyRefunded,
 }
 
+impl RefundOutcome {
+    /// What happened, as one word for logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Refunded { .. } => "refunded",
+            Self::NoCharge => "no_charge",
+            Self::InvalidCharge(_) => "invalid_charge",
+            Self::AlreadyRefunded => "already_refunded",
+        }
+    }
+}
+
 /// Refund operations on a connection (call inside a queue transaction).
 pub trait RefundOps {
     /// The charge row: `Ok((user, |amount|))`, or why it cannot be refunded.

@@ -29,6 +29,9 @@ use crate::schema::{
 };
 use crate::with_conn;
 
+/// Leases extended per heartbeat statement.
+const HEARTBEAT_CHUNK: usize = 10_000;
+
 /// The queue as one worker sees it.
 #[derive(Clone)]
 pub struct QueueStore {
@@ -216,12 +219,27 @@ impl QueueStore {
         })
     }
 
-    /// Extends all of this worker's leases; returns (request, attempt) of those it still holds.
-    pub async fn heartbeat(&self, lease_for: Duration) -> Result<Vec<(i64, i32)>, DbError> {
+    /// Extends this worker's leases of the `running` requests (a lease whose job
+    /// is gone is not extended); returns (request, attempt) of those it still holds.
+    pub async fn heartbeat(
+        &self,
+        running: &[(i64, i32)],
+        lease_for: Duration,
+    ) -> Result<Vec<(i64, i32)>, DbError> {
+        if running.is_empty() {
+            return Ok(Vec::new());
+        }
         let worker = self.worker.clone();
-        with_conn!(&self.db, |conn| conn
-            .heartbeat(&worker, UtcTime::now().plus(lease_for))
-            .map_err(DbError::from))
+        let ids: Vec<i64> = running.iter().map(|(id, _)| *id).collect();
+        with_conn!(&self.db, |conn| {
+            let until = UtcTime::now().plus(lease_for);
+            let mut held = Vec::with_capacity(ids.len());
+            // SQLite binds at most 32,766 values per statement.
+            for chunk in ids.chunks(HEARTBEAT_CHUNK) {
+                held.extend(conn.heartbeat(&worker, chunk, until)?);
+            }
+            Ok(held)
+        })
     }
 
     /// Requests this worker holds that were cancelled meanwhile.

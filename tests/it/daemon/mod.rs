@@ -5,6 +5,7 @@ mod bad_input;
 mod batch;
 mod cancel;
 mod crash;
+mod faults;
 mod health;
 mod language;
 mod latest;
@@ -122,10 +123,22 @@ impl Harness {
 
     /// Starts a daemon named `worker`.
     pub fn start(&self, worker: &str, overrides: &[(&str, &str)]) -> Running {
+        self.start_with(worker, overrides, |_| {})
+    }
+
+    /// Starts a daemon named `worker` whose registry `change` adjusts (a test
+    /// provider wrapping or replacing the configured ones).
+    pub fn start_with(
+        &self,
+        worker: &str,
+        overrides: &[(&str, &str)],
+        change: impl FnOnce(&mut ProviderRegistry),
+    ) -> Running {
         let mut all = vec![("GENWORKER_WORKER_ID", worker)];
         all.extend_from_slice(overrides);
         let settings = self.settings(&all);
-        let registry = ProviderRegistry::from_settings(&settings);
+        let mut registry = ProviderRegistry::from_settings(&settings);
+        change(&mut registry);
         let daemon =
             Daemon::new(&settings, self.pool.clone(), self.tables.clone(), registry).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,7 +1,8 @@
 //! `genworker run` as a child process against a harness's database and simulator.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use super::{Harness, TOKEN};
 
@@ -9,7 +10,8 @@ use super::{Harness, TOKEN};
 pub struct DaemonProcess {
     child: Child,
     /// Its stderr, in a file: a pipe nobody reads would block a chatty daemon.
-    log: PathBuf,
+    /// `None` when its stderr is a pipe whose reader is gone.
+    log: Option<PathBuf>,
 }
 
 impl DaemonProcess {
@@ -17,7 +19,22 @@ impl DaemonProcess {
     pub fn kill_and_logs(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        std::fs::read_to_string(&self.log).unwrap()
+        std::fs::read_to_string(self.log.as_ref().expect("a logged daemon")).unwrap()
+    }
+
+    /// Sends SIGTERM and waits (at most 30 s) for it to exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the daemon ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -37,6 +54,30 @@ impl Harness {
             .dir
             .path()
             .join(format!("daemon-{}.log", rand::random::<u32>()));
+        let child = self
+            .daemon_command(extra)
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        DaemonProcess {
+            child,
+            log: Some(log),
+        }
+    }
+
+    /// As [`Harness::spawn_binary`], with stderr a pipe closed at once (as
+    /// `genworker run 2>&1 | head -n 0` leaves it): every log write fails.
+    pub fn spawn_binary_with_closed_stderr(&self, extra: &[(&str, &str)]) -> DaemonProcess {
+        let mut child = self
+            .daemon_command(extra)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        DaemonProcess { child, log: None }
+    }
+
+    fn daemon_command(&self, extra: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_genworker"));
         command
             .arg("run")
@@ -55,11 +96,7 @@ impl Harness {
         for (key, value) in extra {
             command.env(key, value);
         }
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        DaemonProcess { child, log }
+        command.stdout(Stdio::null());
+        command
     }
 }
