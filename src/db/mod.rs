@@ -5,6 +5,7 @@
 //! Code that must differ per backend implements [`Backend`] for both connections.
 
 mod backend;
+mod connect;
 pub mod live;
 pub mod migrate;
 pub mod types;
@@ -88,13 +89,15 @@ impl Database {
     }
 
     fn open_blocking(url: &DatabaseUrl, mode: OpenMode, pool_size: u32) -> Result<Self, DbError> {
-        let unreachable = |error: diesel::r2d2::PoolError| DbError::Unreachable {
+        let unreachable = |reason: String| DbError::Unreachable {
             url: url.to_string(),
-            reason: one_line(&error.to_string()),
+            reason: url.hide_password(&reason),
         };
         let database = match url {
             DatabaseUrl::Postgres { .. } => {
                 let conn_str = url.postgres_connection_string().unwrap_or_default();
+                connect::first_connection::<PgConnection>(conn_str.to_owned(), |_| Ok(()))
+                    .map_err(unreachable)?;
                 Self::Postgres(
                     pool_builder(pool_size).build_unchecked(ConnectionManager::new(conn_str)),
                 )
@@ -104,21 +107,17 @@ impl Database {
                     return Err(DbError::MissingFile(path.display().to_string()));
                 }
                 let uri = url::sqlite_uri(path, mode == OpenMode::CreateIfMissing);
+                connect::first_connection::<SqliteConnection>(uri.clone(), |conn| {
+                    SqlitePragmas.on_acquire(conn)
+                })
+                .map_err(unreachable)?;
                 let pool = pool_builder(pool_size)
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build_unchecked(ConnectionManager::new(uri));
                 Self::Sqlite(pool)
             }
         };
-        database.check_connection().map_err(unreachable)?;
         Ok(database)
-    }
-
-    fn check_connection(&self) -> Result<(), diesel::r2d2::PoolError> {
-        match self {
-            Self::Postgres(pool) => pool.get().map(drop),
-            Self::Sqlite(pool) => pool.get().map(drop),
-        }
     }
 
     /// `postgres` or `sqlite`, for messages.

@@ -74,6 +74,53 @@ impl DatabaseUrl {
     }
 }
 
+impl DatabaseUrl {
+    /// `text` (a driver's message) with this URL's password, as written or
+    /// percent-decoded, replaced by `***`.
+    pub(crate) fn hide_password(&self, text: &str) -> String {
+        let Self::Postgres { url, .. } = self else {
+            return text.to_owned();
+        };
+        let Some(written) = url::Url::parse(url.expose_secret())
+            .ok()
+            .and_then(|parsed| parsed.password().map(str::to_owned))
+            .filter(|password| !password.is_empty())
+        else {
+            return text.to_owned();
+        };
+        let decoded = percent_decoded(&written);
+        let mut hidden = text.replace(&written, "***");
+        if !decoded.is_empty() {
+            hidden = hidden.replace(&decoded, "***");
+        }
+        hidden
+    }
+}
+
+/// `%XX` escapes decoded (lossily, for matching only).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -122,6 +169,17 @@ mod tests {
                     .contains("hunter2")
             );
         }
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_driver_messages() {
+        let url: DatabaseUrl = "postgres://bot:p%40ss-w0rd@db/app".parse().unwrap();
+        assert_eq!(
+            url.hide_password("auth for p%40ss-w0rd / p@ss-w0rd failed"),
+            "auth for *** / *** failed"
+        );
+        let bare: DatabaseUrl = "postgres://bot@db/app".parse().unwrap();
+        assert_eq!(bare.hide_password("as is"), "as is");
     }
 
     #[test]

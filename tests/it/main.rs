@@ -7,6 +7,7 @@
 
 mod support;
 
+mod cli_common;
 mod cli_models;
 mod cli_requests;
 mod cli_run;
