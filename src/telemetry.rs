@@ -15,6 +15,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::settings::LogFormat;
 
+/// The log filter's variable (`tracing` env-filter syntax), read from the
+/// environment only.
+pub const FILTER_VARIABLE: &str = "RUST_LOG";
+
 /// Lines the writer thread could not write (standard error closed or broken).
 static FAILED_WRITES: AtomicU64 = AtomicU64::new(0);
 /// Lines dropped because the queue to the writer thread was full.
@@ -30,7 +34,8 @@ pub struct LogGuard {
 
 /// Installs the global subscriber; a second call (tests) leaves the first in place.
 pub fn init(format: LogFormat) -> LogGuard {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env(FILTER_VARIABLE).unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(QUEUED_LINES)

@@ -1,17 +1,20 @@
 //! Settings: read once at start-up from built-in defaults, then an optional TOML
-//! file (`genworker.toml`, or `--config PATH`), then the environment; validated
-//! into [`Settings`] and passed down. Nothing else reads the environment.
+//! file (`genworker.toml`, or `--config PATH`), then the environment, into
+//! [`LoadedSettings`], whose parts each command checks as it uses them; `run`
+//! takes them all as one [`Settings`]. Nothing else reads the environment.
 //!
-//! Variables: `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`,
+//! Variables ([`VARIABLES`]): `DATABASE_URL`, `GENWORKER_DB_POOL_SIZE`, `LOG_FORMAT`,
 //! `GENWORKER_COLUMN_DEFAULTS`, and those of
-//! [`daemon`], [`kling`], [`telegram`] and [`s3`]. In the file, the same names are written in lower
-//! case (`database_url = "..."`).
+//! [`daemon`], [`kling`], [`telegram`] and [`s3`]. In the file, the same names are
+//! written in lower case (`database_url = "..."`); any other key is refused.
 
 mod daemon;
 mod kling;
+mod loaded;
 mod s3;
 mod source;
 mod telegram;
+mod variables;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,18 +22,19 @@ use std::str::FromStr;
 
 pub use daemon::DaemonSettings;
 pub use kling::{KlingApiStyle, KlingSettings};
+pub use loaded::{Credentials, DatabaseSettings, LoadedSettings};
 pub use s3::S3Settings;
-use source::{Source, positive};
 pub use telegram::TelegramSettings;
+pub use variables::{VARIABLES, Variable};
 
 use crate::db::DatabaseUrl;
-use crate::db::live::{COLUMN_DEFAULTS_VARIABLE, ColumnDefaults};
+use crate::db::live::ColumnDefaults;
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "genworker.toml";
 
 /// A setting that is missing or invalid: names the variable and what is wrong.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SettingsError {
     /// The value of a variable cannot be used.
     #[error("{variable}: {reason}")]
@@ -47,6 +51,19 @@ pub enum SettingsError {
         path: String,
         /// Why it cannot be used.
         reason: String,
+    },
+    /// The configuration file has keys that are no variable's.
+    #[error(
+        "configuration file {path}: unknown {} {}; the keys are the variables of \
+         README's table in lower case",
+        if keys.len() == 1 { "key" } else { "keys" },
+        keys.join(", ")
+    )]
+    UnknownKeys {
+        /// The file's path.
+        path: String,
+        /// The unknown keys, quoted, each with a hint when one is close.
+        keys: Vec<String>,
     },
 }
 
@@ -104,34 +121,18 @@ pub struct Settings {
 
 impl Settings {
     /// Reads the settings from the file (when given, or `genworker.toml` when present)
-    /// and the process environment.
+    /// and the process environment, every part checked.
     pub fn load(config_file: Option<&Path>) -> Result<Self, SettingsError> {
-        Self::from_sources(config_file, std::env::vars().collect())
+        LoadedSettings::load(config_file)?.complete()
     }
 
     /// Reads the settings from the file and the given variables instead of the
-    /// process environment (what tests use).
+    /// process environment, every part checked (what tests use).
     pub fn from_sources(
         config_file: Option<&Path>,
         environment: HashMap<String, String>,
     ) -> Result<Self, SettingsError> {
-        let source = Source::read(config_file, environment)?;
-        Ok(Self {
-            database_url: source.parse_or("DATABASE_URL", || {
-                DatabaseUrl::from_str("sqlite://genworker.sqlite3")
-            })?,
-            db_pool_size: source.parse_with("GENWORKER_DB_POOL_SIZE", 10, positive)?,
-            log_format: source.parse_or("LOG_FORMAT", || Ok(LogFormat::Text))?,
-            column_defaults: match source.json(COLUMN_DEFAULTS_VARIABLE)? {
-                None => ColumnDefaults::default(),
-                Some(value) => ColumnDefaults::from_json(value)
-                    .map_err(|reason| SettingsError::invalid(COLUMN_DEFAULTS_VARIABLE, reason))?,
-            },
-            daemon: DaemonSettings::read(&source)?,
-            kling: KlingSettings::read(&source)?,
-            telegram: TelegramSettings::read(&source)?,
-            s3: S3Settings::read(&source)?,
-        })
+        LoadedSettings::from_sources(config_file, environment)?.complete()
     }
 }
 

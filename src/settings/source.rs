@@ -4,12 +4,18 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use config::{Config, Environment, File, FileFormat};
+use config::{Config, Environment, File, FileFormat, Source as _};
 
-use super::{DEFAULT_CONFIG_FILE, SettingsError};
+use super::{DEFAULT_CONFIG_FILE, SettingsError, variables};
 
 /// The merged file and environment values, looked up by variable name.
-pub(super) struct Source(Config);
+pub(super) struct Source {
+    config: Config,
+    /// The settings file as named (for messages).
+    path: String,
+    /// The top-level keys of the settings file (none without a file).
+    file_keys: Vec<String>,
+}
 
 impl Source {
     pub(super) fn read(
@@ -20,20 +26,50 @@ impl Source {
             Some(path) => (path, true),
             None => (Path::new(DEFAULT_CONFIG_FILE), false),
         };
+        let shown = path.display().to_string();
+        let file_error = |error: config::ConfigError| SettingsError::File {
+            path: shown.clone(),
+            reason: error.to_string(),
+        };
+        let file = File::from(path).format(FileFormat::Toml).required(required);
+        let file_keys = file.collect().map_err(file_error)?.into_keys().collect();
         let config = Config::builder()
-            .add_source(File::from(path).format(FileFormat::Toml).required(required))
+            .add_source(file)
             .add_source(Environment::default().source(Some(environment)))
             .build()
-            .map_err(|error| SettingsError::File {
-                path: path.display().to_string(),
-                reason: error.to_string(),
-            })?;
-        Ok(Self(config))
+            .map_err(file_error)?;
+        Ok(Self {
+            config,
+            path: shown,
+            file_keys,
+        })
+    }
+
+    /// Refuses a settings file with a key that is no variable's (a typo would
+    /// otherwise leave its setting at the default without a word).
+    pub(super) fn refuse_unknown_keys(&self) -> Result<(), SettingsError> {
+        let mut unknown: Vec<String> = self
+            .file_keys
+            .iter()
+            .filter(|key| variables::by_key(key).is_none())
+            .map(|key| match variables::hint(key) {
+                Some(hint) => format!("`{key}` ({hint})"),
+                None => format!("`{key}`"),
+            })
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        unknown.sort();
+        Err(SettingsError::UnknownKeys {
+            path: self.path.clone(),
+            keys: unknown,
+        })
     }
 
     /// The raw value of a variable; an empty value counts as unset.
     pub(super) fn raw(&self, variable: &'static str) -> Result<Option<String>, SettingsError> {
-        match self.0.get_string(&variable.to_ascii_lowercase()) {
+        match self.config.get_string(&variable.to_ascii_lowercase()) {
             Ok(value) if value.trim().is_empty() => Ok(None),
             Ok(value) => Ok(Some(value)),
             Err(config::ConfigError::NotFound(_)) => Ok(None),
@@ -52,14 +88,14 @@ impl Source {
     ) -> Result<Option<serde_json::Value>, SettingsError> {
         let key = variable.to_ascii_lowercase();
         let invalid = |reason: String| SettingsError::Invalid { variable, reason };
-        match self.0.get_string(&key) {
+        match self.config.get_string(&key) {
             Ok(text) if text.trim().is_empty() => Ok(None),
             Ok(text) => serde_json::from_str(&text)
                 .map(Some)
                 .map_err(|error| invalid(format!("not JSON: {error}"))),
             Err(config::ConfigError::NotFound(_)) => Ok(None),
             Err(_) => self
-                .0
+                .config
                 .get::<serde_json::Value>(&key)
                 .map(Some)
                 .map_err(|error| invalid(error.to_string())),

@@ -1,9 +1,14 @@
 //! What every command shares, through the real binary: a database that refuses
-//! is reported at once with its cause.
+//! is reported at once with its cause, and the settings file takes only the
+//! variables' keys.
 
 use std::time::{Duration, Instant};
 
-use crate::support::{failure, genworker_cli, postgres_admin_url};
+use crate::support::{
+    TestDb, failure, genworker_cli, on_both_backends, postgres_admin_url, success,
+};
+
+on_both_backends!(the_settings_file_takes_every_variable_and_refuses_other_keys);
 
 #[test]
 fn postgres_a_refusing_database_is_reported_at_once_with_its_cause() {
@@ -86,4 +91,79 @@ fn a_sqlite_file_that_is_no_database_is_reported_at_once_with_its_cause() {
         );
         assert!(!message.contains("timed out"), "{args:?}: {message}");
     }
+}
+
+/// A settings file with a legitimate key of every part of the settings.
+fn settings_file(db: &TestDb, extra: &str) -> String {
+    format!(
+        "database_url = \"{}\"\n\
+         genworker_db_pool_size = 2\n\
+         log_format = \"text\"\n\
+         genworker_concurrency = 4\n\
+         genworker_poll_interval = 0.5\n\
+         media_root = \"{}\"\n\
+         s3_bucket = \"videos\"\n\
+         s3_access_key_id = \"AKID\"\n\
+         s3_secret_access_key = \"s3-secret\"\n\
+         s3_public_url = \"https://cdn.example.com/videos\"\n\
+         kling_api_key = \"kling-key\"\n\
+         kling_extra_headers = '{{\"X-Client\": \"genworker\"}}'\n\
+         telegram_bot_token = \"123:token\"\n\
+         genworker_message_style = \"auto\"\n\
+         public_base_url = \"https://bot.example.com\"\n\
+         {extra}\n\
+         [genworker_column_defaults]\n\
+         \"botapp_genrequest.cost_usd\" = 0\n",
+        db.url(),
+        db.dir.path().join("media").display(),
+    )
+}
+
+async fn the_settings_file_takes_every_variable_and_refuses_other_keys(db: TestDb) {
+    db.migrated().await;
+    let dir = db.dir.path();
+    // Only the file names the database: it is read.
+    std::fs::write(dir.join("genworker.toml"), settings_file(&db, "")).unwrap();
+    let table = success(&genworker_cli(dir, &[], &["models", "list"]));
+    assert!(table.contains(db.kling_slug()), "{table}");
+
+    std::fs::write(
+        dir.join("genworker.toml"),
+        settings_file(&db, "kling_api_kee = \"typo\""),
+    )
+    .unwrap();
+    let message = failure(&genworker_cli(dir, &[], &["models", "list"]));
+    assert!(
+        message.contains(
+            "configuration file genworker.toml: unknown key `kling_api_kee` \
+             (did you mean `kling_api_key`?)"
+        ),
+        "{message}"
+    );
+    let other = dir.join("other.toml");
+    std::fs::write(
+        &other,
+        settings_file(&db, "DATABASE_URL = \"x\"\nretries = 3"),
+    )
+    .unwrap();
+    let message = failure(&genworker_cli(
+        dir,
+        &[],
+        &["--config", other.to_str().unwrap(), "requests", "list"],
+    ));
+    assert!(
+        message.contains(&format!(
+            "configuration file {}: unknown keys `DATABASE_URL` (keys are written in lower \
+             case: `database_url`), `retries`;",
+            other.display()
+        )),
+        "{message}"
+    );
+    // The environment is not the file: anything may be in it.
+    std::fs::write(dir.join("genworker.toml"), settings_file(&db, "")).unwrap();
+    success(&genworker_cli(
+        dir,
+        &[("GENWORKER_NOT_A_SETTING", "1")],
+        &["models", "list"],
+    ));
 }

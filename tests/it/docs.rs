@@ -24,13 +24,30 @@ fn deploy_guide_variables_are_the_readme_s() {
     assert_eq!(variable_table(&deploy), ours);
 }
 
+/// The variable names of README's table, in its order.
+fn readme_variables() -> Vec<String> {
+    let readme = read("README.md");
+    variable_table(&readme)
+        .iter()
+        .skip(2)
+        .map(|row| {
+            let first = row.trim_start_matches('|').split('|').next().unwrap_or("");
+            first.trim().trim_matches('`').to_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn every_variable_the_settings_read_is_documented() {
-    let readme = read("README.md");
-    let table = variable_table(&readme).join("\n");
+    let table = readme_variables();
+    let known: Vec<&str> = genworker::settings::VARIABLES
+        .iter()
+        .map(|variable| variable.name)
+        .collect();
     let mut names = Vec::new();
-    for file in ["mod.rs", "kling.rs", "telegram.rs", "daemon.rs", "s3.rs"] {
-        let source = read(&format!("src/settings/{file}"));
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/settings");
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         for quoted in source.split('"').skip(1).step_by(2) {
             let is_name = quoted.len() > 3
                 && quoted.contains('_')
@@ -48,10 +65,20 @@ fn every_variable_the_settings_read_is_documented() {
     }
     assert!(names.iter().any(|n| n == "KLING_API_KEY"), "{names:?}");
     assert!(names.iter().any(|n| n == "S3_BUCKET"), "{names:?}");
-    for name in names {
+    assert!(
+        names.iter().any(|n| n == "GENWORKER_DB_POOL_SIZE"),
+        "{names:?}"
+    );
+    for name in &names {
+        assert!(table.contains(name), "{name} is not in README's table");
+        // The settings file takes exactly these keys.
         assert!(
-            table.contains(&format!("`{name}`")),
-            "{name} is not in README's table"
+            known.contains(&name.as_str()),
+            "{name} is read but not in settings::VARIABLES"
         );
     }
+    // README's table is the settings' variables and the log filter, in the same order.
+    let mut expected: Vec<String> = known.iter().map(|name| (*name).to_owned()).collect();
+    expected.push(genworker::telemetry::FILTER_VARIABLE.to_owned());
+    assert_eq!(table, expected);
 }
