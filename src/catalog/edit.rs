@@ -86,9 +86,17 @@ fn check_price(price: &BigDecimal, tables: &Tables) -> Result<(), String> {
     Ok(())
 }
 
-/// Parses a price: a plain non-negative decimal (`79.50`, `79.5`, `80`). Whether
-/// it fits the live column is [`ModelEdit::validate`]'s to say.
+/// Parses a price: a plain non-negative decimal (`79.50`, `79.5`, `80`); a
+/// negative one is refused as such. Whether it fits the live column is
+/// [`ModelEdit::validate`]'s to say.
 pub fn parse_price(text: &str) -> Result<BigDecimal, String> {
+    if let Some(magnitude) = text.strip_prefix('-')
+        && parse_price(magnitude).is_ok()
+    {
+        return Err(format!(
+            "price `{text}` is negative: a price is 0 or more, such as 79.50"
+        ));
+    }
     let invalid = || format!("price `{text}` is not a plain decimal such as 79.50");
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits_only = |part: &str| part.chars().all(|ch| ch.is_ascii_digit());
@@ -132,8 +140,16 @@ mod tests {
                 "{given}"
             );
         }
-        for given in ["abc", "", "-1", "1e3", "12.", ".5", "1,5", " 5"] {
-            assert!(parse_price(given).is_err(), "{given} was accepted");
+        for given in ["abc", "", "1e3", "12.", ".5", "1,5", " 5", "--5", "-x"] {
+            let error = parse_price(given).unwrap_err();
+            assert!(error.contains("not a plain decimal"), "{given}: {error}");
+        }
+        for given in ["-1", "-5", "-0.01", "-79.50"] {
+            let error = parse_price(given).unwrap_err();
+            assert_eq!(
+                error,
+                format!("price `{given}` is negative: a price is 0 or more, such as 79.50")
+            );
         }
     }
 

@@ -13,13 +13,14 @@ use comfy_table::{Table, presets};
 use serde_json::Map;
 
 use super::CliError;
+use super::output::outln;
 use crate::daemon::Daemon;
 use crate::db::live::{Tables, needs};
 use crate::db::{Database, DatabaseUrl, OpenMode, migrate};
 use crate::provider::ProviderRegistry;
 use crate::queue::admin::{NewRequest, enqueue};
 use crate::queue::{GenRequest, QueueStore};
-use crate::settings::{KlingApiStyle, Settings};
+use crate::settings::{KlingApiStyle, LoadedSettings, Settings};
 use crate::simulator::{Knobs, Simulator, SimulatorConfig};
 
 /// Options of `genworker demo`.
@@ -53,7 +54,7 @@ const PNG: &[u8] = &[
 ];
 
 /// Runs the demo; fails unless both requests end `done`.
-pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
+pub async fn run(base: &LoadedSettings, args: DemoArgs) -> Result<(), CliError> {
     let folder = demo_folder()
         .map_err(|e| CliError::Output(format!("cannot create the demo folder: {e}")))?;
     let url = args
@@ -62,9 +63,10 @@ pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
     let parsed: DatabaseUrl = url
         .parse()
         .map_err(|e| CliError::Output(format!("--database-url: {e}")))?;
+    let column_defaults = base.column_defaults()?;
     let db = Database::open(&parsed, OpenMode::CreateIfMissing, 8).await?;
-    migrate::run_pending(&db, &base.column_defaults).await?;
-    let tables = Arc::new(Tables::read(&db, &base.column_defaults, &needs::INSERTED).await?);
+    migrate::run_pending(&db, column_defaults).await?;
+    let tables = Arc::new(Tables::read(&db, column_defaults, &needs::INSERTED).await?);
 
     let mut config = SimulatorConfig::new(KEY, SECRET, TOKEN);
     config.knobs = Knobs {
@@ -118,14 +120,12 @@ pub async fn run(base: &Settings, args: DemoArgs) -> Result<(), CliError> {
             rows.push(request);
         }
     }
-    println!("{}", results_table(&rows, &folder));
-    println!(
-        "Telegram messages sent to the simulator: {}",
-        simulator.telegram_messages().len()
-    );
-    println!("Videos are in {}", folder.join("media/videos").display());
-    println!("Database: {}", parsed);
+    let messages = simulator.telegram_messages().len();
     simulator.shutdown().await;
+    outln!("{}", results_table(&rows, &folder))?;
+    outln!("Telegram messages sent to the simulator: {messages}")?;
+    outln!("Videos are in {}", folder.join("media/videos").display())?;
+    outln!("Database: {}", parsed)?;
     if rows.iter().all(|row| row.status == "done") && rows.len() == ids.len() {
         Ok(())
     } else {
@@ -144,7 +144,7 @@ fn demo_folder() -> std::io::Result<PathBuf> {
 }
 
 fn demo_settings(
-    base: &Settings,
+    base: &LoadedSettings,
     url: &str,
     simulator: &str,
     folder: &std::path::Path,

@@ -4,6 +4,7 @@ use clap::Args;
 use serde_json::{Map, Value, json};
 
 use super::CliError;
+use super::output::outln;
 use super::requests::print_json;
 use crate::catalog::parse_default_param;
 use std::sync::Arc;
@@ -66,9 +67,9 @@ pub async fn run(db: &Database, tables: &Arc<Tables>, args: EnqueueArgs) -> Resu
             "balance_after": done.balance_after,
         }));
     }
-    println!("enqueued request {} (run_code {})", done.id, done.run_code);
+    outln!("enqueued request {} (run_code {})", done.id, done.run_code)?;
     if let (Some(transaction), Some(balance)) = (done.transaction_id, &done.balance_after) {
-        println!("charged: transaction {transaction}, balance now {balance}");
+        outln!("charged: transaction {transaction}, balance now {balance}")?;
     }
     Ok(())
 }

@@ -3,10 +3,12 @@
 use clap::Args;
 
 use super::CliError;
+use super::output::outln;
 use crate::catalog::seed::SLUG;
+use crate::db::live::ColumnDefaults;
 use crate::db::migrate::SeedCheck;
-use crate::db::{Database, OpenMode, migrate};
-use crate::settings::Settings;
+use crate::db::{Database, DatabaseUrl, OpenMode, migrate};
+use crate::settings::LoadedSettings;
 
 /// Options of `genworker migrate`.
 #[derive(Debug, Args)]
@@ -19,63 +21,60 @@ pub struct MigrateArgs {
 }
 
 /// Applies the pending migrations and says which ran, or only checks.
-pub async fn run(settings: &Settings, args: MigrateArgs) -> Result<(), CliError> {
+pub async fn run(settings: &LoadedSettings, args: MigrateArgs) -> Result<(), CliError> {
+    let url = &settings.database()?.url;
+    let column_defaults = settings.column_defaults()?;
     if args.check {
-        return check(settings).await;
+        return check(url, column_defaults).await;
     }
-    let db = Database::open(&settings.database_url, OpenMode::CreateIfMissing, 1).await?;
-    let migrated = migrate::run_pending(&db, &settings.column_defaults).await?;
+    let db = Database::open(url, OpenMode::CreateIfMissing, 1).await?;
+    let migrated = migrate::run_pending(&db, column_defaults).await?;
     if migrated.applied.is_empty() {
-        println!("{}: already up to date", settings.database_url);
+        outln!("{url}: already up to date")?;
     } else {
-        println!(
-            "{}: applied {}",
-            settings.database_url,
-            migrated.applied.join(", ")
-        );
+        outln!("{url}: applied {}", migrated.applied.join(", "))?;
     }
     if let Some(seed) = migrated.seed {
-        println!("seed: {seed}");
+        outln!("seed: {seed}")?;
     }
     Ok(())
 }
 
-async fn check(settings: &Settings) -> Result<(), CliError> {
-    let db = Database::open(&settings.database_url, OpenMode::MustExist, 1).await?;
-    let found = migrate::check(&db, &settings.column_defaults).await?;
-    println!("{}: schema check", settings.database_url);
+async fn check(url: &DatabaseUrl, column_defaults: &ColumnDefaults) -> Result<(), CliError> {
+    let db = Database::open(url, OpenMode::MustExist, 1).await?;
+    let found = migrate::check(&db, column_defaults).await?;
+    outln!("{url}: schema check")?;
     if found.pending.is_empty() {
-        println!("migrations: all applied");
+        outln!("migrations: all applied")?;
     } else {
-        println!(
+        outln!(
             "migrations: pending {} (`genworker migrate` applies them)",
             found.pending.join(", ")
-        );
+        )?;
     }
     match &found.seed {
         SeedCheck::Done => {}
         SeedCheck::Would(seed) => match seed.reason() {
-            None => println!("seed: would insert {SLUG}"),
-            Some(reason) => println!("seed: would insert no model: {reason}"),
+            None => outln!("seed: would insert {SLUG}")?,
+            Some(reason) => outln!("seed: would insert no model: {reason}")?,
         },
         SeedCheck::Undecided => {
-            println!("seed: undecided until the problems with botapp_aimodel below are fixed");
+            outln!("seed: undecided until the problems with botapp_aimodel below are fixed")?;
         }
     }
     for fill in &found.fills {
-        println!("fills {fill}");
+        outln!("fills {fill}")?;
     }
     for note in &found.report.notes {
-        println!("note: {note}");
+        outln!("note: {note}")?;
     }
     if found.report.is_ok() {
-        println!(
+        return outln!(
             "ok: every botapp column genworker reads or writes is there and wide enough, \
              and every other NOT NULL column has a value"
         );
-        return Ok(());
     }
-    println!("{} problem(s):", found.report.problems.len());
-    println!("{}", found.report);
+    outln!("{} problem(s):", found.report.problems.len())?;
+    outln!("{}", found.report)?;
     Err(CliError::CheckFailed(found.report.problems.len()))
 }

@@ -6,9 +6,11 @@ pub use demo::DEMO_SECRETS;
 mod enqueue;
 mod migrate;
 mod models;
+mod output;
 mod requests;
 mod run;
 mod simulate;
+mod values;
 mod watch;
 
 use std::path::PathBuf;
@@ -21,7 +23,7 @@ use crate::db::live::{SchemaError, Tables};
 use crate::db::migrate::{MigrateError, ensure_applied};
 use crate::db::{Database, DbError, OpenMode};
 use crate::queue::{AdminError, ENQUEUE_INSERTS, REFUND_INSERTS};
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{LoadedSettings, SettingsError};
 
 /// genworker: takes video generation requests off a Django Telegram bot's queue.
 #[derive(Debug, Parser)]
@@ -47,6 +49,7 @@ pub enum Command {
         command: models::ModelsCommand,
     },
     /// Run the daemon: claim queued requests and process them until SIGTERM/Ctrl-C.
+    #[command(after_help = run::variables_help())]
     Run,
     /// The demo: embedded SQLite, the simulator, two requests processed end to end.
     Demo(demo::DemoArgs),
@@ -89,34 +92,47 @@ pub enum CliError {
     /// Output could not be produced.
     #[error("cannot write output: {0}")]
     Output(String),
+    /// Standard output failed (a closed one ends the command quietly instead).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(#[source] std::io::Error),
 }
 
-/// Runs one command to completion.
+/// Runs one command to completion. A closed standard output ends it with success.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let settings = LoadedSettings::load(cli.config.as_deref())?;
     let _logs = crate::telemetry::init(settings.log_format);
-    match cli.command {
-        Command::Migrate(args) => migrate::run(&settings, args).await,
+    output::closed_stdout_is_success(dispatch(&settings, cli.command).await)
+}
+
+async fn dispatch(settings: &LoadedSettings, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Migrate(args) => migrate::run(settings, args).await,
         Command::Models { command } => {
-            let (db, tables) = open_checked(&settings, &[]).await?;
+            let (db, tables) = open_checked(settings, &[]).await?;
             models::run(&db, &tables, command).await
         }
-        Command::Run => run::run(&settings).await,
-        Command::Demo(args) => demo::run(&settings, args).await,
+        Command::Run => run::run(settings).await,
+        Command::Demo(args) => demo::run(settings, args).await,
         Command::Requests { command } => {
-            let inserts: &[&str] = match command {
-                // A cancelled request's charge is refunded.
-                requests::RequestsCommand::Cancel { .. } => &REFUND_INSERTS,
+            let inserts: &[&str] = match &command {
+                requests::RequestsCommand::Cancel { no_notify, .. } => {
+                    if !no_notify {
+                        // Refused before anything changes, not after the cancel.
+                        settings.telegram()?;
+                    }
+                    // A cancelled request's charge is refunded.
+                    &REFUND_INSERTS
+                }
                 _ => &[],
             };
-            let (db, tables) = open_checked(&settings, inserts).await?;
-            requests::run(&settings, &db, &tables, command).await
+            let (db, tables) = open_checked(settings, inserts).await?;
+            requests::run(settings, &db, &tables, command).await
         }
         Command::Enqueue(args) => {
-            let (db, tables) = open_checked(&settings, &ENQUEUE_INSERTS).await?;
+            let (db, tables) = open_checked(settings, &ENQUEUE_INSERTS).await?;
             enqueue::run(&db, &tables, args).await
         }
-        Command::Simulate(args) => simulate::run(&settings, args).await,
+        Command::Simulate(args) => simulate::run(settings, args).await,
     }
 }
 
@@ -149,16 +165,13 @@ pub async fn shutdown_signal() {
 /// `inserts` (a NOT NULL column nothing fills in another table stops no command
 /// that never inserts there).
 async fn open_checked(
-    settings: &Settings,
+    settings: &LoadedSettings,
     inserts: &[&'static str],
 ) -> Result<(Database, Arc<Tables>), CliError> {
-    let db = Database::open(
-        &settings.database_url,
-        OpenMode::MustExist,
-        settings.db_pool_size,
-    )
-    .await?;
+    let database = settings.database()?;
+    let column_defaults = settings.column_defaults()?;
+    let db = Database::open(&database.url, OpenMode::MustExist, database.pool_size).await?;
     ensure_applied(&db).await?;
-    let tables = Tables::read(&db, &settings.column_defaults, inserts).await?;
+    let tables = Tables::read(&db, column_defaults, inserts).await?;
     Ok((db, Arc::new(tables)))
 }

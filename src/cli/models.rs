@@ -6,6 +6,7 @@ use comfy_table::{Table, presets};
 use serde_json::{Value, json};
 
 use super::CliError;
+use super::output::outln;
 use crate::catalog::{self, AiModel, ModelEdit, parse_default_param, parse_price};
 use crate::db::Database;
 use crate::db::live::Tables;
@@ -43,7 +44,7 @@ pub enum ModelsCommand {
         slug: String,
         /// New price, e.g. 79.50: a decimal that fits botapp_aimodel.price (2 places;
         /// at most 9999.99 at the bot's b6702256 release, 999999.99 at later ones).
-        #[arg(long, value_parser = parse_price)]
+        #[arg(long, value_parser = parse_price, allow_negative_numbers = true)]
         price: Option<BigDecimal>,
         /// New position in the bot's menu (column `order`).
         #[arg(long, allow_negative_numbers = true)]
@@ -70,8 +71,7 @@ pub async fn run(db: &Database, tables: &Tables, command: ModelsCommand) -> Resu
                 let rows: Vec<Value> = models.iter().map(model_json).collect();
                 print_json(&Value::Array(rows))
             } else {
-                println!("{}", models_table(&models));
-                Ok(())
+                outln!("{}", models_table(&models))
             }
         }
         ModelsCommand::Show { slug, json } => {
@@ -85,8 +85,7 @@ pub async fn run(db: &Database, tables: &Tables, command: ModelsCommand) -> Resu
             if json {
                 print_json(&fields)
             } else {
-                print_fields(&fields);
-                Ok(())
+                print_fields(&fields)
             }
         }
         ModelsCommand::Enable { slug } => report(catalog::set_active(db, &slug, true).await?),
@@ -117,15 +116,14 @@ fn report(model: AiModel) -> Result<(), CliError> {
     } else {
         "inactive"
     };
-    println!(
+    outln!(
         "{}: {state}, price {}, order {}, display name {:?}, default params {}",
         model.slug,
         model.price_text(),
         model.sort_order,
         model.display_name,
         model.default_params.0
-    );
-    Ok(())
+    )
 }
 
 fn models_table(models: &[AiModel]) -> Table {
@@ -193,9 +191,9 @@ fn model_json(model: &AiModel) -> Value {
     })
 }
 
-fn print_fields(fields: &Value) {
+fn print_fields(fields: &Value) -> Result<(), CliError> {
     let Value::Object(fields) = fields else {
-        return;
+        return Ok(());
     };
     let width = fields.keys().map(String::len).max().unwrap_or(0);
     for (key, value) in fields {
@@ -203,12 +201,11 @@ fn print_fields(fields: &Value) {
             Value::String(text) => text.clone(),
             other => other.to_string(),
         };
-        println!("{key:<width$}  {text}");
+        outln!("{key:<width$}  {text}")?;
     }
+    Ok(())
 }
 
 fn print_json(value: &Value) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Output(e.to_string()))?;
-    println!("{text}");
-    Ok(())
+    super::requests::print_json(value)
 }

@@ -1,6 +1,6 @@
 //! `genworker requests …`: look at the queue and move a request by hand.
 
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
 use comfy_table::{Table, presets};
 use serde_json::{Value, json};
 
@@ -9,24 +9,27 @@ use std::time::Duration;
 
 use super::CliError;
 use super::cancel;
+use super::output::outln;
+use super::values::{interval_seconds, row_count};
 use super::watch::{WatchOptions, watch};
 use crate::catalog::money_text;
 use crate::db::Database;
 use crate::db::live::Tables;
 use crate::db::types::UtcTime;
 use crate::queue::admin::{self, LeaseInfo, RefundInfo, RequestDetails, RequestSummary};
-use crate::settings::Settings;
+use crate::queue::status;
+use crate::settings::LoadedSettings;
 
 /// Queue operations.
 #[derive(Debug, Subcommand)]
 pub enum RequestsCommand {
     /// List requests, newest first.
     List {
-        /// Only requests in this status (queued, processing, done, error, cancelled).
-        #[arg(long)]
-        status: Option<String>,
+        /// Only requests in this status.
+        #[arg(long, value_enum)]
+        status: Option<Status>,
         /// At most this many.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = row_count, allow_negative_numbers = true)]
         limit: u32,
         /// Print a JSON array instead of a table.
         #[arg(long)]
@@ -58,14 +61,16 @@ pub enum RequestsCommand {
         #[arg(long)]
         no_notify: bool,
     },
-    /// A live view of requests in flight and recently finished (state, provider task
-    /// id, age, attempt), refreshed until Ctrl-C; printed once when piped.
+    /// A live view of requests in flight (processing), queued and recently finished
+    /// (state, provider task id, age, attempt), refreshed until Ctrl-C; printed once
+    /// when piped.
     Watch {
-        /// Seconds between refreshes.
-        #[arg(long, default_value_t = 1.0, value_parser = positive_seconds)]
+        /// Seconds between refreshes (more than 0, at most 86400).
+        #[arg(long, default_value_t = 1.0, value_parser = interval_seconds,
+              allow_negative_numbers = true)]
         every: f64,
-        /// Rows per section at most.
-        #[arg(long, default_value_t = 20)]
+        /// Rows per section at most (the headers count them all).
+        #[arg(long, default_value_t = 20, value_parser = row_count, allow_negative_numbers = true)]
         limit: u32,
         /// Keep refreshing even when the output is not a terminal.
         #[arg(long)]
@@ -73,19 +78,37 @@ pub enum RequestsCommand {
     },
 }
 
-/// A refresh interval: a positive number of seconds, at most a day.
-fn positive_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
-        _ => Err(format!(
-            "`{text}` is not a number of seconds between 0 and 86400"
-        )),
+/// A request status, as the bot writes it into `botapp_genrequest.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Status {
+    /// Waiting to be claimed.
+    Queued,
+    /// Claimed by a worker.
+    Processing,
+    /// Finished with a video.
+    Done,
+    /// Finished with an error.
+    Error,
+    /// Cancelled by the bot or an operator.
+    Cancelled,
+}
+
+impl Status {
+    /// The column's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => status::QUEUED,
+            Self::Processing => status::PROCESSING,
+            Self::Done => status::DONE,
+            Self::Error => status::ERROR,
+            Self::Cancelled => status::CANCELLED,
+        }
     }
 }
 
 /// Runs one queue command.
 pub async fn run(
-    settings: &Settings,
+    settings: &LoadedSettings,
     db: &Database,
     tables: &Arc<Tables>,
     command: RequestsCommand,
@@ -96,14 +119,14 @@ pub async fn run(
             limit,
             json,
         } => {
-            let rows = admin::list_requests(db, status, i64::from(limit)).await?;
+            let wanted: Vec<&str> = status.iter().map(|status| status.as_str()).collect();
+            let rows = admin::list_requests(db, &wanted, i64::from(limit)).await?;
             let now = UtcTime::now();
             if json {
                 let rows = rows.iter().map(|row| summary_json(row, now)).collect();
                 print_json(&Value::Array(rows))
             } else {
-                println!("{}", summary_table(&rows, now));
-                Ok(())
+                outln!("{}", summary_table(&rows, now))
             }
         }
         RequestsCommand::Show { id, json } => {
@@ -112,27 +135,26 @@ pub async fn run(
             if json {
                 print_json(&details_json(&details, &later))
             } else {
-                print_details(&details, &later);
-                Ok(())
+                print_details(&details, &later)
             }
         }
         RequestsCommand::Requeue { id } => {
             let done = admin::requeue(db, id).await?;
-            println!("requeued request {}: status queued, lease cleared", done.id);
+            outln!("requeued request {}: status queued, lease cleared", done.id)?;
             if done.provider_job_id.is_empty() {
-                println!("it has no provider task id: the daemon will submit a new task");
+                outln!("it has no provider task id: the daemon will submit a new task")?;
             } else {
-                println!(
+                outln!(
                     "provider task id {} kept: the daemon resumes that task instead of \
                      submitting (and paying for) a new one",
                     done.provider_job_id
-                );
+                )?;
             }
             if done.refunded {
-                println!(
+                outln!(
                     "its refund stands: a request is refunded at most once, \
                      so a second failure gives nothing back"
-                );
+                )?;
             }
             Ok(())
         }
@@ -297,9 +319,12 @@ fn refund_json(refund: &RefundInfo) -> Value {
 }
 
 /// `key  value` lines; the lease's fields as `lease.<field>`.
-fn print_details(details: &RequestDetails, later: &[(String, Option<String>)]) {
+fn print_details(
+    details: &RequestDetails,
+    later: &[(String, Option<String>)],
+) -> Result<(), CliError> {
     let Value::Object(mut fields) = details_json(details, later) else {
-        return;
+        return Ok(());
     };
     let mut lines: Vec<(String, String)> = Vec::new();
     let lease = fields.remove("lease");
@@ -326,8 +351,9 @@ fn print_details(details: &RequestDetails, later: &[(String, Option<String>)]) {
     lines.push(("refunded".into(), refunded));
     let width = lines.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
     for (key, value) in lines {
-        println!("{key:<width$}  {value}");
+        outln!("{key:<width$}  {value}")?;
     }
+    Ok(())
 }
 
 fn plain(value: &Value) -> String {
@@ -340,8 +366,7 @@ fn plain(value: &Value) -> String {
 /// Prints pretty JSON on standard output.
 pub(super) fn print_json(value: &Value) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Output(e.to_string()))?;
-    println!("{text}");
-    Ok(())
+    outln!("{text}")
 }
 
 #[cfg(test)]

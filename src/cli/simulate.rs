@@ -1,24 +1,28 @@
 //! `genworker simulate`: the loopback Kling + Telegram simulator as a process,
 //! for the demo, manual runs and benchmarks (knobs also at `PUT /_sim/knobs`).
 
+use std::io::Write;
+
 use clap::Args;
 use secrecy::ExposeSecret;
 
 use super::CliError;
-use crate::settings::Settings;
+use super::values::non_negative;
+use crate::settings::LoadedSettings;
 use crate::simulator::{Knobs, ResultMode, SimulatorConfig, serve_until};
 
 /// Options of `genworker simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Port on 127.0.0.1 (0 picks a free one and prints it).
-    #[arg(long, default_value_t = 8089)]
+    #[arg(long, default_value_t = 8089, allow_negative_numbers = true)]
     port: u16,
     /// Milliseconds from task creation to its result.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = non_negative, allow_negative_numbers = true)]
     finish_after_ms: u64,
     /// Size of generated videos in bytes.
-    #[arg(long, default_value_t = 256 * 1024)]
+    #[arg(long, default_value_t = 256 * 1024, value_parser = non_negative,
+          allow_negative_numbers = true)]
     video_bytes: u64,
     /// Return results as base64 instead of URLs (generic style).
     #[arg(long)]
@@ -30,8 +34,10 @@ const DEFAULT_KEY: &str = "simulator-key";
 const DEFAULT_SECRET: &str = "simulator-secret";
 const DEFAULT_TOKEN: &str = "123456:simulator-token";
 
-/// Serves until Ctrl-C or SIGTERM.
-pub async fn run(settings: &Settings, args: SimulateArgs) -> Result<(), CliError> {
+/// Serves until Ctrl-C or SIGTERM. Of the settings it reads only the credentials,
+/// so no other setting's value can stop it.
+pub async fn run(settings: &LoadedSettings, args: SimulateArgs) -> Result<(), CliError> {
+    let credentials = settings.credentials()?;
     let pick = |value: Option<&secrecy::SecretString>, default: &str| {
         value.map_or_else(
             || default.to_owned(),
@@ -39,9 +45,9 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> Result<(), CliError
         )
     };
     let mut config = SimulatorConfig::new(
-        pick(settings.kling.api_key.as_ref(), DEFAULT_KEY),
-        pick(settings.kling.api_secret.as_ref(), DEFAULT_SECRET),
-        pick(settings.telegram.bot_token.as_ref(), DEFAULT_TOKEN),
+        pick(credentials.kling_api_key.as_ref(), DEFAULT_KEY),
+        pick(credentials.kling_api_secret.as_ref(), DEFAULT_SECRET),
+        pick(credentials.telegram_bot_token.as_ref(), DEFAULT_TOKEN),
     );
     config.port = args.port;
     config.knobs = Knobs {
@@ -54,7 +60,9 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> Result<(), CliError
         },
         ..Knobs::default()
     };
-    eprintln!(
+    // A closed standard error must not stop the simulator.
+    let _ = writeln!(
+        std::io::stderr(),
         "simulator on 127.0.0.1:{} (Ctrl-C stops it); point genworker at it with\n  \
          KLING_API_BASE_URL=http://127.0.0.1:{0} TELEGRAM_API_BASE_URL=http://127.0.0.1:{0} \
          KLING_ALLOW_PRIVATE_URLS=true",

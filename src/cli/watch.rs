@@ -1,15 +1,17 @@
-//! `genworker requests watch`: a live view of requests in flight and recently
-//! finished, refreshed in place on a terminal; printed once when the output is
-//! piped (unless `--follow`), so it also works in scripts and logs.
+//! `genworker requests watch`: a live view of requests in flight (processing),
+//! queued and recently finished, refreshed in place on a terminal; printed once
+//! when the output is piped (unless `--follow`), so it also works in scripts and
+//! logs. Each section lists at most `--limit` rows and its header counts them all.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::CliError;
+use super::output::write_flushed;
 use super::requests::summary_table;
 use crate::db::Database;
 use crate::db::types::UtcTime;
-use crate::queue::admin::{self, RequestSummary};
+use crate::queue::admin;
 use crate::queue::status;
 
 /// Clears the terminal and moves the cursor home.
@@ -30,23 +32,17 @@ pub struct WatchOptions {
 pub async fn watch(db: &Database, options: WatchOptions) -> Result<(), CliError> {
     let terminal = std::io::stdout().is_terminal();
     if !terminal && !options.follow {
-        print!("{}", frame(db, options.limit).await?);
-        return Ok(());
+        return write_flushed(&frame(db, options.limit).await?);
     }
     let stop = super::shutdown_signal();
     tokio::pin!(stop);
     loop {
         let text = frame(db, options.limit).await?;
-        let mut out = std::io::stdout().lock();
-        let written = if terminal {
-            write!(out, "{CLEAR}{text}")
+        if terminal {
+            write_flushed(&format!("{CLEAR}{text}"))?;
         } else {
-            writeln!(out, "{text}")
-        };
-        written
-            .and_then(|()| out.flush())
-            .map_err(|error| CliError::Output(error.to_string()))?;
-        drop(out);
+            write_flushed(&format!("{text}\n"))?;
+        }
         tokio::select! {
             _ = &mut stop => return Ok(()),
             _ = tokio::time::sleep(options.every) => {}
@@ -54,26 +50,52 @@ pub async fn watch(db: &Database, options: WatchOptions) -> Result<(), CliError>
     }
 }
 
-/// One screen: a header, the requests in flight, the latest finished ones.
+/// The sections, each with the statuses it shows.
+const SECTIONS: [(&str, &[&str]); 3] = [
+    ("In flight", &[status::PROCESSING]),
+    ("Queued", &[status::QUEUED]),
+    (
+        "Recently finished",
+        &[status::DONE, status::ERROR, status::CANCELLED],
+    ),
+];
+
+/// One screen: a header, then each section's newest `limit` requests.
 async fn frame(db: &Database, limit: i64) -> Result<String, CliError> {
-    let mut in_flight = Vec::new();
-    for wanted in [status::PROCESSING, status::QUEUED] {
-        in_flight.extend(admin::list_requests(db, Some(wanted.into()), limit).await?);
-    }
-    in_flight.truncate(usize::try_from(limit).unwrap_or(0));
-    let mut finished = Vec::new();
-    for wanted in [status::DONE, status::ERROR, status::CANCELLED] {
-        finished.extend(admin::list_requests(db, Some(wanted.into()), limit).await?);
-    }
-    finished.sort_by_key(|row: &RequestSummary| std::cmp::Reverse((row.created_at.0, row.id)));
-    finished.truncate(usize::try_from(limit).unwrap_or(0));
     let now = UtcTime::now();
-    Ok(format!(
-        "genworker requests at {} (Ctrl-C to quit)\n\nIn flight ({}):\n{}\n\nRecently finished ({}):\n{}\n",
-        now.0.format("%Y-%m-%d %H:%M:%S UTC"),
-        in_flight.len(),
-        summary_table(&in_flight, now),
-        finished.len(),
-        summary_table(&finished, now),
-    ))
+    let mut text = format!(
+        "genworker requests at {} (Ctrl-C to quit)\n",
+        now.0.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    for (title, statuses) in SECTIONS {
+        let rows = admin::list_requests(db, statuses, limit).await?;
+        let total = admin::count_requests(db, statuses).await?;
+        text.push_str(&format!(
+            "\n{}:\n{}\n",
+            heading(title, total, rows.len()),
+            summary_table(&rows, now)
+        ));
+    }
+    Ok(text)
+}
+
+/// `In flight (4)`, or `In flight (4, showing 3)` when the limit cut the list.
+fn heading(title: &str, total: i64, shown: usize) -> String {
+    if i64::try_from(shown).is_ok_and(|shown| shown < total) {
+        format!("{title} ({total}, showing {shown})")
+    } else {
+        format!("{title} ({total})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::heading;
+
+    #[test]
+    fn headings_count_every_request_and_say_when_the_list_is_cut() {
+        assert_eq!(heading("In flight", 4, 3), "In flight (4, showing 3)");
+        assert_eq!(heading("In flight", 3, 3), "In flight (3)");
+        assert_eq!(heading("Queued", 0, 0), "Queued (0)");
+    }
 }

@@ -1,6 +1,6 @@
 //! Operator actions on the queue: insert a request the way the bot does
-//! ([`enqueue`]), look at requests ([`list_requests`], [`request_details`]), and
-//! move one by hand ([`requeue`], [`cancel`]). Every write is one queue
+//! ([`enqueue`]), look at requests ([`list_requests`], [`count_requests`],
+//! [`request_details`]), and move one by hand ([`requeue`], [`cancel`]). Every write is one queue
 //! transaction that locks the request row before it touches `genworker_lease`,
 //! as all queue writers do.
 
@@ -25,8 +25,8 @@ use crate::with_conn;
 
 pub use enqueue::{ENQUEUE_INSERTS, Enqueued, NewRequest, enqueue};
 pub use inspect::{
-    LeaseInfo, RefundInfo, RequestDetails, RequestRecord, RequestSummary, list_requests,
-    request_details,
+    LeaseInfo, RefundInfo, RequestDetails, RequestRecord, RequestSummary, count_requests,
+    list_requests, request_details,
 };
 
 /// Why an operator action did nothing.

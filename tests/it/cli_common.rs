@@ -1,14 +1,84 @@
-//! What every command shares, through the real binary: a database that refuses
-//! is reported at once with its cause, and the settings file takes only the
-//! variables' keys.
+//! What every command shares, through the real binary: a closed standard output
+//! ends it quietly, a database that refuses is reported at once with its cause,
+//! the settings file takes only the variables' keys, and a bad setting of one
+//! part (a provider's) stops only the commands that use it.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::{
     TestDb, failure, genworker_cli, on_both_backends, postgres_admin_url, success,
 };
 
-on_both_backends!(the_settings_file_takes_every_variable_and_refuses_other_keys);
+on_both_backends!(
+    a_closed_stdout_ends_every_printing_command_quietly,
+    the_settings_file_takes_every_variable_and_refuses_other_keys,
+    a_bad_provider_setting_stops_only_the_commands_that_use_it,
+);
+
+/// Waits for `child` to end, at most `limit`.
+fn wait(child: &mut std::process::Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the command did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn a_closed_stdout_ends_every_printing_command_quietly(db: TestDb) {
+    db.migrated().await;
+    let slug = db.kling_slug();
+    let id = success(&db.cli(&["enqueue", "--model", slug, "--prompt", "read by nobody"]));
+    let id = id
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_else(|| panic!("no id in {id}"))
+        .to_owned();
+    let commands: &[&[&str]] = &[
+        &["models", "list"],
+        &["models", "list", "--json"],
+        &["models", "show", slug],
+        &["models", "enable", slug],
+        &["requests", "list"],
+        &["requests", "list", "--json"],
+        &["requests", "show", &id],
+        &["requests", "watch"],
+        &["requests", "watch", "--follow", "--every", "0.1"],
+        &[
+            "enqueue",
+            "--model",
+            slug,
+            "--prompt",
+            "also read by nobody",
+        ],
+        &["migrate"],
+        &["migrate", "--check"],
+        &["--help"],
+    ];
+    for args in commands {
+        // `genworker … | head -0`: the reader is gone before the first line.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_genworker"))
+            .args(*args)
+            .current_dir(db.dir.path())
+            .env("DATABASE_URL", db.url())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let status = wait(&mut child, Duration::from_secs(20));
+        let output = child.wait_with_output().unwrap();
+        let errors = String::from_utf8_lossy(&output.stderr);
+        assert!(status.success(), "{args:?}: exit {status}: {errors}");
+        for noise in ["error", "panicked", "Broken pipe"] {
+            assert!(!errors.contains(noise), "{args:?} is not quiet: {errors}");
+        }
+    }
+}
 
 #[test]
 fn postgres_a_refusing_database_is_reported_at_once_with_its_cause() {
@@ -166,4 +236,101 @@ async fn the_settings_file_takes_every_variable_and_refuses_other_keys(db: TestD
         &[("GENWORKER_NOT_A_SETTING", "1")],
         &["models", "list"],
     ));
+}
+
+async fn a_bad_provider_setting_stops_only_the_commands_that_use_it(db: TestDb) {
+    db.migrated().await;
+    let dir = db.dir.path();
+    let slug = db.kling_slug();
+    let bad = [
+        ("DATABASE_URL", db.url()),
+        ("KLING_EXTRA_HEADERS", "{not json"),
+        ("KLING_POLL_TIMEOUT", "soon"),
+        ("TELEGRAM_API_BASE_URL", "ftp://nowhere"),
+        ("S3_BUCKET", "half-configured"),
+        ("GENWORKER_CONCURRENCY", "0"),
+    ];
+    let made = success(&genworker_cli(
+        dir,
+        &bad,
+        &[
+            "enqueue",
+            "--model",
+            slug,
+            "--prompt",
+            "despite Kling's settings",
+        ],
+    ));
+    let id = made.split_whitespace().nth(2).unwrap().to_owned();
+    let commands: &[&[&str]] = &[
+        &["models", "list"],
+        &["models", "show", slug],
+        &["models", "set", slug, "--order", "36"],
+        &["requests", "list"],
+        &["requests", "show", &id],
+        &["requests", "watch"],
+        &["migrate"],
+        &["migrate", "--check"],
+    ];
+    for args in commands {
+        success(&genworker_cli(dir, &bad, args));
+    }
+    // Telling the user needs Telegram: refused before anything changes.
+    let message = failure(&genworker_cli(dir, &bad, &["requests", "cancel", &id]));
+    assert!(
+        message.contains("configuration error: TELEGRAM_API_BASE_URL: "),
+        "{message}"
+    );
+    let listed = success(&genworker_cli(dir, &bad, &["requests", "list"]));
+    assert!(listed.contains("queued"), "nothing was cancelled: {listed}");
+    success(&genworker_cli(
+        dir,
+        &bad,
+        &["requests", "cancel", &id, "--no-notify"],
+    ));
+    // `run` uses every part, so it names the bad value, before any work.
+    let only_kling = [
+        ("DATABASE_URL", db.url()),
+        ("KLING_EXTRA_HEADERS", "{not json"),
+    ];
+    let message = failure(&genworker_cli(dir, &only_kling, &["run"]));
+    assert!(
+        message.contains("configuration error: KLING_EXTRA_HEADERS: not JSON"),
+        "{message}"
+    );
+}
+
+#[test]
+fn simulate_starts_whatever_the_provider_settings_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genworker"))
+        .args(["simulate", "--port", "0"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("KLING_EXTRA_HEADERS", "{not json")
+        .env("KLING_API_BASE_URL", "not a url")
+        .env("TELEGRAM_API_BASE_URL", "ftp://nowhere")
+        .env("DATABASE_URL", "mysql://not/ours")
+        .env("KLING_API_KEY", "sim-key")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("simulator listening") {
+        // A failed start ends the output (read_line gives 0) and the assertion says why.
+        let read = stderr.read_line(&mut seen).unwrap();
+        assert!(read > 0, "the simulator did not start: {seen}");
+    }
+    assert!(seen.starts_with("simulator on 127.0.0.1:"), "{seen}");
+    // Its signal handlers are installed as it starts serving, just after that line.
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "exit {status}");
 }

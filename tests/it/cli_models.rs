@@ -10,7 +10,34 @@ on_every_schema!(
     show_prints_every_field,
     enable_disable_and_set_change_the_row_and_updated_at,
     invalid_changes_exit_non_zero_and_write_nothing,
+    a_negative_price_is_taken_as_a_value_and_refused_as_negative,
 );
+
+async fn a_negative_price_is_taken_as_a_value_and_refused_as_negative(db: TestDb) {
+    db.migrated().await;
+    let before = show_json(&db);
+    let slug = db.kling_slug();
+    let cases: [(&[&str], &str); 3] = [
+        (&["models", "set", slug, "--price", "-5"], "-5"),
+        (&["models", "set", slug, "--price", "-0.50"], "-0.50"),
+        (&["models", "set", slug, "--price=-79.50"], "-79.50"),
+    ];
+    for (args, price) in cases {
+        let message = failure(&db.cli(args));
+        assert!(
+            message.contains(&format!(
+                "price `{price}` is negative: a price is 0 or more, such as 79.50"
+            )),
+            "{args:?}: {message}"
+        );
+        assert!(!message.contains("unexpected argument"), "{message}");
+    }
+    // Other numbers keep their meaning: a negative menu position is a value too.
+    success(&db.cli(&["models", "set", slug, "--order", "-3"]));
+    let after = show_json(&db);
+    assert_eq!(after["price"], before["price"], "no price was written");
+    assert_eq!(after["order"], -3);
+}
 
 fn show_json(db: &TestDb) -> Value {
     serde_json::from_str(&success(&db.cli(&[

@@ -1,7 +1,10 @@
 //! The documentation's promises that code can check: DEPLOY.md's variable table is
-//! README's, and both name every variable the settings read.
+//! README's, both name every variable the settings read, and `run --help` lists
+//! them all.
 
 use std::path::Path;
+
+use crate::support::{genworker_cli, success};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
@@ -81,4 +84,18 @@ fn every_variable_the_settings_read_is_documented() {
     let mut expected: Vec<String> = known.iter().map(|name| (*name).to_owned()).collect();
     expected.push(genworker::telemetry::FILTER_VARIABLE.to_owned());
     assert_eq!(table, expected);
+}
+
+#[test]
+fn run_help_lists_every_variable_of_the_readme_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = success(&genworker_cli(dir.path(), &[], &["run", "--help"]));
+    let listed: Vec<String> = help
+        .lines()
+        .skip_while(|line| !line.starts_with("Environment variables"))
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect();
+    assert_eq!(listed, readme_variables(), "{help}");
+    assert!(help.contains("README.md"), "{help}");
 }

@@ -144,13 +144,15 @@ pub struct RequestDetails {
     pub model_active: Option<bool>,
 }
 
-/// Up to `limit` requests, newest first, optionally only those in `wanted` status.
-/// A request's model is its foreign key or, when that is NULL, its slug (as the claim reads it).
+/// Up to `limit` requests, newest first, only those in one of the `wanted`
+/// statuses (any status when empty). A request's model is its foreign key or,
+/// when that is NULL, its slug (as the claim reads it).
 pub async fn list_requests(
     db: &Database,
-    wanted: Option<String>,
+    wanted: &[&str],
     limit: i64,
 ) -> Result<Vec<RequestSummary>, AdminError> {
+    let wanted: Vec<String> = wanted.iter().map(|status| (*status).to_owned()).collect();
     with_conn!(db, |conn| {
         let mut query = req::table
             .left_join(lease::table)
@@ -173,10 +175,22 @@ pub async fn list_requests(
             .order((req::created_at.desc(), req::id.desc()))
             .limit(limit.max(0))
             .into_boxed();
-        if let Some(wanted) = &wanted {
-            query = query.filter(req::status.eq(wanted));
+        if !wanted.is_empty() {
+            query = query.filter(req::status.eq_any(&wanted));
         }
         query.load::<RequestSummary>(conn).map_err(AdminError::from)
+    })
+}
+
+/// How many requests are in one of the `wanted` statuses.
+pub async fn count_requests(db: &Database, wanted: &[&str]) -> Result<i64, AdminError> {
+    let wanted: Vec<String> = wanted.iter().map(|status| (*status).to_owned()).collect();
+    with_conn!(db, |conn| {
+        req::table
+            .filter(req::status.eq_any(&wanted))
+            .count()
+            .get_result::<i64>(conn)
+            .map_err(AdminError::from)
     })
 }
 

@@ -15,7 +15,35 @@ on_every_schema!(
     requeue_resets_a_failed_request_and_keeps_its_task,
     cancel_ends_queued_and_processing_requests_only,
     cancelling_a_paid_request_refunds_it_once,
+    list_refuses_an_unknown_status_naming_the_valid_ones,
 );
+
+async fn list_refuses_an_unknown_status_naming_the_valid_ones(db: TestDb) {
+    let pool = db.migrated().await;
+    let cancelled = enqueue_id(&db, &["--prompt", "cancelled"]);
+    set_request(&pool, cancelled, "cancelled", "").await;
+    for status in ["bogus", "Done", "failed"] {
+        let output = db.cli(&["requests", "list", "--status", status]);
+        let message = failure(&output);
+        assert_eq!(output.status.code(), Some(2), "{status}: {message}");
+        assert!(
+            message.contains(&format!("invalid value '{status}' for '--status <STATUS>'")),
+            "{status}: {message}"
+        );
+        assert!(
+            message.contains("[possible values: queued, processing, done, error, cancelled]"),
+            "{status}: {message}"
+        );
+        assert!(output.stdout.is_empty(), "{status}: no table is printed");
+    }
+    // Every valid one is taken.
+    let rows = list(&db, &["--status", "cancelled"]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][0], cancelled.to_string());
+    for status in ["queued", "processing", "done", "error"] {
+        assert!(list(&db, &["--status", status]).is_empty(), "{status}");
+    }
+}
 
 async fn list_filters_limits_and_shows_paused_attempt_and_task(db: TestDb) {
     let pool = db.migrated().await;
