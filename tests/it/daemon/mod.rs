@@ -4,6 +4,7 @@
 mod bad_input;
 mod batch;
 mod cancel;
+mod circuit;
 mod crash;
 mod faults;
 mod health;
@@ -13,6 +14,7 @@ mod outcomes;
 mod process;
 mod progress;
 mod replicas;
+mod requeue;
 mod rows;
 
 use std::collections::HashMap;
