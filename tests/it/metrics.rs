@@ -260,6 +260,21 @@ async fn every_series_exists_at_zero_from_start_up() {
         "{text}"
     );
     assert_eq!(h.request(paused.id).await.status, "queued");
+    // docs/DEPLOY.md lists every series the endpoint serves.
+    let deploy =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/DEPLOY.md")).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split(' ').next())
+        .collect();
+    assert!(names.len() > 20, "{names:?}");
+    for name in names {
+        assert!(
+            deploy.contains(&format!("`{name}`")),
+            "{name} is not in docs/DEPLOY.md"
+        );
+    }
 }
 
 async fn queue_depth_counts_the_queued_requests_of_active_models(db: TestDb) {
