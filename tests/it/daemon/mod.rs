@@ -10,6 +10,7 @@ mod faults;
 mod health;
 mod language;
 mod latest;
+mod logs;
 mod outcomes;
 mod process;
 mod progress;
