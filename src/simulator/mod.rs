@@ -39,7 +39,6 @@ mod tests_support;
 #[cfg(test)]
 mod tests_telegram;
 
-use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,19 +142,6 @@ fn router(shared: Arc<Shared>) -> Router {
         // Handlers stream or cap what they read themselves.
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
-}
-
-/// Runs a simulator until `shutdown` completes (for `genworker simulate`).
-pub async fn serve_until(
-    config: SimulatorConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (listener, _shared, app) = bind(config).await?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    tracing::info!("simulator stopped");
-    Ok(())
 }
 
 /// A running simulator; it stops when dropped or on [`Simulator::shutdown`].

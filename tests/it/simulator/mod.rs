@@ -1,4 +1,6 @@
 //! The simulator from outside: the videos it serves are real H.264 MP4 files,
-//! and its Telegram serves a photo from the start.
+//! its Telegram serves a photo from the start, and `genworker simulate` prints
+//! a hint that works as printed.
 
+mod simulate;
 mod videos;
