@@ -12,6 +12,7 @@ mod cli_requests;
 mod cli_run;
 mod contract;
 mod daemon;
+mod demo;
 mod docs;
 mod messages;
 mod metrics;
