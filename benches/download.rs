@@ -183,7 +183,7 @@ async fn main() {
     for (index, case) in CASES.iter().enumerate() {
         put_knobs(&client, &base, case.mib * MIB, case.base64).await;
         let job = GenerationJob {
-            run_code: format!("bench-{index}"),
+            task_key: format!("bench-{index}"),
             prompt: "benchmark".into(),
             model_name: "kling-v1".into(),
             kind: GenerationKind::TextToVideo,

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use metrics::{counter, describe_counter, describe_histogram, histogram};
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Requests claimed, by provider.
@@ -32,6 +32,16 @@ pub const QUEUE_DEPTH: &str = "genworker_queue_depth";
 pub const OLDEST_QUEUED_SECONDS: &str = "genworker_oldest_queued_age_seconds";
 /// Jobs this process runs now, by provider.
 pub const IN_FLIGHT: &str = "genworker_requests_in_flight";
+/// Requests cancelled while this process ran them, by provider.
+pub const CANCELLATIONS: &str = "genworker_cancellations_total";
+/// 1 when a provider can serve, 0 when it cannot (not built, or its circuit open).
+pub const PROVIDER_UP: &str = "genworker_provider_up";
+/// 1 while a provider's circuit is open (it refuses genworker's credentials).
+pub const CIRCUIT_OPEN: &str = "genworker_circuit_open";
+/// Always 1, labelled with the running version.
+pub const BUILD_INFO: &str = "genworker_build_info";
+/// Log lines lost (the log queue full, or standard error closed).
+pub const LOG_LINES_DROPPED: &str = "genworker_log_lines_dropped_total";
 
 /// Provider calls take from milliseconds (a status read) to a minute (a slow create).
 const CALL_BUCKETS: [f64; 12] = [
@@ -65,6 +75,8 @@ pub fn install() -> Result<PrometheusHandle, InstallError> {
         .install_recorder()
         .map_err(|error| InstallError(error.to_string()))?;
     describe();
+    metrics_process::Collector::default().describe();
+    gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     *installed = Some(handle.clone());
     Ok(handle)
 }
@@ -75,6 +87,11 @@ fn describe() {
     describe_counter!(FAILURES, "Requests failed, by provider and reason.");
     describe_counter!(RETRIES, "Requests given back to retry later.");
     describe_counter!(REFUNDS, "Refunds written for failed requests.");
+    describe_counter!(
+        CANCELLATIONS,
+        "Requests cancelled while this process ran them."
+    );
+    describe_gauge!(BUILD_INFO, "Always 1, labelled with genworker's version.");
     describe_histogram!(
         PROVIDER_CALL_SECONDS,
         metrics::Unit::Seconds,
@@ -104,17 +121,41 @@ pub fn downloaded(bytes: u64) {
     counter!(DOWNLOADED_BYTES).increment(bytes);
 }
 
-/// Appends a gauge read at scrape time, one sample per provider, in the
+/// One sample of a metric read at scrape time: its labels and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Label names and values, in order.
+    pub labels: Vec<(&'static str, String)>,
+    /// The value.
+    pub value: f64,
+}
+
+impl Sample {
+    /// A sample labelled with its provider only.
+    pub fn provider(provider: impl Into<String>, value: f64) -> Self {
+        Self {
+            labels: vec![("provider", provider.into())],
+            value,
+        }
+    }
+}
+
+/// Appends a metric read at scrape time (`kind`: `gauge` or `counter`), in the
 /// Prometheus text format. These are not kept in the recorder: a value that
 /// could not be read is absent rather than stale.
-pub fn write_gauge(out: &mut String, name: &str, help: &str, samples: &[(String, f64)]) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-    for (provider, value) in samples {
-        let _ = writeln!(
-            out,
-            "{name}{{provider=\"{}\"}} {value}",
-            escape_label(provider)
-        );
+pub fn write_metric(out: &mut String, kind: &str, name: &str, help: &str, samples: &[Sample]) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for sample in samples {
+        let labels: Vec<String> = sample
+            .labels
+            .iter()
+            .map(|(label, value)| format!("{label}=\"{}\"", escape_label(value)))
+            .collect();
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {}", sample.value);
+        } else {
+            let _ = writeln!(out, "{name}{{{}}} {}", labels.join(","), sample.value);
+        }
     }
 }
 
@@ -133,18 +174,39 @@ mod tests {
     #[test]
     fn scrape_time_gauges_are_valid_text_format_with_escaped_labels() {
         let mut out = String::new();
-        write_gauge(
+        let paused = Sample {
+            labels: vec![
+                ("provider", "we\"ird\\\n".into()),
+                ("paused", "true".into()),
+            ],
+            value: 0.5,
+        };
+        write_metric(
             &mut out,
+            "gauge",
             QUEUE_DEPTH,
             "Queued requests.",
-            &[("kling".into(), 3.0), ("we\"ird\\\n".into(), 0.5)],
+            &[Sample::provider("kling", 3.0), paused],
+        );
+        write_metric(
+            &mut out,
+            "counter",
+            LOG_LINES_DROPPED,
+            "Lost.",
+            &[Sample {
+                labels: Vec::new(),
+                value: 2.0,
+            }],
         );
         assert_eq!(
             out,
             "# HELP genworker_queue_depth Queued requests.\n\
              # TYPE genworker_queue_depth gauge\n\
              genworker_queue_depth{provider=\"kling\"} 3\n\
-             genworker_queue_depth{provider=\"we\\\"ird\\\\\\n\"} 0.5\n"
+             genworker_queue_depth{provider=\"we\\\"ird\\\\\\n\",paused=\"true\"} 0.5\n\
+             # HELP genworker_log_lines_dropped_total Lost.\n\
+             # TYPE genworker_log_lines_dropped_total counter\n\
+             genworker_log_lines_dropped_total 2\n"
         );
     }
 }

@@ -154,6 +154,8 @@ diesel::table! {
         delivered -> Bool,
         updated_at -> DateTimeField,
         error_message_en -> Text,
+        failed_task_id -> Text,
+        task_round -> Integer,
     }
 }
 

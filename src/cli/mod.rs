@@ -51,7 +51,8 @@ pub enum Command {
     /// Run the daemon: claim queued requests and process them until SIGTERM/Ctrl-C.
     #[command(after_help = run::variables_help())]
     Run,
-    /// The demo: embedded SQLite, the simulator, two requests processed end to end.
+    /// The demo: embedded SQLite, the simulator, two requests processed end to end
+    /// (its temporary folder removed at the end unless --keep).
     Demo(demo::DemoArgs),
     /// Look at generation requests and requeue or cancel one.
     Requests {
@@ -86,6 +87,9 @@ pub enum CliError {
     /// A queue operation was refused or failed.
     #[error(transparent)]
     Queue(#[from] AdminError),
+    /// The demo's temporary folder could not be made or removed.
+    #[error(transparent)]
+    DemoFolder(#[from] demo::FolderError),
     /// `migrate --check` found problems (printed above).
     #[error("the schema check found {0} problem(s)")]
     CheckFailed(usize),

@@ -44,7 +44,9 @@ pub enum RequestsCommand {
         json: bool,
     },
     /// Put a failed request (status error) back in the queue; its provider task id is
-    /// kept, so the daemon resumes that task instead of paying for a new one.
+    /// kept, so the daemon resumes that task instead of paying for a new one (unless
+    /// the provider reported that task failed). Setting the status to queued in the
+    /// Django admin or by SQL does the same.
     Requeue {
         /// The request's id.
         id: i64,
@@ -140,9 +142,17 @@ pub async fn run(
         }
         RequestsCommand::Requeue { id } => {
             let done = admin::requeue(db, id).await?;
-            outln!("requeued request {}: status queued, lease cleared", done.id)?;
+            outln!(
+                "requeued request {}: status queued; its attempt number goes on",
+                done.id
+            )?;
             if done.provider_job_id.is_empty() {
                 outln!("it has no provider task id: the daemon will submit a new task")?;
+            } else if done.task_failed {
+                outln!(
+                    "provider task id {} failed at the provider: the daemon submits a new task",
+                    done.provider_job_id
+                )?;
             } else {
                 outln!(
                     "provider task id {} kept: the daemon resumes that task instead of \

@@ -1,26 +1,35 @@
 //! `genworker simulate`: the loopback Kling + Telegram simulator as a process,
 //! for the demo, manual runs and benchmarks (knobs also at `PUT /_sim/knobs`).
+//! Once it listens it prints, on standard output, the variables that point
+//! genworker at it (the real port, the keys it accepts) and the built-in
+//! image2video input.
+//!
+//! Reads `KLING_API_KEY`, `KLING_API_SECRET` and `TELEGRAM_BOT_TOKEN` from the
+//! settings: the simulator accepts those when they are set (and never prints
+//! them), its own defaults otherwise.
 
-use std::io::Write;
+use std::fmt::Write as _;
 
 use clap::Args;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::CliError;
 use super::values::non_negative;
 use crate::settings::LoadedSettings;
-use crate::simulator::{Knobs, ResultMode, SimulatorConfig, serve_until};
+use crate::simulator::{
+    CLIP, Knobs, ResultMode, SIM_PHOTO_FILE_ID, Simulator, SimulatorConfig, video_size,
+};
 
 /// Options of `genworker simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Port on 127.0.0.1 (0 picks a free one and prints it).
+    /// Port on 127.0.0.1 (0 picks a free one; the hint prints the one it got).
     #[arg(long, default_value_t = 8089, allow_negative_numbers = true)]
     port: u16,
     /// Milliseconds from task creation to its result.
     #[arg(long, default_value_t = 2000, value_parser = non_negative, allow_negative_numbers = true)]
     finish_after_ms: u64,
-    /// Size of generated videos in bytes.
+    /// Size of generated videos in bytes (the 5,353-byte clip, grown to it; never less).
     #[arg(long, default_value_t = 256 * 1024, value_parser = non_negative,
           allow_negative_numbers = true)]
     video_bytes: u64,
@@ -34,21 +43,54 @@ const DEFAULT_KEY: &str = "simulator-key";
 const DEFAULT_SECRET: &str = "simulator-secret";
 const DEFAULT_TOKEN: &str = "123456:simulator-token";
 
+/// One credential the simulator checks, and where its value came from.
+struct Credential {
+    /// The variable genworker reads it from.
+    variable: &'static str,
+    value: String,
+    /// Taken from the operator's settings: a possibly real secret, never printed.
+    from_settings: bool,
+}
+
+impl Credential {
+    fn pick(variable: &'static str, setting: Option<&SecretString>, default: &str) -> Self {
+        match setting {
+            Some(secret) => Self {
+                variable,
+                value: secret.expose_secret().to_owned(),
+                from_settings: true,
+            },
+            None => Self {
+                variable,
+                value: default.to_owned(),
+                from_settings: false,
+            },
+        }
+    }
+}
+
 /// Serves until Ctrl-C or SIGTERM. Of the settings it reads only the credentials,
 /// so no other setting's value can stop it.
 pub async fn run(settings: &LoadedSettings, args: SimulateArgs) -> Result<(), CliError> {
     let credentials = settings.credentials()?;
-    let pick = |value: Option<&secrecy::SecretString>, default: &str| {
-        value.map_or_else(
-            || default.to_owned(),
-            |secret| secret.expose_secret().to_owned(),
-        )
-    };
-    let mut config = SimulatorConfig::new(
-        pick(credentials.kling_api_key.as_ref(), DEFAULT_KEY),
-        pick(credentials.kling_api_secret.as_ref(), DEFAULT_SECRET),
-        pick(credentials.telegram_bot_token.as_ref(), DEFAULT_TOKEN),
-    );
+    let [key, secret, token] = [
+        Credential::pick(
+            "KLING_API_KEY",
+            credentials.kling_api_key.as_ref(),
+            DEFAULT_KEY,
+        ),
+        Credential::pick(
+            "KLING_API_SECRET",
+            credentials.kling_api_secret.as_ref(),
+            DEFAULT_SECRET,
+        ),
+        Credential::pick(
+            "TELEGRAM_BOT_TOKEN",
+            credentials.telegram_bot_token.as_ref(),
+            DEFAULT_TOKEN,
+        ),
+    ];
+    let mut config = SimulatorConfig::new(&key.value, &secret.value, &token.value);
     config.port = args.port;
     config.knobs = Knobs {
         finish_after_ms: args.finish_after_ms,
@@ -60,15 +102,87 @@ pub async fn run(settings: &LoadedSettings, args: SimulateArgs) -> Result<(), Cl
         },
         ..Knobs::default()
     };
-    // A closed standard error must not stop the simulator.
-    let _ = writeln!(
-        std::io::stderr(),
-        "simulator on 127.0.0.1:{} (Ctrl-C stops it); point genworker at it with\n  \
-         KLING_API_BASE_URL=http://127.0.0.1:{0} TELEGRAM_API_BASE_URL=http://127.0.0.1:{0} \
-         KLING_ALLOW_PRIVATE_URLS=true",
-        args.port
+    let simulator = Simulator::start(config).await.map_err(|error| {
+        CliError::Output(format!(
+            "simulator: cannot listen on 127.0.0.1:{}: {error}",
+            args.port
+        ))
+    })?;
+    // The hint is for a reader: a closed standard output must not stop the simulator.
+    let _ = super::output::write_flushed(&hint(
+        &simulator.base_url(),
+        &[key, secret, token],
+        video_size(args.video_bytes),
+    ));
+    super::shutdown_signal().await;
+    simulator.shutdown().await;
+    Ok(())
+}
+
+/// What `simulate` prints once it listens: shell lines, the comments starting
+/// with `#`, so the whole block can be pasted.
+fn hint(base_url: &str, credentials: &[Credential; 3], video_bytes: u64) -> String {
+    let [key, secret, token] = credentials;
+    let mut out = format!(
+        "# genworker simulator on {base_url}: Kling (generic and official API styles) \
+         and the Telegram Bot API; Ctrl-C stops it.\n\
+         # Point genworker at it: run these lines in the shell that runs \
+         `genworker run` and `genworker enqueue`.\n\
+         export KLING_API_BASE_URL={base_url}\n"
     );
-    serve_until(config, super::shutdown_signal())
-        .await
-        .map_err(|error| CliError::Output(format!("simulator: {error}")))
+    for credential in [key, secret] {
+        out.push_str(&export(credential));
+    }
+    out.push_str("export KLING_ALLOW_PRIVATE_URLS=true\n");
+    let _ = writeln!(out, "export TELEGRAM_API_BASE_URL={base_url}");
+    out.push_str(&export(token));
+    let _ = write!(
+        out,
+        "# The official Kling style answers too: export KLING_API_STYLE=official\n\
+         # Videos: a real 1-second 160x120 H.264 MP4 ({} bytes), grown to {video_bytes} bytes.\n\
+         # image2video: the Telegram file id {SIM_PHOTO_FILE_ID} is always a 160x120 JPEG, e.g.\n\
+         #   genworker enqueue --model kling-v1 --type image2video --image {SIM_PHOTO_FILE_ID} \
+         --prompt 'Make this picture come alive'\n",
+        CLIP.len()
+    );
+    out
+}
+
+/// The `export` line of a credential, or a comment when it is the operator's own.
+fn export(credential: &Credential) -> String {
+    if credential.from_settings {
+        format!(
+            "# {}: the one your settings give (not printed); the simulator accepts it\n",
+            credential.variable
+        )
+    } else {
+        format!("export {}={}\n", credential.variable, credential.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_s_own_credentials_are_never_printed() {
+        let mine = SecretString::from("my-real-kling-key");
+        let credentials = [
+            Credential::pick("KLING_API_KEY", Some(&mine), DEFAULT_KEY),
+            Credential::pick("KLING_API_SECRET", None, DEFAULT_SECRET),
+            Credential::pick("TELEGRAM_BOT_TOKEN", None, DEFAULT_TOKEN),
+        ];
+        let text = hint("http://127.0.0.1:4242", &credentials, 9000);
+        assert!(!text.contains("my-real-kling-key"), "{text}");
+        assert!(text.contains("# KLING_API_KEY: the one your settings give"));
+        assert!(text.contains("export KLING_API_SECRET=simulator-secret\n"));
+        assert!(text.contains("export TELEGRAM_BOT_TOKEN=123456:simulator-token\n"));
+        assert!(text.contains("export KLING_API_BASE_URL=http://127.0.0.1:4242\n"));
+        for line in text.lines() {
+            assert!(
+                line.starts_with("# ") || line.starts_with("export "),
+                "not a shell line: {line}"
+            );
+        }
+    }
 }

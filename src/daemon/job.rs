@@ -18,7 +18,7 @@ use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
     VideoResult,
 };
-use crate::queue::{Claimed, ClaimedJob, GenRequest, QueueStore, status};
+use crate::queue::{Claimed, ClaimedJob, FailedTask, GenRequest, QueueStore, status};
 use crate::settings::DaemonSettings;
 use crate::storage::ResultStore;
 
@@ -81,7 +81,15 @@ pub enum JobEnd {
         /// The provider asked to slow down (no attempt used).
         rate_limited: bool,
     },
-    /// Nothing written: another worker owns it now, or it was cancelled.
+    /// Put back in the queue unrefunded, no attempt used: the provider refused
+    /// genworker's credentials or account (its circuit opens).
+    Paused {
+        /// What the provider said.
+        message: String,
+    },
+    /// The request was cancelled meanwhile: nothing more written.
+    Cancelled,
+    /// Nothing written: another worker owns it now, or it was set back to `queued`.
     Dropped,
 }
 
@@ -92,28 +100,59 @@ pub enum FailureReason {
     InvalidRequest,
     /// Its charge is not one a refund can follow.
     InvalidCharge,
-    /// The provider refused it or its task failed.
+    /// The provider refused it.
     Provider,
+    /// The provider ran its task and reported it failed.
+    TaskFailed,
     /// Retryable errors used up every attempt.
     RetriesExhausted,
 }
 
 impl FailureReason {
+    /// Every reason, as the metrics list them.
+    pub const ALL: [FailureReason; 5] = [
+        Self::InvalidRequest,
+        Self::InvalidCharge,
+        Self::Provider,
+        Self::TaskFailed,
+        Self::RetriesExhausted,
+    ];
+
     /// The metrics label.
     pub fn label(self) -> &'static str {
         match self {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidCharge => "invalid_charge",
             Self::Provider => "provider",
+            Self::TaskFailed => "task_failed",
             Self::RetriesExhausted => "retries_exhausted",
         }
     }
 }
 
+/// The `reason` labels of the retries counter.
+const RETRY_REASONS: [&str; 3] = ["rate_limited", "error", "paused"];
+
 impl JobEnd {
+    /// Creates at 0 every series [`JobEnd::record`] and the claim loop write for
+    /// `provider`, so that each exists from start-up.
+    pub(super) fn register(provider: &'static str) {
+        use crate::metrics::{CANCELLATIONS, CLAIMS, COMPLETIONS, FAILURES, REFUNDS, RETRIES};
+        for name in [CLAIMS, COMPLETIONS, REFUNDS, CANCELLATIONS] {
+            metrics::counter!(name, "provider" => provider).increment(0);
+        }
+        for reason in FailureReason::ALL {
+            metrics::counter!(FAILURES, "provider" => provider, "reason" => reason.label())
+                .increment(0);
+        }
+        for reason in RETRY_REASONS {
+            metrics::counter!(RETRIES, "provider" => provider, "reason" => reason).increment(0);
+        }
+    }
+
     /// Counts this end in the metrics of `provider`.
     pub(super) fn record(&self, provider: &'static str) {
-        use crate::metrics::{COMPLETIONS, FAILURES, REFUNDS, RETRIES};
+        use crate::metrics::{CANCELLATIONS, COMPLETIONS, FAILURES, REFUNDS, RETRIES};
         match self {
             Self::Done => metrics::counter!(COMPLETIONS, "provider" => provider).increment(1),
             Self::Failed { reason, refunded } => {
@@ -124,12 +163,15 @@ impl JobEnd {
                 }
             }
             Self::Retrying { rate_limited } => {
-                let reason = if *rate_limited {
-                    "rate_limited"
-                } else {
-                    "error"
-                };
+                let reason = RETRY_REASONS[usize::from(!*rate_limited)];
                 metrics::counter!(RETRIES, "provider" => provider, "reason" => reason).increment(1);
+            }
+            Self::Paused { .. } => {
+                let reason = RETRY_REASONS[2];
+                metrics::counter!(RETRIES, "provider" => provider, "reason" => reason).increment(1);
+            }
+            Self::Cancelled => {
+                metrics::counter!(CANCELLATIONS, "provider" => provider).increment(1);
             }
             Self::Dropped => {}
         }
@@ -158,6 +200,7 @@ impl JobContext {
             charged,
             language,
             error_message_en,
+            failed_task,
         } = job;
         match request.status.as_str() {
             status::PROCESSING => {}
@@ -177,7 +220,7 @@ impl JobContext {
             plan,
             provider,
             job,
-        } = match self.prepare(&request, model, charge).await {
+        } = match self.prepare(&request, model, charge, &failed_task).await {
             Ok(ready) => ready,
             Err(Refused::Fail(message, reason)) => {
                 return self
@@ -201,7 +244,7 @@ impl JobContext {
             }
         };
         match self
-            .call_provider(provider.as_ref(), &claimed, &request, &job)
+            .call_provider(provider.as_ref(), &claimed, &request, &job, &failed_task)
             .await
         {
             Ok(video) => {
@@ -225,6 +268,7 @@ impl JobContext {
         request: &GenRequest,
         model: Option<Arc<AiModel>>,
         charge: Result<(), String>,
+        failed_task: &FailedTask,
     ) -> Result<Ready, Refused> {
         let plan = plan(request, model.as_deref(), self.widths)
             .map_err(|message| Refused::Fail(message, FailureReason::InvalidRequest))?;
@@ -249,7 +293,10 @@ impl JobContext {
             );
             return Err(Refused::Fail(message, FailureReason::InvalidRequest));
         }
-        let job = match self.generation_job(request, &model, &plan).await {
+        let job = match self
+            .generation_job(request, &model, &plan, failed_task)
+            .await
+        {
             Ok(job) => job,
             Err(ProviderError::Fatal(message)) => {
                 return Err(Refused::Fail(message, FailureReason::InvalidRequest));
@@ -305,6 +352,7 @@ impl JobContext {
         request: &GenRequest,
         model: &AiModel,
         plan: &Plan,
+        failed_task: &FailedTask,
     ) -> Result<GenerationJob, ProviderError> {
         let image = match &plan.image_file_id {
             None => None,
@@ -331,7 +379,7 @@ impl JobContext {
             }
         };
         Ok(GenerationJob {
-            run_code: request.run_code.clone(),
+            task_key: failed_task.next_key(&request.run_code),
             prompt: request.prompt.clone(),
             model_name: if model.api_model_name.is_empty() {
                 model.slug.clone()
@@ -348,19 +396,28 @@ impl JobContext {
         })
     }
 
-    /// Resumes a saved task, or one found by the provider, or creates one.
+    /// Resumes a saved task, or one found by the provider, or creates one. A
+    /// saved task the provider reported failed is not resumed: the request was
+    /// requeued for a new one.
     async fn call_provider(
         &self,
         provider: &dyn VideoProvider,
         claimed: &Claimed,
         request: &GenRequest,
         job: &GenerationJob,
+        failed_task: &FailedTask,
     ) -> Result<VideoResult, ProviderError> {
         let sink = FencedSink {
             writes: self.writes.clone(),
             claimed: *claimed,
         };
-        if !request.provider_job_id.is_empty() {
+        if failed_task.is(&request.provider_job_id) {
+            info!(
+                failed_task = %request.provider_job_id,
+                task_key = %job.task_key,
+                "the saved task failed before the requeue; creating a new one"
+            );
+        } else if !request.provider_job_id.is_empty() {
             tracing::Span::current().record("provider.task_id", request.provider_job_id.as_str());
             info!("resuming the saved provider task");
             return provider.resume(job, &request.provider_job_id).await;

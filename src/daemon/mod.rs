@@ -3,6 +3,8 @@
 //! heartbeat, wakes on PostgreSQL NOTIFY or polls, and on shutdown stops claiming,
 //! gives jobs a grace period, then hands what still runs back to the queue.
 
+mod availability;
+mod circuit;
 mod health;
 mod http;
 mod job;
@@ -25,6 +27,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use availability::Availability;
+use circuit::Circuits;
 use job::JobContext;
 pub use job::{FailureReason, JobEnd};
 use notify::Notifier;
@@ -59,6 +63,7 @@ pub enum DaemonError {
 pub struct Daemon {
     ctx: Arc<JobContext>,
     slots: Slots,
+    availability: Availability,
     poll_interval: Duration,
     lease: Duration,
     grace: Duration,
@@ -116,6 +121,7 @@ impl Daemon {
             writers: Some(writers),
             http_addr: daemon.http_addr,
             slots: Slots::new(daemon.concurrency as usize, limits),
+            availability: Availability::new(&registry),
             poll_interval: daemon.poll_interval.unwrap_or(default_poll),
             lease: daemon.lease,
             grace: daemon.shutdown_grace,
@@ -150,6 +156,9 @@ impl Daemon {
         if let Some(addr) = self.http_addr {
             let recorder =
                 crate::metrics::install().map_err(|error| DaemonError::Setup(error.to_string()))?;
+            for provider in self.ctx.registry.names() {
+                JobEnd::register(provider);
+            }
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
                 DaemonError::Setup(format!(
                     "cannot listen on GENWORKER_HTTP_ADDR {addr}: {error}"
@@ -158,11 +167,13 @@ impl Daemon {
             tracing::info!(%addr, "health and metrics endpoint listening");
             let checks = health::Checks {
                 db: store.database().clone(),
+                availability: self.availability.clone(),
                 ticks: ticks.clone(),
                 stale_after: self.poll_interval * 3 + Duration::from_secs(10),
             };
             let scrape = scrape::Scrape {
                 db: store.database().clone(),
+                availability: self.availability.clone(),
                 slots: self.slots.clone(),
                 recorder,
             };
@@ -216,7 +227,11 @@ impl Daemon {
         for (provider, free) in self.slots.free() {
             // One statement binds 8 values per claimed row: PostgreSQL takes at most
             // 65,535, SQLite 32,766. A full batch claims again at once.
-            let free = free.min(MAX_CLAIM_BATCH);
+            let circuits = &self.availability.circuits;
+            let free = circuits.claimable(provider, free.min(MAX_CLAIM_BATCH));
+            if free == 0 {
+                continue;
+            }
             let claimed = match self.ctx.store.claim(vec![provider], free, self.lease).await {
                 Ok(claimed) => claimed,
                 Err(error) => {
@@ -226,14 +241,20 @@ impl Daemon {
             };
             filled |= claimed.len() == free;
             crate::metrics::claimed(provider, claimed.len());
+            if circuits.is_open(provider) {
+                circuits.probing(provider, claimed.first().map(|job| job.claimed.request_id));
+            }
             for job in claimed {
                 let stop = self
                     .slots
                     .start(job.claimed.request_id, job.claimed.attempt, provider);
                 tracker.spawn(supervise(
                     self.ctx.clone(),
-                    self.slots.clone(),
-                    wake.clone(),
+                    Watch {
+                        slots: self.slots.clone(),
+                        circuits: circuits.clone(),
+                        wake: wake.clone(),
+                    },
                     job,
                     provider,
                     stop,
@@ -268,23 +289,32 @@ impl Daemon {
     }
 }
 
+/// What a job's supervisor reports to: its slot, its provider's circuit, and
+/// the claim loop to wake when the slot is free.
+struct Watch {
+    slots: Slots,
+    circuits: Circuits,
+    wake: Arc<Notify>,
+}
+
 /// Runs one job until it ends or is stopped, then frees its slot (also when
 /// anything in here panics: the slot's guard frees it, and the heartbeat stops
 /// extending its lease). A job that panics gives its request back like a
 /// retryable failure: retried later, or failed with a refund once the attempts
-/// are used up.
+/// are used up. Its end tells its provider's circuit whether the provider takes
+/// genworker's credentials.
 async fn supervise(
     ctx: Arc<JobContext>,
-    slots: Slots,
-    wake: Arc<Notify>,
+    watch: Watch,
     job: crate::queue::ClaimedJob,
     provider: &'static str,
     mut stop: tokio::sync::watch::Receiver<Option<Stop>>,
 ) {
     let claimed = job.claimed;
+    let circuits = watch.circuits;
     let _slot = SlotGuard {
-        slots,
-        wake,
+        slots: watch.slots,
+        wake: watch.wake,
         claimed,
     };
     let id = claimed.request_id;
@@ -305,13 +335,20 @@ async fn supervise(
                 }
             };
             end.record(provider);
+            let hint = ctx
+                .registry
+                .get(provider)
+                .map_or("the provider's credentials", |found| {
+                    found.credentials_hint()
+                });
+            circuits.observe(provider, id, &end, hint);
             None
         }
         Err(reason) => reason,
     };
     let store = &ctx.store;
     let handed_back = match reason {
-        Some(Stop::Shutdown) => store
+        Some(Stop::Shutdown | Stop::Requeued) => store
             .release(id, claimed.attempt, Duration::ZERO, None)
             .await
             .map(drop),
@@ -320,6 +357,9 @@ async fn supervise(
     };
     if let Some(reason) = reason {
         tracing::info!(request.id = id, reason = reason.label(), "job stopped");
+        if reason == Stop::Cancelled {
+            JobEnd::Cancelled.record(provider);
+        }
     }
     if let Err(error) = handed_back {
         tracing::warn!(request.id = id, %error, "cannot hand the lease back; it will expire");
@@ -352,7 +392,7 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// Extends the leases of the jobs really running here every third of the lease
 /// (a lease whose job is gone is left to expire); stops jobs whose lease another
-/// worker took or whose request was cancelled.
+/// worker took or whose request was cancelled or set back to `queued`.
 async fn heartbeat(store: QueueStore, slots: Slots, lease: Duration, stop: CancellationToken) {
     let every = lease / 3;
     loop {
@@ -365,8 +405,17 @@ async fn heartbeat(store: QueueStore, slots: Slots, lease: Duration, stop: Cance
             Ok(held) => slots.keep_only(&held, since),
             Err(error) => tracing::warn!(%error, "heartbeat failed"),
         }
-        match store.cancelled().await {
-            Ok(cancelled) => slots.stop_each(&cancelled, Stop::Cancelled),
+        match store.stopped_elsewhere().await {
+            Ok(stopped) => {
+                for (id, status) in stopped {
+                    let reason = if status == crate::queue::status::QUEUED {
+                        Stop::Requeued
+                    } else {
+                        Stop::Cancelled
+                    };
+                    slots.stop_each(&[id], reason);
+                }
+            }
             Err(error) => tracing::warn!(%error, "cancellation check failed"),
         }
     }

@@ -194,6 +194,17 @@ impl JobContext {
                 self.fail(claimed, request, language, message, FailureReason::Provider)
                     .await
             }
+            ProviderError::TaskFailed(message) => {
+                self.fail(
+                    claimed,
+                    request,
+                    language,
+                    message,
+                    FailureReason::TaskFailed,
+                )
+                .await
+            }
+            ProviderError::Unauthorized(message) => self.pause(claimed, message.en).await,
             ProviderError::Retryable {
                 message,
                 after,
@@ -235,16 +246,34 @@ impl JobContext {
         }
     }
 
-    /// After a refused write: a request no longer processing (cancelled) is let go
-    /// for good, as when the heartbeat sees the cancellation first; a lost lease
-    /// belongs to another worker, so nothing is touched.
+    /// Puts the request back in the queue, unrefunded and no attempt used: the
+    /// provider refused genworker's credentials (the circuit opens on this end).
+    async fn pause(&self, claimed: Claimed, message: String) -> JobEnd {
+        info!(error = %message, "credentials refused; the request goes back to the queue unrefunded");
+        match self.store.pause(claimed.request_id, claimed.attempt).await {
+            Ok(true) => {}
+            Ok(false) => info!("the request is no longer ours; nothing to put back"),
+            Err(error) => warn!(%error, "cannot put the request back; its lease will expire"),
+        }
+        JobEnd::Paused { message }
+    }
+
+    /// After a refused write: a request no longer processing (cancelled, or set
+    /// back to `queued`) is let go for good, as when the heartbeat sees it first;
+    /// a lost lease belongs to another worker, so nothing is touched.
     async fn let_go(&self, claimed: Claimed, refused: Fenced) -> JobEnd {
-        if refused == Fenced::NotProcessing
-            && let Err(error) = self.store.settle(claimed.request_id, claimed.attempt).await
-        {
+        if refused != Fenced::NotProcessing {
+            return JobEnd::Dropped;
+        }
+        if let Err(error) = self.store.settle(claimed.request_id, claimed.attempt).await {
             warn!(%error, "cannot let the lease go; it will expire");
         }
-        JobEnd::Dropped
+        match self.store.request(claimed.request_id).await {
+            Ok(Some(request)) if request.status == crate::queue::status::CANCELLED => {
+                JobEnd::Cancelled
+            }
+            _ => JobEnd::Dropped,
+        }
     }
 
     /// Gives the request back with exponential backoff, counting one failure.
@@ -290,6 +319,7 @@ impl JobContext {
         let failure = Failure {
             message: message.clone(),
             notify: self.notifier.is_some() && request.chat_id != 0,
+            task_failed: reason == FailureReason::TaskFailed,
         };
         match self
             .store

@@ -16,6 +16,9 @@ pub enum Stop {
     Cancelled,
     /// Another worker holds the request now: write nothing.
     LostLease,
+    /// Someone set the request back to `queued` (the Django admin, SQL): let the
+    /// lease go at once so that a claim takes it afresh.
+    Requeued,
 }
 
 impl Stop {
@@ -25,6 +28,7 @@ impl Stop {
             Self::Shutdown => "shutdown",
             Self::Cancelled => "cancelled",
             Self::LostLease => "lost_lease",
+            Self::Requeued => "requeued",
         }
     }
 }

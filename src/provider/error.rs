@@ -21,6 +21,16 @@ pub enum ProviderError {
     /// Retrying cannot help; the message is for the user.
     #[error("{0}")]
     Fatal(UserText),
+    /// The provider ran the task and reported it failed. Retrying that task
+    /// cannot help; a requeue submits a new one rather than resuming it.
+    #[error("{0}")]
+    TaskFailed(UserText),
+    /// The provider refused genworker's credentials or account (HTTP 401/403,
+    /// Kling's codes 1000–1004 and 1100–1103): the operator's problem, not the
+    /// user's. The request goes back to the queue unrefunded while the
+    /// provider's circuit is open.
+    #[error("{0}")]
+    Unauthorized(UserText),
 }
 
 impl ProviderError {
@@ -42,7 +52,7 @@ impl ProviderError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Retryable { after, .. } => *after,
-            Self::Fatal(_) => None,
+            Self::Fatal(_) | Self::TaskFailed(_) | Self::Unauthorized(_) => None,
         }
     }
 

@@ -63,8 +63,10 @@ pub struct OutputTarget {
 /// One generation, as the daemon hands it to a provider.
 #[derive(Debug, Clone)]
 pub struct GenerationJob {
-    /// `botapp_genrequest.run_code`: unique per request (Kling's `external_task_id`).
-    pub run_code: String,
+    /// The name genworker gives the provider's task (Kling's `external_task_id`),
+    /// unique per task: the request's `run_code`, or `<run_code>-2`, `-3`… for the
+    /// tasks of a request requeued after its provider reported a task failed.
+    pub task_key: String,
     /// The user's prompt.
     pub prompt: String,
     /// The model name the provider's API expects (`api_model_name`).
@@ -110,6 +112,12 @@ pub trait VideoProvider: Send + Sync {
 
     /// Whether this provider can run this kind of generation.
     fn supports(&self, kind: GenerationKind) -> bool;
+
+    /// What an operator should check when this provider refuses genworker's
+    /// credentials or account ([`ProviderError::Unauthorized`]).
+    fn credentials_hint(&self) -> &'static str {
+        "the provider's credentials and account"
+    }
 
     /// Creates a task, reports its id to `sink`, waits for it and stores the video.
     async fn generate(

@@ -52,6 +52,14 @@ impl ProviderRegistry {
         self.providers.keys().copied().collect()
     }
 
+    /// Known providers that could not be built, each with the reason.
+    pub fn skipped(&self) -> Vec<(&'static str, String)> {
+        self.skipped
+            .iter()
+            .map(|(name, reason)| (*name, reason.clone()))
+            .collect()
+    }
+
     /// Why a known provider is not registered, if it is not.
     pub fn skipped_reason(&self, name: &str) -> Option<&str> {
         self.skipped.get(name).map(String::as_str)

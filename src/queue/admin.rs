@@ -55,6 +55,13 @@ pub enum AdminError {
         /// Its current status.
         status: String,
     },
+    /// Requeue of a request already waiting in the queue.
+    #[error(
+        "request {0} is already `queued`: nothing to do; a running daemon claims it on its \
+         next poll once its model is active and its provider is served (check with \
+         `genworker requests show {0}` and `genworker models list`)"
+    )]
+    AlreadyQueued(i64),
     /// Requeue while a worker still holds the request.
     #[error(
         "request {id} is still leased by worker `{worker}` until {until}: a paid task may \
@@ -107,6 +114,9 @@ pub struct Requeued {
     /// The provider's task id kept on the request (empty when there was none):
     /// the daemon resumes that task instead of submitting a new, paid one.
     pub provider_job_id: String,
+    /// Whether the provider reported that task failed: the daemon then submits
+    /// a new task rather than resuming it.
+    pub task_failed: bool,
     /// Whether the earlier failure was refunded (a request is refunded at most once,
     /// so a second failure gives nothing back).
     pub refunded: bool,
@@ -131,8 +141,10 @@ pub struct Cancelled {
 pub const CANCEL_REASON: &str = "Генерация отменена";
 
 /// Puts a failed request back in the queue: status `queued`, error, completion
-/// time and processing time cleared, its lease deleted. Keeps `provider_job_id`
-/// (the task is resumed, not paid for again) and the refund record. Refused
+/// time and processing time cleared, as setting the status in the Django admin
+/// does (plus the clean-up). Keeps `provider_job_id` (the task is resumed, not
+/// paid for again, unless the provider reported it failed), the lease (its
+/// attempt number goes on, so fencing holds) and the refund record. Refused
 /// unless the status is `error`, and while a worker holds a live lease.
 pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
     with_conn!(db, |conn| {
@@ -146,6 +158,9 @@ pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
             else {
                 return Ok(Err(AdminError::NotFound(id)));
             };
+            if current == status::QUEUED {
+                return Ok(Err(AdminError::AlreadyQueued(id)));
+            }
             if current != status::ERROR {
                 return Ok(Err(AdminError::NotRequeueable {
                     id,
@@ -154,10 +169,17 @@ pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
             }
             let holder = lease::table
                 .find(id)
-                .select((lease::worker_id, lease::lease_expires_at))
-                .first::<(Option<String>, UtcTime)>(conn)
+                .select((
+                    lease::worker_id,
+                    lease::lease_expires_at,
+                    lease::failed_task_id,
+                ))
+                .first::<(Option<String>, UtcTime, String)>(conn)
                 .optional()?;
-            if let Some((Some(worker), until)) = holder
+            let task_failed = holder
+                .as_ref()
+                .is_some_and(|(_, _, failed)| !failed.is_empty() && *failed == task_id);
+            if let Some((Some(worker), until, _)) = holder
                 && until > UtcTime::now()
             {
                 let until = until.0.to_rfc3339();
@@ -171,11 +193,11 @@ pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
                     req::processing_time.eq(None::<f64>),
                 ))
                 .execute(conn)?;
-            diesel::delete(lease::table.find(id)).execute(conn)?;
             let refunded = refund::table.find(id).count().get_result::<i64>(conn)? > 0;
             Ok(Ok(Requeued {
                 id,
                 provider_job_id: task_id,
+                task_failed,
                 refunded,
             }))
         })?

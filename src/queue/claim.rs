@@ -44,13 +44,17 @@ fn expired_sql(providers: &str, locking: &str) -> String {
     )
 }
 
-/// Queued requests of active models never claimed, oldest first.
+/// Queued requests of active models, oldest first, whatever their history: new
+/// ones, and ones set back to `queued` (by the Django admin, SQL, the bot, or a
+/// paused provider) whose lease no live worker holds. A worker still holding one
+/// lets it go at its next heartbeat.
 fn queued_sql(providers: &str, locking: &str) -> String {
     format!(
         "SELECT r.id AS id FROM botapp_genrequest r \
          JOIN {MODEL_JOIN} \
          WHERE r.status = 'queued' AND m.is_active AND m.provider IN ({providers}) \
-           AND NOT EXISTS (SELECT 1 FROM genworker_lease l WHERE l.request_id = r.id) \
+           AND NOT EXISTS (SELECT 1 FROM genworker_lease l WHERE l.request_id = r.id \
+             AND l.worker_id IS NOT NULL AND l.lease_expires_at >= $1) \
          ORDER BY r.created_at, r.id LIMIT $2 {locking}"
     )
 }

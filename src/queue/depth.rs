@@ -1,19 +1,23 @@
 //! How much waits in the queue, per provider: what `/metrics` reports at scrape time.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use super::claim::{MODEL_JOIN, provider_list};
 use crate::db::types::{DateTimeField, UtcTime};
 use crate::db::{Database, DbError};
 use crate::with_conn;
 
-/// Queued requests of one provider's active models (those a claim would take).
+/// Queued requests of one provider's active models (those a claim would take),
+/// or of its inactive ones (paused by an admin).
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct QueueDepth {
     /// The provider.
     #[diesel(sql_type = Text)]
     pub provider: String,
+    /// Whether these requests' models are active (claimable); false: paused.
+    #[diesel(sql_type = Bool)]
+    pub active: bool,
     /// Requests waiting.
     #[diesel(sql_type = BigInt)]
     pub queued: i64,
@@ -22,17 +26,19 @@ pub struct QueueDepth {
     pub oldest: Option<UtcTime>,
 }
 
-/// The queue's depth for each of `providers` (the registry's names); providers
-/// with nothing queued are absent. Every replica sees the same queue.
+/// The queue's depth for each of `providers` (the registry's names), active and
+/// paused models apart; a provider with nothing queued is absent. Every replica
+/// sees the same queue.
 pub async fn queue_depth(db: &Database, providers: &[&str]) -> Result<Vec<QueueDepth>, DbError> {
     if providers.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT m.provider AS provider, COUNT(*) AS queued, MIN(r.created_at) AS oldest \
+        "SELECT m.provider AS provider, m.is_active AS active, COUNT(*) AS queued, \
+         MIN(r.created_at) AS oldest \
          FROM botapp_genrequest r JOIN {MODEL_JOIN} \
-         WHERE r.status = 'queued' AND m.is_active AND m.provider IN ({}) \
-         GROUP BY m.provider ORDER BY m.provider",
+         WHERE r.status = 'queued' AND m.provider IN ({}) \
+         GROUP BY m.provider, m.is_active ORDER BY m.provider",
         provider_list(providers)
     );
     with_conn!(db, |conn| diesel::sql_query(sql)

@@ -45,4 +45,7 @@ pub struct Failure {
     pub message: UserText,
     /// Whether the user is still to be told.
     pub notify: bool,
+    /// Whether the provider reported the request's task failed (its saved task is
+    /// then not resumed if the request is requeued).
+    pub task_failed: bool,
 }

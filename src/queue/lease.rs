@@ -24,8 +24,9 @@ pub trait LeaseOps {
         until: UtcTime,
     ) -> QueryResult<Vec<(i64, i32)>>;
 
-    /// Requests `worker` holds that are no longer processing (cancelled by the bot).
-    fn not_processing(&mut self, worker: &str) -> QueryResult<Vec<i64>>;
+    /// Requests `worker` holds that someone else stopped: cancelled by the bot, or
+    /// set back to `queued` (the Django admin, SQL); each with its status.
+    fn stopped_elsewhere(&mut self, worker: &str) -> QueryResult<Vec<(i64, String)>>;
 
     /// Gives the request up until `after` from now; a failure adds to its count.
     fn release(
@@ -70,12 +71,12 @@ macro_rules! lease_ops {
                 .get_results(self)
             }
 
-            fn not_processing(&mut self, worker: &str) -> QueryResult<Vec<i64>> {
+            fn stopped_elsewhere(&mut self, worker: &str) -> QueryResult<Vec<(i64, String)>> {
                 lease::table
                     .inner_join(req::table)
                     .filter(lease::worker_id.eq(worker))
-                    .filter(req::status.eq(status::CANCELLED))
-                    .select(lease::request_id)
+                    .filter(req::status.eq_any([status::CANCELLED, status::QUEUED]))
+                    .select((lease::request_id, req::status))
                     .load(self)
             }
 

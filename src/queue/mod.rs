@@ -66,6 +66,35 @@ pub struct ClaimedJob {
     pub language: Language,
     /// The English wording of a failure an earlier claim stored (empty: none).
     pub error_message_en: String,
+    /// The provider task that an earlier run reported failed, if any.
+    pub failed_task: FailedTask,
+}
+
+/// The last provider task a request had that the provider reported failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedTask {
+    /// Its id (empty: no task of this request failed).
+    pub task_id: String,
+    /// How many of the request's tasks failed: the next task is number `round + 1`.
+    pub round: i32,
+}
+
+impl FailedTask {
+    /// Whether `task_id` (a request's saved task) is the one that failed: a
+    /// requeued request then submits a new task rather than resuming it.
+    pub fn is(&self, task_id: &str) -> bool {
+        !self.task_id.is_empty() && self.task_id == task_id
+    }
+
+    /// The name of the request's next task: its run code for the first, then
+    /// `<run_code>-2`, `-3`… (a provider refuses a name it has seen).
+    pub fn next_key(&self, run_code: &str) -> String {
+        if self.round <= 0 {
+            run_code.to_owned()
+        } else {
+            format!("{run_code}-{}", self.round + 1)
+        }
+    }
 }
 
 /// Whether a fenced write applied.

@@ -15,7 +15,7 @@ use super::claim::ClaimSql;
 use super::lease::LeaseOps;
 use super::refund::{RefundOps, RefundOutcome, refundable};
 use super::stats::StatsOps;
-use super::{Claimed, ClaimedJob, Failure, Fenced, GenRequest, QueueBackend, status};
+use super::{Claimed, ClaimedJob, FailedTask, Failure, Fenced, GenRequest, QueueBackend, status};
 use crate::catalog::AiModel;
 use crate::db::live::Tables;
 use crate::db::live::needs::USER_SETTINGS;
@@ -86,7 +86,7 @@ impl QueueStore {
                     return Ok(Vec::new());
                 }
                 // A queued row starts now: one row version for status and start.
-                diesel::update(
+                let queued: Vec<i64> = diesel::update(
                     req::table
                         .filter(req::id.eq_any(&ids))
                         .filter(req::status.eq(status::QUEUED)),
@@ -95,7 +95,8 @@ impl QueueStore {
                     req::status.eq(status::PROCESSING),
                     req::started_at.eq(Some(now)),
                 ))
-                .execute(conn)?;
+                .returning(req::id)
+                .get_results(conn)?;
                 // A reclaimed row keeps its first start; one someone else set
                 // processing without a start gets one.
                 diesel::update(
@@ -132,15 +133,24 @@ impl QueueStore {
                         lease::updated_at.eq(excluded(lease::updated_at)),
                     ))
                     .execute(conn)?;
+                // A request set back to `queued` starts afresh: its attempt number
+                // goes on (fencing), its failures and its earlier outcome do not.
+                diesel::update(lease::table.filter(lease::request_id.eq_any(&queued)))
+                    .set((
+                        lease::failures.eq(0),
+                        lease::last_error.eq(""),
+                        lease::error_message_en.eq(""),
+                        lease::delivered.eq(false),
+                    ))
+                    .execute(conn)?;
                 let claims = lease::table
                     .filter(lease::request_id.eq_any(&ids))
                     .select((
-                        lease::request_id,
-                        lease::attempt,
-                        lease::failures,
+                        (lease::request_id, lease::attempt, lease::failures),
                         lease::error_message_en,
+                        (lease::failed_task_id, lease::task_round),
                     ))
-                    .load::<(i64, i32, i32, String)>(conn)?;
+                    .load::<((i64, i32, i32), String, (String, i32))>(conn)?;
                 let mut requests: HashMap<i64, GenRequest> = req::table
                     .filter(req::id.eq_any(&ids))
                     .select(GenRequest::as_select())
@@ -177,42 +187,48 @@ impl QueueStore {
                     .collect();
                 Ok(claims
                     .into_iter()
-                    .filter_map(|(request_id, attempt, failures, error_message_en)| {
-                        let request = requests.remove(&request_id)?;
-                        let model = request.ai_model_id.and_then(|id| models.get(&id).cloned());
-                        let language = Language::from_code(
-                            request
-                                .user_id
-                                .and_then(|id| languages.get(&id))
-                                .and_then(Option::as_deref),
-                        );
-                        let found = request.transaction_id.and_then(|id| charges.get(&id));
-                        let charge = match request.transaction_id {
-                            None => Ok(()),
-                            Some(charge) => refundable(
+                    .filter_map(
+                        |((request_id, attempt, failures), error_message_en, tasks)| {
+                            let request = requests.remove(&request_id)?;
+                            let model = request.ai_model_id.and_then(|id| models.get(&id).cloned());
+                            let language = Language::from_code(
+                                request
+                                    .user_id
+                                    .and_then(|id| languages.get(&id))
+                                    .and_then(Option::as_deref),
+                            );
+                            let found = request.transaction_id.and_then(|id| charges.get(&id));
+                            let charge = match request.transaction_id {
+                                None => Ok(()),
+                                Some(charge) => refundable(
+                                    charge,
+                                    found.map(|(user, amount, _)| (*user, amount.clone())),
+                                )
+                                .map(drop),
+                            };
+                            let charged = found.map(|(_, amount, after)| ChargeFacts {
+                                amount: money(amount),
+                                balance_after: money(after),
+                            });
+                            Some(ClaimedJob {
+                                claimed: Claimed {
+                                    request_id,
+                                    attempt,
+                                    failures,
+                                },
+                                request,
+                                model,
                                 charge,
-                                found.map(|(user, amount, _)| (*user, amount.clone())),
-                            )
-                            .map(drop),
-                        };
-                        let charged = found.map(|(_, amount, after)| ChargeFacts {
-                            amount: money(amount),
-                            balance_after: money(after),
-                        });
-                        Some(ClaimedJob {
-                            claimed: Claimed {
-                                request_id,
-                                attempt,
-                                failures,
-                            },
-                            request,
-                            model,
-                            charge,
-                            charged,
-                            language,
-                            error_message_en,
-                        })
-                    })
+                                charged,
+                                language,
+                                error_message_en,
+                                failed_task: FailedTask {
+                                    task_id: tasks.0,
+                                    round: tasks.1,
+                                },
+                            })
+                        },
+                    )
                     .collect())
             })
             .map_err(DbError::from)
@@ -242,11 +258,12 @@ impl QueueStore {
         })
     }
 
-    /// Requests this worker holds that were cancelled meanwhile.
-    pub async fn cancelled(&self) -> Result<Vec<i64>, DbError> {
+    /// Requests this worker holds that were cancelled or set back to `queued`
+    /// meanwhile, each with its status.
+    pub async fn stopped_elsewhere(&self) -> Result<Vec<(i64, String)>, DbError> {
         let worker = self.worker.clone();
         with_conn!(&self.db, |conn| conn
-            .not_processing(&worker)
+            .stopped_elsewhere(&worker)
             .map_err(DbError::from))
     }
 
@@ -298,10 +315,15 @@ impl QueueStore {
                     return Ok((fenced, None));
                 }
                 let now = UtcTime::now();
-                let (started, model_id, charge) = req::table
+                let (started, model_id, charge, task_id) = req::table
                     .find(id)
-                    .select((req::started_at, req::ai_model_id, req::transaction_id))
-                    .first::<(Option<UtcTime>, Option<i64>, Option<i64>)>(conn)?;
+                    .select((
+                        req::started_at,
+                        req::ai_model_id,
+                        req::transaction_id,
+                        req::provider_job_id,
+                    ))
+                    .first::<(Option<UtcTime>, Option<i64>, Option<i64>, String)>(conn)?;
                 // As the bot: no start time, no processing time.
                 let seconds = started.map(|started| now.seconds_since(started).max(0.0));
                 diesel::update(req::table.find(id))
@@ -315,6 +337,14 @@ impl QueueStore {
                 diesel::update(lease::table.find(id))
                     .set(lease::error_message_en.eq(&failure.message.en))
                     .execute(conn)?;
+                if failure.task_failed && !task_id.is_empty() {
+                    diesel::update(lease::table.find(id))
+                        .set((
+                            lease::failed_task_id.eq(&task_id),
+                            lease::task_round.eq(lease::task_round + 1),
+                        ))
+                        .execute(conn)?;
+                }
                 // The balance before the model: the order every writer (the bot's
                 // own request creation included) takes these rows in.
                 let refund = conn.refund(&tables, id, charge, &failure.message.ru)?;
@@ -325,6 +355,26 @@ impl QueueStore {
                     conn.settle(id, &worker, attempt)?;
                 }
                 Ok((Fenced::Applied, Some(refund)))
+            })
+            .map_err(DbError::from)
+        })
+    }
+
+    /// Puts a processing request back in the queue, unrefunded and without
+    /// counting a failure (status `queued`, the lease let go at once): its
+    /// provider refused genworker's credentials, which is the operator's problem.
+    /// False when the request is no longer this attempt's.
+    pub async fn pause(&self, id: i64, attempt: i32) -> Result<bool, DbError> {
+        let worker = self.worker.clone();
+        with_conn!(&self.db, |conn| {
+            conn.queue_transaction(|conn| -> QueryResult<bool> {
+                if fence(conn, id, &worker, attempt)?.is_some() {
+                    return Ok(false);
+                }
+                diesel::update(req::table.find(id))
+                    .set(req::status.eq(status::QUEUED))
+                    .execute(conn)?;
+                conn.release(id, &worker, attempt, Duration::ZERO, None)
             })
             .map_err(DbError::from)
         })

@@ -1,6 +1,6 @@
-//! The generated videos: deterministic MP4-looking bytes, produced on the fly
-//! and streamed (as a file, or base64 inside a JSON body) without ever holding
-//! a whole video in memory.
+//! Serving the videos: the embedded clip grown to the knob's size
+//! ([`super::clip`]), produced on the fly and streamed (as a file, or base64
+//! inside a JSON body) without ever holding a whole video in memory.
 
 use std::io;
 use std::sync::{Arc, OnceLock};
@@ -14,6 +14,7 @@ use futures_util::Stream;
 use futures_util::stream;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
+use super::clip::{header, video_size};
 use super::faults::{Flavor, enter, text_response};
 use super::state::{Endpoint, Phase, Shared};
 
@@ -35,31 +36,6 @@ fn pattern() -> &'static Bytes {
     })
 }
 
-/// The MP4 header of a video of `size` bytes: an `ftyp` box, then the header of
-/// an `mdat` box covering the rest.
-fn mp4_header(size: u64) -> Vec<u8> {
-    let mut h = Vec::with_capacity(48);
-    h.extend_from_slice(&32u32.to_be_bytes());
-    h.extend_from_slice(b"ftypisom");
-    h.extend_from_slice(&0x200u32.to_be_bytes());
-    h.extend_from_slice(b"isomiso2avc1mp41");
-    let rest = size.saturating_sub(32);
-    match u32::try_from(rest) {
-        Ok(small) if rest >= 8 => {
-            h.extend_from_slice(&small.to_be_bytes());
-            h.extend_from_slice(b"mdat");
-        }
-        Err(_) => {
-            h.extend_from_slice(&1u32.to_be_bytes());
-            h.extend_from_slice(b"mdat");
-            h.extend_from_slice(&rest.to_be_bytes());
-        }
-        Ok(_) => {}
-    }
-    h.truncate(usize::try_from(size).unwrap_or(usize::MAX));
-    h
-}
-
 /// Bytes `[offset, offset + len)` of a video whose header is `header`;
 /// `len` is at most [`CHUNK`].
 fn chunk(header: &[u8], offset: u64, len: usize) -> Bytes {
@@ -75,10 +51,12 @@ fn chunk(header: &[u8], offset: u64, len: usize) -> Bytes {
     bytes.into()
 }
 
-/// The exact bytes the simulator serves for a video of `size` bytes (for tests
-/// that compare a downloaded file; builds the whole video in memory).
+/// The exact bytes the simulator serves when the `video_bytes` knob is `size`
+/// ([`video_size`] of them: never fewer than the clip's), for tests that compare
+/// a downloaded file; builds the whole video in memory.
 pub fn video_content(size: u64) -> Vec<u8> {
-    let header = mp4_header(size);
+    let size = video_size(size);
+    let header = header(size);
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     let mut offset = 0;
     while offset < size {
@@ -96,7 +74,7 @@ fn video_stream(
     limit: u64,
     chunk_len: usize,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
-    let header: Arc<[u8]> = mp4_header(size).into();
+    let header: Arc<[u8]> = header(size).into();
     stream::unfold(0u64, move |offset| {
         let header = Arc::clone(&header);
         async move {
@@ -176,30 +154,42 @@ pub(crate) async fn video_file(
 
 #[cfg(test)]
 mod tests {
+    use super::super::clip::CLIP;
     use super::*;
 
     #[test]
-    fn video_content_starts_with_ftyp_and_has_the_size() {
-        for size in [0u64, 5, 32, 39, 40, 41, 1000, 200_000] {
+    fn video_content_is_the_clip_then_filler_at_the_size() {
+        let clip = CLIP.len() as u64;
+        for size in [
+            0u64,
+            5,
+            clip - 1,
+            clip,
+            clip + 1,
+            clip + 7,
+            100_000,
+            200_000,
+        ] {
             let v = video_content(size);
-            assert_eq!(v.len() as u64, size);
-            if size >= 8 {
-                assert_eq!(&v[4..8], b"ftyp");
-            }
+            assert_eq!(v.len() as u64, video_size(size));
+            assert_eq!(v[..4], header(video_size(size))[..4]);
+            assert_eq!(&v[4..8], b"ftyp");
         }
         let v = video_content(100_000);
-        assert_eq!(&v[36..40], b"mdat");
-        assert_eq!(
-            u32::from_be_bytes([v[32], v[33], v[34], v[35]]),
-            100_000 - 32
-        );
+        assert_eq!(v[..CLIP.len()], header(100_000)[..]);
         assert_eq!(v[99_999], (99_999 % PERIOD) as u8);
     }
 
-    #[test]
-    fn large_video_uses_a_64_bit_mdat() {
-        let h = mp4_header(5 * 1024 * 1024 * 1024);
-        assert_eq!(h.len(), 48);
-        assert_eq!(&h[32..40], &[0, 0, 0, 1, b'm', b'd', b'a', b't']);
+    #[tokio::test]
+    async fn a_stream_equals_the_content_at_any_chunk_size() {
+        let size = 3 * CHUNK as u64 + 17;
+        for chunk_len in [1000, CHUNK] {
+            let mut streamed = Vec::new();
+            let mut parts = std::pin::pin!(video_stream(size, size, chunk_len));
+            while let Some(part) = futures_util::StreamExt::next(&mut parts).await {
+                streamed.extend_from_slice(&part.expect("no cut"));
+            }
+            assert_eq!(streamed, video_content(size), "chunks of {chunk_len}");
+        }
     }
 }

@@ -3,8 +3,11 @@
 //!
 //! Behaviour is set by [`Knobs`] (time to finish, URL or base64 results, video
 //! size, outcome, truncated downloads) and per-endpoint [`Fault`]s; every call
-//! is counted per [`Endpoint`]. It binds 127.0.0.1 only. Videos are generated
-//! on the fly and streamed, so their size does not cost memory.
+//! is counted per [`Endpoint`]. It binds 127.0.0.1 only. Every video is a real,
+//! playable MP4, the embedded H.264 clip [`CLIP`] grown to the size asked for,
+//! produced on the fly and streamed, so its size does not cost memory. Its
+//! Telegram serves the photo [`SIM_PHOTO_FILE_ID`] from the start, the input of
+//! an image2video request.
 //!
 //! Routes:
 //! - generic Kling: `POST /v1/video/generations`, `GET /v1/video/generations/{job_id}`;
@@ -15,11 +18,13 @@
 //! - control: `GET /_sim/stats`, `GET|PUT /_sim/knobs`, `POST /_sim/inject`,
 //!   `POST /_sim/telegram-files`, `GET /_sim/telegram-messages`.
 
+mod clip;
 mod control;
 mod faults;
 mod files;
 mod kling_generic;
 mod kling_official;
+mod photo;
 mod state;
 mod telegram;
 mod telegram_entities;
@@ -34,7 +39,6 @@ mod tests_support;
 #[cfg(test)]
 mod tests_telegram;
 
-use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,7 +50,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use clip::{CLIP, video_size};
 pub use files::video_content;
+pub use photo::{SIM_PHOTO, SIM_PHOTO_FILE_ID, SIM_PHOTO_PATH};
 pub use state::{
     DEFAULT_TELEGRAM_UPLOAD_LIMIT, DEFAULT_VIDEO_BYTES, Endpoint, Fault, FilePart, Knobs, Outcome,
     ResultMode, TelegramMessage,
@@ -136,19 +142,6 @@ fn router(shared: Arc<Shared>) -> Router {
         // Handlers stream or cap what they read themselves.
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
-}
-
-/// Runs a simulator until `shutdown` completes (for `genworker simulate`).
-pub async fn serve_until(
-    config: SimulatorConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (listener, _shared, app) = bind(config).await?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    tracing::info!("simulator stopped");
-    Ok(())
 }
 
 /// A running simulator; it stops when dropped or on [`Simulator::shutdown`].

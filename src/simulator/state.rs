@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-/// Default size of a generated video: 64 KiB.
+/// Default size of a generated video: 64 KiB (the clip, grown to that size).
 pub const DEFAULT_VIDEO_BYTES: u64 = 64 * 1024;
 /// Default Telegram upload limit for `sendVideo` files: 50 MB, as the public Bot API.
 pub const DEFAULT_TELEGRAM_UPLOAD_LIMIT: u64 = 50 * 1000 * 1000;
@@ -22,7 +22,8 @@ pub struct Knobs {
     pub finish_after_ms: u64,
     /// How a generic-style result is delivered (official style always uses URLs).
     pub result: ResultMode,
-    /// Size of the generated video in bytes.
+    /// Size of the generated video in bytes; never less than the embedded clip
+    /// ([`super::clip::CLIP`], 5,353 bytes): a smaller value serves the clip as it is.
     pub video_bytes: u64,
     /// How tasks end.
     pub outcome: Outcome,
@@ -271,7 +272,7 @@ impl Inner {
                 let due = elapsed >= u128::from(knobs.finish_after_ms);
                 let phase = match (&knobs.outcome, due) {
                     (Outcome::Succeed, true) => Phase::Succeeded {
-                        video_bytes: knobs.video_bytes,
+                        video_bytes: super::clip::video_size(knobs.video_bytes),
                     },
                     (Outcome::Reject { message }, true) => Phase::Failed {
                         message: message.clone(),
@@ -333,6 +334,7 @@ impl Shared {
             counter: AtomicU64::new(0),
             inner: Mutex::new(Inner {
                 knobs,
+                telegram_files: super::photo::builtin_files(),
                 ..Inner::default()
             }),
         }

@@ -258,29 +258,18 @@ async fn shutdown_stops_listening() {
 }
 
 #[tokio::test]
-async fn serve_until_runs_until_the_signal() {
+async fn start_listens_on_the_configured_port() {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe port");
     let port = probe.local_addr().expect("addr").port();
     drop(probe);
     let mut config = super::SimulatorConfig::new(KEY, SECRET, TOKEN);
     config.port = port;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(super::serve_until(config, async move {
-        let _ = stopped.await;
-    }));
+    let sim = super::Simulator::start(config).await.expect("starts");
+    assert_eq!(sim.addr().port(), port);
+    assert_eq!(sim.base_url(), format!("http://127.0.0.1:{port}"));
     let url = format!("http://127.0.0.1:{port}/_sim/stats");
-    let mut up = false;
-    for _ in 0..50 {
-        if client().get(&url).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(up, "simulator answers");
-    let _ = stop.send(());
-    let finished = tokio::time::timeout(Duration::from_secs(5), server).await;
-    assert!(matches!(finished, Ok(Ok(Ok(())))));
+    assert_eq!(send(client().get(&url)).await.0, 200);
+    sim.shutdown().await;
 }
 
 #[tokio::test]

@@ -128,8 +128,13 @@ async fn metrics_count_what_a_run_did_and_read_the_queue_at_scrape_time() {
         1.0
     );
     assert_eq!(
+        count("genworker_failures_total", &[("reason", "task_failed")]),
+        1.0,
+        "the provider ran the task and reported it failed"
+    );
+    assert_eq!(
         count("genworker_failures_total", &[("reason", "provider")]),
-        1.0
+        0.0
     );
     assert_eq!(count("genworker_refunds_total", &[]), 1.0);
     assert_eq!(
@@ -149,7 +154,7 @@ async fn metrics_count_what_a_run_did_and_read_the_queue_at_scrape_time() {
             &[("call", "status"), ("outcome", "ok"), ("le", "+Inf")]
         ) >= 3.0
     );
-    assert_eq!(count("genworker_queue_depth", &[]), 0.0);
+    assert_eq!(count("genworker_queue_depth", &[("paused", "false")]), 0.0);
     assert_eq!(count("genworker_requests_in_flight", &[]), 0.0);
 
     // One slot: the first of three slow requests runs, two wait in the queue.
@@ -162,15 +167,114 @@ async fn metrics_count_what_a_run_did_and_read_the_queue_at_scrape_time() {
     }
     let text = scrape_until(&addr, |text| {
         sample(text, "genworker_requests_in_flight", &kling(&[])) == Some(1.0)
-            && sample(text, "genworker_queue_depth", &kling(&[])) == Some(2.0)
+            && sample(
+                text,
+                "genworker_queue_depth",
+                &kling(&[("paused", "false")]),
+            ) == Some(2.0)
     })
     .await;
     assert_eq!(
-        sample(&text, "genworker_queue_depth", &kling(&[])),
-        Some(2.0)
+        sample(
+            &text,
+            "genworker_queue_depth",
+            &kling(&[("paused", "true")])
+        ),
+        Some(0.0)
     );
     let age = sample(&text, "genworker_oldest_queued_age_seconds", &kling(&[])).unwrap();
     assert!((0.0..60.0).contains(&age), "{age}");
+}
+
+/// Right after start-up, before any request: every series there, at 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_series_exists_at_zero_from_start_up() {
+    let h = Harness::new(TestDb::sqlite(), &[]).await;
+    let paused = h.enqueue("paused", "text2video", json!({}), None).await;
+    h.sql("UPDATE botapp_aimodel SET is_active = false WHERE slug = 'kling-v1'");
+    let addr = free_addr();
+    let _daemon = h.spawn_binary(&[("GENWORKER_HTTP_ADDR", &addr)]);
+    let text = scrape(&addr).await;
+    let zero = |name: &str, extra: &[(&'static str, &'static str)]| {
+        assert_eq!(
+            sample(&text, name, &kling(extra)),
+            Some(0.0),
+            "{name} {extra:?}:\n{text}"
+        );
+    };
+    for name in [
+        "genworker_claims_total",
+        "genworker_completions_total",
+        "genworker_refunds_total",
+        "genworker_cancellations_total",
+        "genworker_requests_in_flight",
+        "genworker_circuit_open",
+        "genworker_oldest_queued_age_seconds",
+    ] {
+        zero(name, &[]);
+    }
+    for reason in [
+        "invalid_request",
+        "invalid_charge",
+        "provider",
+        "task_failed",
+        "retries_exhausted",
+    ] {
+        zero("genworker_failures_total", &[("reason", reason)]);
+    }
+    for reason in ["rate_limited", "error", "paused"] {
+        zero("genworker_retries_total", &[("reason", reason)]);
+    }
+    zero("genworker_queue_depth", &[("paused", "false")]);
+    assert_eq!(
+        sample(
+            &text,
+            "genworker_queue_depth",
+            &kling(&[("paused", "true")])
+        ),
+        Some(1.0),
+        "the paused model's request:\n{text}"
+    );
+    assert_eq!(
+        sample(&text, "genworker_provider_up", &kling(&[])),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "genworker_log_lines_dropped_total", &[]),
+        Some(0.0)
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        sample(&text, "genworker_build_info", &[("version", version)]),
+        Some(1.0),
+        "{text}"
+    );
+    let rss = sample(&text, "process_resident_memory_bytes", &[]).unwrap_or(0.0);
+    assert!(rss > 1_000_000.0, "{rss}:\n{text}");
+    assert!(
+        sample(&text, "process_open_fds", &[]).unwrap_or(0.0) >= 3.0,
+        "{text}"
+    );
+    assert!(
+        sample(&text, "process_cpu_seconds_total", &[]).is_some(),
+        "{text}"
+    );
+    assert_eq!(h.request(paused.id).await.status, "queued");
+    // docs/DEPLOY.md lists every series the endpoint serves.
+    let deploy =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/DEPLOY.md")).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split(' ').next())
+        .collect();
+    assert!(names.len() > 20, "{names:?}");
+    for name in names {
+        assert!(
+            deploy.contains(&format!("`{name}`")),
+            "{name} is not in docs/DEPLOY.md"
+        );
+    }
 }
 
 async fn queue_depth_counts_the_queued_requests_of_active_models(db: TestDb) {
@@ -193,6 +297,7 @@ async fn queue_depth_counts_the_queued_requests_of_active_models(db: TestDb) {
         queue_depth(&h.pool, &["kling", "other"]).await.unwrap(),
         [QueueDepth {
             provider: "kling".into(),
+            active: true,
             queued: 2,
             oldest: Some(created),
         }]
@@ -200,7 +305,12 @@ async fn queue_depth_counts_the_queued_requests_of_active_models(db: TestDb) {
     h.sql("UPDATE botapp_aimodel SET is_active = false WHERE slug = 'kling-v1'");
     assert_eq!(
         queue_depth(&h.pool, &["kling"]).await.unwrap(),
-        [],
-        "a paused model's requests wait, not queue"
+        [QueueDepth {
+            provider: "kling".into(),
+            active: false,
+            queued: 2,
+            oldest: Some(created),
+        }],
+        "a paused model's requests are counted apart"
     );
 }

@@ -42,7 +42,8 @@ impl Reply {
         )
     }
 
-    /// 429 and 5xx may pass on retry (429 is a rate limit); other errors will not.
+    /// 429 and 5xx may pass on retry (429 is a rate limit); 401 and 403 are the
+    /// operator's credentials; other errors will not pass.
     pub fn status_error(&self) -> ProviderError {
         let message = self.error_message();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
@@ -57,6 +58,11 @@ impl Reply {
                 after: retry_after(&self.headers),
                 rate_limited: false,
             }
+        } else if matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        ) {
+            ProviderError::Unauthorized(message.into())
         } else {
             ProviderError::fatal(message)
         }

@@ -99,7 +99,7 @@ mod tests {
 
     fn job(kind: GenerationKind, params: Value) -> GenerationJob {
         GenerationJob {
-            run_code: "run-1".into(),
+            task_key: "run-1".into(),
             prompt: "a cat".into(),
             model_name: "kling-v1".into(),
             kind,

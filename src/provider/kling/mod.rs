@@ -145,7 +145,7 @@ impl KlingProvider {
                 Ok(document) => match self.state(&document, task_id) {
                     TaskState::Pending => failures = 0,
                     TaskState::Succeeded => return Ok(document),
-                    TaskState::Failed(message) => return Err(ProviderError::Fatal(message)),
+                    TaskState::Failed(message) => return Err(ProviderError::TaskFailed(message)),
                 },
                 Err(error) if error.is_retryable() && failures + 1 < MAX_POLL_FAILURES => {
                     failures += 1;
@@ -250,6 +250,16 @@ impl VideoProvider for KlingProvider {
         )
     }
 
+    fn credentials_hint(&self) -> &'static str {
+        match self.style {
+            Style::Generic(_) => "KLING_API_KEY and the Kling account",
+            Style::Official(_) => {
+                "KLING_API_KEY and KLING_API_SECRET (the access key and secret key) and the \
+                 Kling account (balance, resource packs, access to the model)"
+            }
+        }
+    }
+
     async fn generate(
         &self,
         job: &GenerationJob,
@@ -281,7 +291,7 @@ impl VideoProvider for KlingProvider {
         let current = self.status(job, task_id).await?;
         let last = match self.state(&current, task_id) {
             TaskState::Succeeded => current,
-            TaskState::Failed(message) => return Err(ProviderError::Fatal(message)),
+            TaskState::Failed(message) => return Err(ProviderError::TaskFailed(message)),
             TaskState::Pending => self.wait(job, task_id).await?,
         };
         self.finish(job, task_id, None, &last).await

@@ -54,9 +54,13 @@ impl OfficialApi {
     }
 
     fn auth(&self) -> Result<HeaderMap, ProviderError> {
-        let token = self.tokens.token().map_err(ProviderError::fatal)?;
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| ProviderError::fatal("Kling JWT is not a valid header value"))?;
+        let token = self
+            .tokens
+            .token()
+            .map_err(|error| ProviderError::Unauthorized(error.into()))?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            ProviderError::Unauthorized("Kling JWT is not a valid header value".into())
+        })?;
         value.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, value);
@@ -112,7 +116,7 @@ impl OfficialApi {
     pub async fn find(&self, job: &GenerationJob) -> Result<Option<String>, ProviderError> {
         let mut url = self.url(&format!("/v1/videos/{}", job.kind.as_str()))?;
         url.query_pairs_mut()
-            .append_pair("external_task_id", &job.run_code);
+            .append_pair("external_task_id", &job.task_key);
         let document = api::with_retries(api::any_retryable, || async {
             let request = self.client.get(url.clone()).headers(self.auth()?);
             self.envelope(api::execute("find", request, self.max_body).await?)
@@ -128,7 +132,7 @@ impl OfficialApi {
             let external = task
                 .pointer("/task_info/external_task_id")
                 .and_then(Value::as_str);
-            (external == Some(job.run_code.as_str()))
+            (external == Some(job.task_key.as_str()))
                 .then(|| {
                     task.get("task_id")
                         .and_then(Value::as_str)
@@ -156,8 +160,9 @@ impl OfficialApi {
 }
 
 /// Kling's documented codes: only 1302/1303 (rate and concurrency limits) and
-/// 5000–5002 (server) can pass on retry; auth, account, parameter and content
-/// policy errors cannot.
+/// 5000–5002 (server) can pass on retry; authentication (1000–1004) and account
+/// (1100–1103) errors are the operator's; parameter and content policy errors
+/// fail the request.
 fn code_error(code: i64, reply: &Reply, value: &Value) -> ProviderError {
     let message = match value.get("message").and_then(Value::as_str) {
         Some(message) if reply.status.is_success() => {
@@ -177,6 +182,7 @@ fn code_error(code: i64, reply: &Reply, value: &Value) -> ProviderError {
             after,
             rate_limited: false,
         },
+        1000..=1004 | 1100..=1103 => ProviderError::Unauthorized(message.into()),
         _ => ProviderError::fatal(message),
     }
 }
@@ -186,7 +192,7 @@ pub fn create_body(job: &GenerationJob) -> Value {
     let mut body = Map::new();
     body.insert("model_name".into(), json!(job.model_name));
     body.insert("prompt".into(), json!(job.prompt));
-    body.insert("external_task_id".into(), json!(job.run_code));
+    body.insert("external_task_id".into(), json!(job.task_key));
     if let Some(duration) = job.params.get("duration").filter(|value| !value.is_null()) {
         let text = match duration {
             Value::String(text) => text.clone(),
@@ -257,7 +263,7 @@ mod tests {
     #[test]
     fn the_body_has_model_name_string_duration_external_id_and_raw_base64() {
         let job = GenerationJob {
-            run_code: "run-9".into(),
+            task_key: "run-9".into(),
             prompt: "a dog".into(),
             model_name: "kling-v1".into(),
             kind: GenerationKind::ImageToVideo,
@@ -285,7 +291,7 @@ mod tests {
     #[test]
     fn a_quality_mode_in_the_params_is_the_bodys_mode() {
         let job = |params: Value| GenerationJob {
-            run_code: "run-1".into(),
+            task_key: "run-1".into(),
             prompt: "p".into(),
             model_name: "kling-v2-6".into(),
             kind: GenerationKind::TextToVideo,

@@ -183,7 +183,17 @@ async fn show_prints_every_column_the_lease_and_the_refund(db: TestDb) {
 async fn requeue_is_refused_unless_failed_and_unleased(db: TestDb) {
     let pool = db.migrated().await;
     let id = enqueue_id(&db, &["--prompt", "x"]);
-    for state in ["queued", "processing", "done", "cancelled"] {
+    set_request(&pool, id, "queued", "task-1").await;
+    let before = show(&db, id);
+    let stderr = failure(&db.cli(&["requests", "requeue", &id.to_string()]));
+    assert!(
+        stderr.contains(&format!("request {id} is already `queued`: nothing to do"))
+            && stderr.contains("claims it on its next poll")
+            && stderr.contains("genworker models list"),
+        "{stderr}"
+    );
+    assert_eq!(show(&db, id), before, "queued: something was written");
+    for state in ["processing", "done", "cancelled"] {
         set_request(&pool, id, state, "task-1").await;
         let before = show(&db, id);
         let stderr = failure(&db.cli(&["requests", "requeue", &id.to_string()]));
@@ -243,7 +253,8 @@ async fn requeue_resets_a_failed_request_and_keeps_its_task(db: TestDb) {
     assert_eq!(after["error_message"], "");
     assert_eq!(after["completed_at"], Value::Null);
     assert_eq!(after["processing_time"], Value::Null);
-    assert_eq!(after["lease"], Value::Null, "lease deleted");
+    assert_eq!(after["lease"]["attempt"], 2, "the attempt number goes on");
+    assert_eq!(after["lease"]["worker_id"], "w-dead");
     assert_eq!(after["provider_job_id"], "task-77", "task id kept");
     assert_eq!(after["refund"], before["refund"], "refund record kept");
     assert_eq!(count(&pool, "genworker_refund").await, 1);

@@ -106,6 +106,7 @@ async fn two_workers_racing_to_fail_a_reclaimed_request_refund_once(db: TestDb) 
     let failure = || Failure {
         message: "boom".into(),
         notify: false,
+        task_failed: false,
     };
     let (from_a, from_b) = tokio::join!(
         a.fail(request.id, first[0].claimed.attempt, failure()),
@@ -266,6 +267,7 @@ async fn postgres_concurrent_refunds_and_charges_of_one_user_all_count() {
                     Failure {
                         message: "x".into(),
                         notify: false,
+                        task_failed: false,
                     },
                 )
                 .await

@@ -8,13 +8,21 @@ use serde_json::Value;
 use super::Harness;
 use crate::support::{TestDb, free_addr, on_every_schema, postgres_admin_url};
 
-on_every_schema!(healthz_answers_ok_while_the_database_and_the_claim_loop_run,);
+on_every_schema!(
+    healthz_answers_ok_while_the_database_and_the_claim_loop_run,
+    healthz_is_503_with_the_reason_when_a_provider_cannot_be_built,
+);
+
+/// An HTTP client as genworker builds them (its TLS provider installed).
+fn client() -> reqwest::Client {
+    genworker::net::client_builder().build().unwrap()
+}
 
 /// Status and JSON body of `/healthz`, once it listens.
 async fn healthz(addr: &str) -> (u16, Value) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        match reqwest::get(format!("http://{addr}/healthz")).await {
+        match client().get(format!("http://{addr}/healthz")).send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 return (status, response.json().await.unwrap());
@@ -40,11 +48,44 @@ async fn healthz_answers_ok_while_the_database_and_the_claim_loop_run(db: TestDb
     assert!(body["claim_loop_ms_ago"].as_u64().is_some(), "{body}");
     daemon.shutdown().await;
     assert!(
-        reqwest::get(format!("http://{addr}/healthz"))
+        client()
+            .get(format!("http://{addr}/healthz"))
+            .send()
             .await
             .is_err(),
         "the endpoint stops with the daemon"
     );
+}
+
+async fn healthz_is_503_with_the_reason_when_a_provider_cannot_be_built(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let addr = free_addr();
+    // The official style without its secret: Kling cannot be built.
+    let daemon = h.spawn_binary(&[
+        ("GENWORKER_HTTP_ADDR", &addr),
+        ("KLING_API_STYLE", "official"),
+    ]);
+    let (status, body) = healthz(&addr).await;
+    assert_eq!(status, 503, "{body}");
+    let reason = body["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("no provider is configured")
+            && reason.contains("KLING_API_STYLE=official needs KLING_API_KEY and KLING_API_SECRET"),
+        "{reason}"
+    );
+    let metrics = client()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("genworker_provider_up{provider=\"kling\"} 0"),
+        "{metrics}"
+    );
+    drop(daemon);
 }
 
 #[tokio::test]

@@ -4,15 +4,18 @@
 mod bad_input;
 mod batch;
 mod cancel;
+mod circuit;
 mod crash;
 mod faults;
 mod health;
 mod language;
 mod latest;
+mod logs;
 mod outcomes;
 mod process;
 mod progress;
 mod replicas;
+mod requeue;
 mod rows;
 
 use std::collections::HashMap;

@@ -22,6 +22,11 @@ impl DaemonProcess {
         std::fs::read_to_string(self.log.as_ref().expect("a logged daemon")).unwrap()
     }
 
+    /// What it logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.log.as_ref().expect("a logged daemon")).unwrap_or_default()
+    }
+
     /// Sends SIGTERM and waits (at most 30 s) for it to exit.
     pub fn terminate(mut self) -> ExitStatus {
         let pid = self.child.id().to_string();

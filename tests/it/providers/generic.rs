@@ -6,7 +6,10 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{RecordingSink, fatal, generate_text, generic_error, generic_provider, job, mp4};
+use super::{
+    RecordingSink, fatal, generate_text, generic_error, generic_provider, job, mp4, task_failed,
+    unauthorized,
+};
 
 const CREATE: &str = "/v1/video/generations";
 
@@ -158,11 +161,14 @@ async fn finish_with(status_body: serde_json::Value) -> ProviderError {
 #[tokio::test]
 async fn failure_statuses_give_the_seed_messages() {
     let error = finish_with(json!({"status": "REJECTED", "error_message": "NSFW prompt"})).await;
-    assert_eq!(fatal(error), "Kling отклонил задачу J9: NSFW prompt");
+    assert_eq!(task_failed(error), "Kling отклонил задачу J9: NSFW prompt");
     let error = finish_with(json!({"task": {"state": "cancelled", "detail": "by operator"}})).await;
-    assert_eq!(fatal(error), "Kling отклонил задачу J9: by operator");
+    assert_eq!(task_failed(error), "Kling отклонил задачу J9: by operator");
     let error = finish_with(json!({"status": "failed"})).await;
-    assert_eq!(fatal(error), "Kling завершил задачу J9 со статусом ошибки.");
+    assert_eq!(
+        task_failed(error),
+        "Kling завершил задачу J9 со статусом ошибки."
+    );
 }
 
 #[tokio::test]
@@ -221,7 +227,7 @@ async fn http_errors_carry_status_and_body_and_are_classified() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let provider = generic_provider(&server.uri(), &[]);
-    let message = fatal(
+    let message = unauthorized(
         provider
             .generate(
                 &job(&dir, GenerationKind::TextToVideo, json!({})),

@@ -44,7 +44,7 @@ pub fn generic_provider(base: &str, extra: &[(&str, &str)]) -> KlingProvider {
 /// A job writing into `dir`.
 pub fn job(dir: &tempfile::TempDir, kind: GenerationKind, params: Value) -> GenerationJob {
     GenerationJob {
-        run_code: format!("run-{}", rand_id()),
+        task_key: format!("run-{}", rand_id()),
         prompt: "a red fox in the snow".into(),
         model_name: "kling-v1".into(),
         kind,
@@ -89,11 +89,29 @@ pub fn mp4(len: usize) -> Vec<u8> {
 }
 
 /// The fatal message of an error (its Russian wording, the stored one),
-/// failing the test if it is retryable.
+/// failing the test if it is any other kind.
 pub fn fatal(error: ProviderError) -> String {
     match error {
         ProviderError::Fatal(message) => message.ru,
         other => panic!("expected a fatal error, got {other:?}"),
+    }
+}
+
+/// The message of a task the provider reported failed, failing the test if the
+/// error is any other kind.
+pub fn task_failed(error: ProviderError) -> String {
+    match error {
+        ProviderError::TaskFailed(message) => message.ru,
+        other => panic!("expected a failed task, got {other:?}"),
+    }
+}
+
+/// The message of a refused credential or account (the operator's problem),
+/// failing the test if the error is any other kind.
+pub fn unauthorized(error: ProviderError) -> String {
+    match error {
+        ProviderError::Unauthorized(message) => message.ru,
+        other => panic!("expected a refused credential, got {other:?}"),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{RecordingSink, fatal, job, settings};
+use super::{RecordingSink, fatal, job, settings, task_failed, unauthorized};
 
 async fn simulator() -> Simulator {
     Simulator::start(SimulatorConfig::new(
@@ -58,11 +58,11 @@ async fn image2video_end_to_end_with_a_jwt_and_the_official_body() {
         .unwrap();
     assert_eq!(result.size_bytes, 50_000);
     assert_eq!(sink.ids(), vec![result.task_id.clone()]);
-    assert_eq!(sim.creates_for(&job.run_code), 1);
+    assert_eq!(sim.creates_for(&job.task_key), 1);
     let body = sim.last_create_body().unwrap();
     assert_eq!(body["model_name"], "kling-v1");
     assert_eq!(body["duration"], "10", "duration is sent as a string");
-    assert_eq!(body["external_task_id"], json!(job.run_code));
+    assert_eq!(body["external_task_id"], json!(job.task_key));
     assert_eq!(
         body["image"], "iVBORw==",
         "raw base64 without a data: prefix"
@@ -75,7 +75,7 @@ async fn image2video_end_to_end_with_a_jwt_and_the_official_body() {
 }
 
 #[tokio::test]
-async fn a_token_signed_with_the_wrong_secret_is_a_fatal_auth_error() {
+async fn a_token_signed_with_the_wrong_secret_is_the_operators_auth_error() {
     let sim = simulator().await;
     let dir = tempfile::tempdir().unwrap();
     let error = official(&sim.base_url(), "not-the-secret")
@@ -85,7 +85,7 @@ async fn a_token_signed_with_the_wrong_secret_is_a_fatal_auth_error() {
         )
         .await
         .unwrap_err();
-    assert!(fatal(error).starts_with("Kling API error: 401 Unauthorized."));
+    assert!(unauthorized(error).starts_with("Kling API error: 401 Unauthorized."));
     assert_eq!(sim.task_count(), 0);
 }
 
@@ -106,7 +106,7 @@ async fn a_failed_task_reports_task_status_msg() {
         .unwrap_err();
     let id = sink.ids().pop().unwrap();
     assert_eq!(
-        fatal(error),
+        task_failed(error),
         format!("Kling отклонил задачу {id}: Failure to pass the risk control system")
     );
 }
@@ -128,7 +128,7 @@ async fn a_lost_task_id_is_found_again_by_external_task_id_and_resumed() {
     let resumed = provider.resume(&job, &first.task_id).await.unwrap();
     assert_eq!(resumed.task_id, first.task_id);
     assert_eq!(
-        sim.creates_for(&job.run_code),
+        sim.creates_for(&job.task_key),
         1,
         "never a second paid task"
     );
@@ -216,7 +216,7 @@ async fn rate_limit_codes_are_retried_and_server_codes_are_retryable() {
         .await
         .unwrap_err();
     assert_eq!(
-        fatal(error),
+        unauthorized(error),
         "Kling API error: code 1102. Details: account arrears"
     );
 }

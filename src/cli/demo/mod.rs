@@ -1,15 +1,20 @@
 //! `genworker demo`: the README's main job. A fresh embedded SQLite database in a
 //! temporary folder (unless `--database-url`), migrations, the simulator in this
-//! process, one text2video and one image2video request processed by the real
-//! daemon, then a table of the results and the files written.
+//! process, one text2video and one image2video request (its input the
+//! simulator's built-in photo) processed by the real daemon, then a table of the
+//! results. The temporary folder is removed at the end unless `--keep`.
+
+mod folder;
+mod summary;
+
+pub use folder::FolderError;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use comfy_table::{Table, presets};
+use comfy_table::Table;
 use serde_json::Map;
 
 use super::CliError;
@@ -18,10 +23,12 @@ use crate::daemon::Daemon;
 use crate::db::live::{Tables, needs};
 use crate::db::{Database, DatabaseUrl, OpenMode, migrate};
 use crate::provider::ProviderRegistry;
+use crate::queue::QueueStore;
 use crate::queue::admin::{NewRequest, enqueue};
-use crate::queue::{GenRequest, QueueStore};
 use crate::settings::{KlingApiStyle, LoadedSettings, Settings};
-use crate::simulator::{Knobs, Simulator, SimulatorConfig};
+use crate::simulator::{CLIP, Knobs, SIM_PHOTO_FILE_ID, Simulator, SimulatorConfig};
+use folder::DemoFolder;
+use summary::{DATABASE_FILE, VIDEOS, closing, results_table};
 
 /// Options of `genworker demo`.
 #[derive(Debug, Args)]
@@ -33,6 +40,10 @@ pub struct DemoArgs {
     /// `official` (JWT signed with the secret).
     #[arg(long, default_value = "generic", value_parser = str::parse::<KlingApiStyle>)]
     kling_style: KlingApiStyle,
+    /// Keep the temporary folder (the videos, and the database without
+    /// `--database-url`) instead of removing it at the end; the summary says where.
+    #[arg(long)]
+    keep: bool,
 }
 
 const KEY: &str = "demo-kling-key";
@@ -42,24 +53,59 @@ const TOKEN: &str = "123456:demo-bot-token";
 /// The demo's Kling API key, Kling secret and Telegram bot token: none may ever
 /// appear in a log line or a stored error (the secret-leak test looks for them).
 pub const DEMO_SECRETS: [&str; 3] = [KEY, SECRET, TOKEN];
-const PHOTO_ID: &str = "demo-photo";
 /// How long the demo waits for both requests.
 const DEADLINE: Duration = Duration::from_secs(90);
-/// A 1×1 PNG, the image2video input.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54,
-    0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D,
-    0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
+
+/// What the demo found, printed once its folder is dealt with.
+struct Report {
+    table: Table,
+    messages: usize,
+    database: String,
+    all_done: bool,
+}
 
 /// Runs the demo; fails unless both requests end `done`.
 pub async fn run(base: &LoadedSettings, args: DemoArgs) -> Result<(), CliError> {
-    let folder = demo_folder()
-        .map_err(|e| CliError::Output(format!("cannot create the demo folder: {e}")))?;
+    let folder = DemoFolder::create(args.keep)?;
+    let in_folder = args.database_url.is_none();
+    // Every handle on the folder's files (the database pool) is gone when
+    // `process` returns, so the folder can be removed.
+    let report = process(base, args, &folder).await;
+    let fate = folder.finish();
+    let report = match (report, &fate) {
+        (Ok(report), _) => report,
+        (Err(error), Err(cleanup)) => {
+            tracing::warn!(error = %cleanup, "demo folder not removed");
+            return Err(error);
+        }
+        (Err(error), Ok(_)) => return Err(error),
+    };
+    outln!("{}", report.table)?;
+    let fate = fate?;
+    super::output::write_flushed(&closing(
+        report.messages,
+        &fate,
+        &report.database,
+        in_folder,
+    ))?;
+    if report.all_done {
+        Ok(())
+    } else {
+        Err(CliError::Output(
+            "not every demo request finished `done`".into(),
+        ))
+    }
+}
+
+/// Sets up the database and the simulator, runs both requests to the end.
+async fn process(
+    base: &LoadedSettings,
+    args: DemoArgs,
+    folder: &DemoFolder,
+) -> Result<Report, CliError> {
     let url = args
         .database_url
-        .unwrap_or_else(|| format!("sqlite://{}", folder.join("demo.sqlite3").display()));
+        .unwrap_or_else(|| format!("sqlite://{}", folder.path().join(DATABASE_FILE).display()));
     let parsed: DatabaseUrl = url
         .parse()
         .map_err(|e| CliError::Output(format!("--database-url: {e}")))?;
@@ -71,14 +117,20 @@ pub async fn run(base: &LoadedSettings, args: DemoArgs) -> Result<(), CliError> 
     let mut config = SimulatorConfig::new(KEY, SECRET, TOKEN);
     config.knobs = Knobs {
         finish_after_ms: 1500,
-        video_bytes: 512 * 1024,
+        // The clip as it is, the file ffmpeg made.
+        video_bytes: CLIP.len() as u64,
         ..Knobs::default()
     };
     let simulator = Simulator::start(config)
         .await
         .map_err(|e| CliError::Output(format!("cannot start the simulator: {e}")))?;
-    simulator.add_telegram_file(PHOTO_ID, "photos/demo.png", PNG.to_vec());
-    let settings = demo_settings(base, &url, &simulator.base_url(), &folder, args.kling_style)?;
+    let settings = demo_settings(
+        base,
+        &url,
+        &simulator.base_url(),
+        folder.path(),
+        args.kling_style,
+    )?;
 
     let text = request(
         "text2video",
@@ -88,7 +140,7 @@ pub async fn run(base: &LoadedSettings, args: DemoArgs) -> Result<(), CliError> 
     let image = request(
         "image2video",
         "Make this picture come alive",
-        Some(PHOTO_ID),
+        Some(SIM_PHOTO_FILE_ID),
     );
     let ids = [
         enqueue(&db, &tables, text).await,
@@ -122,25 +174,12 @@ pub async fn run(base: &LoadedSettings, args: DemoArgs) -> Result<(), CliError> 
     }
     let messages = simulator.telegram_messages().len();
     simulator.shutdown().await;
-    outln!("{}", results_table(&rows, &folder))?;
-    outln!("Telegram messages sent to the simulator: {messages}")?;
-    outln!("Videos are in {}", folder.join("media/videos").display())?;
-    outln!("Database: {}", parsed)?;
-    if rows.iter().all(|row| row.status == "done") && rows.len() == ids.len() {
-        Ok(())
-    } else {
-        Err(CliError::Output(
-            "not every demo request finished `done`".into(),
-        ))
-    }
-}
-
-fn demo_folder() -> std::io::Result<PathBuf> {
-    let nonce: u32 = rand::random();
-    let folder =
-        std::env::temp_dir().join(format!("genworker-demo-{}-{nonce:08x}", std::process::id()));
-    std::fs::create_dir_all(&folder)?;
-    Ok(folder)
+    Ok(Report {
+        table: results_table(&rows, &folder.path().join(VIDEOS)),
+        messages,
+        database: parsed.to_string(),
+        all_done: rows.len() == ids.len() && rows.iter().all(|row| row.status == "done"),
+    })
 }
 
 fn demo_settings(
@@ -211,43 +250,4 @@ async fn all_final(store: QueueStore, ids: Vec<i64>) {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-fn results_table(rows: &[GenRequest], folder: &std::path::Path) -> Table {
-    let mut table = Table::new();
-    table.load_preset(presets::NOTHING).set_header([
-        "ID",
-        "TYPE",
-        "STATUS",
-        "KLING TASK",
-        "FILE",
-        "SIZE",
-        "ERROR",
-    ]);
-    for row in rows {
-        let file = row
-            .result_urls
-            .0
-            .get(0)
-            .and_then(|url| url.as_str())
-            .and_then(|url| url.rsplit('/').next())
-            .map(|name| folder.join("media/videos").join(name));
-        let size = file
-            .as_ref()
-            .and_then(|path| std::fs::metadata(path).ok())
-            .map_or_else(
-                || "-".to_owned(),
-                |meta| format!("{} KiB", meta.len() / 1024),
-            );
-        table.add_row([
-            row.id.to_string(),
-            row.generation_type.clone(),
-            row.status.clone(),
-            row.provider_job_id.clone(),
-            file.map_or_else(|| "-".to_owned(), |path| path.display().to_string()),
-            size,
-            row.error_message.clone(),
-        ]);
-    }
-    table
 }
