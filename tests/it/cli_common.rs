@@ -312,18 +312,22 @@ fn simulate_starts_whatever_the_provider_settings_say() {
         .env("TELEGRAM_API_BASE_URL", "ftp://nowhere")
         .env("DATABASE_URL", "mysql://not/ours")
         .env("KLING_API_KEY", "sim-key")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut seen = String::new();
-    while !seen.contains("simulator listening") {
+    while !seen.contains("export KLING_API_BASE_URL=") {
         // A failed start ends the output (read_line gives 0) and the assertion says why.
-        let read = stderr.read_line(&mut seen).unwrap();
+        let read = stdout.read_line(&mut seen).unwrap();
         assert!(read > 0, "the simulator did not start: {seen}");
     }
-    assert!(seen.starts_with("simulator on 127.0.0.1:"), "{seen}");
+    assert!(
+        seen.starts_with("# genworker simulator on http://127.0.0.1:")
+            && !seen.contains("127.0.0.1:0"),
+        "{seen}"
+    );
     // Its signal handlers are installed as it starts serving, just after that line.
     std::thread::sleep(Duration::from_millis(500));
     let killed = Command::new("kill")
