@@ -106,6 +106,18 @@ impl QueueStore {
                 )
                 .set(req::started_at.eq(Some(now)))
                 .execute(conn)?;
+                // A request set back to `queued` starts afresh: its attempt number
+                // goes on (fencing, below), its failures and its earlier outcome do
+                // not. Only leases of earlier claims exist yet: new rows are not
+                // written twice.
+                diesel::update(lease::table.filter(lease::request_id.eq_any(&queued)))
+                    .set((
+                        lease::failures.eq(0),
+                        lease::last_error.eq(""),
+                        lease::error_message_en.eq(""),
+                        lease::delivered.eq(false),
+                    ))
+                    .execute(conn)?;
                 let expires = now.plus(lease_for);
                 let rows: Vec<_> = ids
                     .iter()
@@ -131,16 +143,6 @@ impl QueueStore {
                         lease::attempt.eq(lease::attempt + 1),
                         lease::lease_expires_at.eq(excluded(lease::lease_expires_at)),
                         lease::updated_at.eq(excluded(lease::updated_at)),
-                    ))
-                    .execute(conn)?;
-                // A request set back to `queued` starts afresh: its attempt number
-                // goes on (fencing), its failures and its earlier outcome do not.
-                diesel::update(lease::table.filter(lease::request_id.eq_any(&queued)))
-                    .set((
-                        lease::failures.eq(0),
-                        lease::last_error.eq(""),
-                        lease::error_message_en.eq(""),
-                        lease::delivered.eq(false),
                     ))
                     .execute(conn)?;
                 let claims = lease::table
