@@ -26,7 +26,8 @@ pub const REFUNDS: &str = "genworker_refunds_total";
 pub const PROVIDER_CALL_SECONDS: &str = "genworker_provider_call_duration_seconds";
 /// Bytes of result videos downloaded from providers (a retried download counts again).
 pub const DOWNLOADED_BYTES: &str = "genworker_downloaded_bytes_total";
-/// Queued requests of active models, by provider (read at scrape time).
+/// Queued requests by provider, active (`paused="false"`) and inactive models
+/// (`paused="true"`) apart (read at scrape time).
 pub const QUEUE_DEPTH: &str = "genworker_queue_depth";
 /// Age of the oldest queued request of an active model, by provider.
 pub const OLDEST_QUEUED_SECONDS: &str = "genworker_oldest_queued_age_seconds";

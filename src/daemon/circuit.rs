@@ -67,7 +67,8 @@ impl Circuits {
 
     /// Learns from a job's end. A paused job opens the circuit (or, as the probe,
     /// keeps it open with a doubled wait); an answer from the provider about the
-    /// request itself closes it; other ends of a probe let the next one go.
+    /// request itself closes it; any other end of a probe says nothing about the
+    /// credentials: the next probe goes after the current wait.
     pub(super) fn observe(&self, provider: &'static str, request: i64, end: &JobEnd, hint: &str) {
         let mut circuits = self.lock();
         let now = Instant::now();
@@ -114,8 +115,19 @@ impl Circuits {
             (Some(open), _) => {
                 if open.probe == Some(request) {
                     open.probe = None;
+                    open.next_probe = now + open.backoff;
                 }
             }
+        }
+    }
+
+    /// Forgets `request` as `provider`'s probe if it still is one (its job ended
+    /// without a verdict), so that the next probe may go after the current wait.
+    pub(super) fn abandon(&self, provider: &'static str, request: i64) {
+        if let Some(open) = self.lock().get_mut(provider)
+            && open.probe == Some(request)
+        {
+            open.probe = None;
         }
     }
 
@@ -189,6 +201,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_stopped_probe_lets_the_next_one_go() {
+        let circuits = Circuits::default();
+        circuits.observe("kling", 1, &paused(), "KLING_API_KEY");
+        tokio::time::advance(FIRST_PROBE).await;
+        circuits.probing("kling", Some(1));
+        assert_eq!(circuits.claimable("kling", 8), 0);
+        // Shutdown, a lost lease or a requeue stops the probe's job.
+        circuits.observe("kling", 1, &JobEnd::Dropped, "KLING_API_KEY");
+        assert!(circuits.is_open("kling"));
+        assert_eq!(circuits.claimable("kling", 8), 0, "the wait first");
+        tokio::time::advance(FIRST_PROBE).await;
+        assert_eq!(
+            circuits.claimable("kling", 8),
+            1,
+            "not stuck on a probe that ended"
+        );
+        // A supervisor that panicked gives its probe up through its guard.
+        circuits.probing("kling", Some(2));
+        circuits.abandon("kling", 2);
+        assert_eq!(circuits.claimable("kling", 8), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_probe_that_says_nothing_about_credentials_lets_the_next_one_go() {
         let circuits = Circuits::default();
         circuits.observe("kling", 1, &paused(), "KLING_API_KEY");
@@ -214,6 +249,12 @@ mod tests {
             circuits.is_open("kling"),
             "an invalid request proves nothing"
         );
-        assert_eq!(circuits.claimable("kling", 8), 1, "the next probe at once");
+        assert_eq!(
+            circuits.claimable("kling", 8),
+            0,
+            "the next probe after the wait"
+        );
+        tokio::time::advance(FIRST_PROBE).await;
+        assert_eq!(circuits.claimable("kling", 8), 1);
     }
 }

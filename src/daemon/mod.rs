@@ -314,6 +314,8 @@ async fn supervise(
     let circuits = watch.circuits;
     let _slot = SlotGuard {
         slots: watch.slots,
+        circuits: circuits.clone(),
+        provider,
         wake: watch.wake,
         claimed,
     };
@@ -324,28 +326,27 @@ async fn supervise(
         end = run => Ok(end),
         reason = stop.wait_for(Option::is_some) => Err(reason.ok().and_then(|r| *r)),
     };
-    let reason = match ended {
-        Ok(end) => {
-            let end = match end {
-                Ok(end) => end,
-                Err(panic) => {
-                    let (request, language) = kept;
-                    ctx.after_panic(claimed, &request, language, panic_text(&*panic))
-                        .await
-                }
-            };
-            end.record(provider);
-            let hint = ctx
-                .registry
-                .get(provider)
-                .map_or("the provider's credentials", |found| {
-                    found.credentials_hint()
-                });
-            circuits.observe(provider, id, &end, hint);
-            None
+    let (end, reason) = match ended {
+        Ok(Ok(end)) => (end, None),
+        Ok(Err(panic)) => {
+            let (request, language) = kept;
+            let end = ctx
+                .after_panic(claimed, &request, language, panic_text(&*panic))
+                .await;
+            (end, None)
         }
-        Err(reason) => reason,
+        Err(Some(Stop::Cancelled)) => (JobEnd::Cancelled, Some(Stop::Cancelled)),
+        Err(reason) => (JobEnd::Dropped, reason),
     };
+    end.record(provider);
+    // Every end reaches the circuit, a stopped probe too (the next may then go).
+    let hint = ctx
+        .registry
+        .get(provider)
+        .map_or("the provider's credentials", |found| {
+            found.credentials_hint()
+        });
+    circuits.observe(provider, id, &end, hint);
     let store = &ctx.store;
     let handed_back = match reason {
         Some(Stop::Shutdown | Stop::Requeued) => store
@@ -357,18 +358,18 @@ async fn supervise(
     };
     if let Some(reason) = reason {
         tracing::info!(request.id = id, reason = reason.label(), "job stopped");
-        if reason == Stop::Cancelled {
-            JobEnd::Cancelled.record(provider);
-        }
     }
     if let Err(error) = handed_back {
         tracing::warn!(request.id = id, %error, "cannot hand the lease back; it will expire");
     }
 }
 
-/// Frees a job's slot when its supervisor ends, however it ends.
+/// Frees a job's slot (and, if it was its provider's probe, the probe) when
+/// its supervisor ends, however it ends: a panic in the supervisor too.
 struct SlotGuard {
     slots: Slots,
+    circuits: Circuits,
+    provider: &'static str,
     wake: Arc<Notify>,
     claimed: Claimed,
 }
@@ -377,6 +378,8 @@ impl Drop for SlotGuard {
     fn drop(&mut self) {
         self.slots
             .finish(self.claimed.request_id, self.claimed.attempt);
+        self.circuits
+            .abandon(self.provider, self.claimed.request_id);
         self.wake.notify_one();
     }
 }
@@ -407,13 +410,13 @@ async fn heartbeat(store: QueueStore, slots: Slots, lease: Duration, stop: Cance
         }
         match store.stopped_elsewhere().await {
             Ok(stopped) => {
-                for (id, status) in stopped {
+                for (id, attempt, status) in stopped {
                     let reason = if status == crate::queue::status::QUEUED {
                         Stop::Requeued
                     } else {
                         Stop::Cancelled
                     };
-                    slots.stop_each(&[id], reason);
+                    slots.stop_attempt(id, attempt, reason);
                 }
             }
             Err(error) => tracing::warn!(%error, "cancellation check failed"),

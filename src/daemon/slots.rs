@@ -183,13 +183,13 @@ impl Slots {
         }
     }
 
-    /// Stops these jobs.
-    pub fn stop_each(&self, ids: &[i64], reason: Stop) {
-        let inner = self.lock();
-        for id in ids {
-            if let Some(job) = inner.running.get(id) {
-                job.stop.send_replace(Some(reason));
-            }
+    /// Stops the job of this attempt of the request (a later attempt's job,
+    /// claimed since, keeps running).
+    pub fn stop_attempt(&self, id: i64, attempt: i32, reason: Stop) {
+        if let Some(job) = self.lock().running.get(&id)
+            && job.attempt == attempt
+        {
+            job.stop.send_replace(Some(reason));
         }
     }
 
@@ -218,6 +218,19 @@ mod tests {
         assert!(!slots.worth_claiming(), "15 free of 256: wait for more");
         slots.finish(15, 1);
         assert!(slots.worth_claiming(), "16 free: a batch");
+    }
+
+    #[test]
+    fn a_stop_for_an_earlier_attempt_leaves_the_later_one_running() {
+        let slots = Slots::new(8, vec![("kling", 8)]);
+        let first = slots.start(7, 1, "kling");
+        slots.finish(7, 1);
+        let second = slots.start(7, 2, "kling");
+        slots.stop_attempt(7, 1, Stop::Cancelled);
+        assert_eq!(*second.borrow(), None, "attempt 2 keeps running");
+        assert_eq!(*first.borrow(), None, "attempt 1 had ended already");
+        slots.stop_attempt(7, 2, Stop::Requeued);
+        assert_eq!(*second.borrow(), Some(Stop::Requeued));
     }
 
     #[test]

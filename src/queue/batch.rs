@@ -87,6 +87,17 @@ struct Holder {
 }
 
 impl Holder {
+    /// As [`Holder::refuses`], except that a request set back to `queued` still
+    /// takes the id of the task its holder just created: the next claim resumes
+    /// that task instead of paying for another (a task id is a fact whatever the
+    /// status).
+    fn refuses_task_id(&self, worker: &str, attempt: i32) -> Option<Fenced> {
+        match self.refuses(worker, attempt) {
+            Some(Fenced::NotProcessing) if self.status == status::QUEUED => None,
+            other => other,
+        }
+    }
+
     /// `None` when `worker` still owns `attempt` of a processing request.
     fn refuses(&self, worker: &str, attempt: i32) -> Option<Fenced> {
         if self.worker.as_deref() != Some(worker) || self.attempt != Some(attempt) {
@@ -127,7 +138,12 @@ macro_rules! batch_ops {
                 let holders = self.holders_of(&ids)?;
                 let mut verdicts = Vec::with_capacity(writes.len());
                 for write in writes {
-                    let verdict = verdict(&holders, write.request_id, worker, write.attempt);
+                    let verdict = match holders.get(&write.request_id) {
+                        Some(holder) => holder
+                            .refuses_task_id(worker, write.attempt)
+                            .unwrap_or(Fenced::Applied),
+                        None => Fenced::NotProcessing,
+                    };
                     if verdict == Fenced::Applied {
                         diesel::update(req::table.find(write.request_id))
                             .set(req::provider_job_id.eq(&write.task_id))

@@ -25,8 +25,9 @@ pub trait LeaseOps {
     ) -> QueryResult<Vec<(i64, i32)>>;
 
     /// Requests `worker` holds that someone else stopped: cancelled by the bot, or
-    /// set back to `queued` (the Django admin, SQL); each with its status.
-    fn stopped_elsewhere(&mut self, worker: &str) -> QueryResult<Vec<(i64, String)>>;
+    /// set back to `queued` (the Django admin, SQL); each with the attempt held
+    /// and its status.
+    fn stopped_elsewhere(&mut self, worker: &str) -> QueryResult<Vec<(i64, i32, String)>>;
 
     /// Gives the request up until `after` from now; a failure adds to its count.
     fn release(
@@ -71,12 +72,12 @@ macro_rules! lease_ops {
                 .get_results(self)
             }
 
-            fn stopped_elsewhere(&mut self, worker: &str) -> QueryResult<Vec<(i64, String)>> {
+            fn stopped_elsewhere(&mut self, worker: &str) -> QueryResult<Vec<(i64, i32, String)>> {
                 lease::table
                     .inner_join(req::table)
                     .filter(lease::worker_id.eq(worker))
                     .filter(req::status.eq_any([status::CANCELLED, status::QUEUED]))
-                    .select((lease::request_id, req::status))
+                    .select((lease::request_id, lease::attempt, req::status))
                     .load(self)
             }
 

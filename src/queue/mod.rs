@@ -104,7 +104,8 @@ pub enum Fenced {
     Applied,
     /// Another worker owns the request now (our lease expired): nothing written.
     LostLease,
-    /// The request is no longer processing (cancelled): nothing written.
+    /// The request is no longer processing (cancelled, or set back to `queued`):
+    /// nothing written.
     NotProcessing,
 }
 

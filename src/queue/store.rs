@@ -106,18 +106,23 @@ impl QueueStore {
                 )
                 .set(req::started_at.eq(Some(now)))
                 .execute(conn)?;
-                // A request set back to `queued` starts afresh: its attempt number
-                // goes on (fencing, below), its failures and its earlier outcome do
-                // not. Only leases of earlier claims exist yet: new rows are not
-                // written twice.
-                diesel::update(lease::table.filter(lease::request_id.eq_any(&queued)))
-                    .set((
-                        lease::failures.eq(0),
-                        lease::last_error.eq(""),
-                        lease::error_message_en.eq(""),
-                        lease::delivered.eq(false),
-                    ))
-                    .execute(conn)?;
+                // A request set back to `queued` after its run ended (its outcome
+                // delivered) starts afresh: its attempt number goes on (fencing,
+                // below), its failures and its earlier outcome do not. One paused
+                // or bumped while it ran keeps its failures. Only leases of earlier
+                // claims exist yet: new rows are not written twice.
+                diesel::update(
+                    lease::table
+                        .filter(lease::request_id.eq_any(&queued))
+                        .filter(lease::delivered),
+                )
+                .set((
+                    lease::failures.eq(0),
+                    lease::last_error.eq(""),
+                    lease::error_message_en.eq(""),
+                    lease::delivered.eq(false),
+                ))
+                .execute(conn)?;
                 let expires = now.plus(lease_for);
                 let rows: Vec<_> = ids
                     .iter()
@@ -261,8 +266,8 @@ impl QueueStore {
     }
 
     /// Requests this worker holds that were cancelled or set back to `queued`
-    /// meanwhile, each with its status.
-    pub async fn stopped_elsewhere(&self) -> Result<Vec<(i64, String)>, DbError> {
+    /// meanwhile, each with the attempt held and its status.
+    pub async fn stopped_elsewhere(&self) -> Result<Vec<(i64, i32, String)>, DbError> {
         let worker = self.worker.clone();
         with_conn!(&self.db, |conn| conn
             .stopped_elsewhere(&worker)
@@ -336,15 +341,18 @@ impl QueueStore {
                         req::processing_time.eq(seconds),
                     ))
                     .execute(conn)?;
-                diesel::update(lease::table.find(id))
-                    .set(lease::error_message_en.eq(&failure.message.en))
-                    .execute(conn)?;
+                let message_en = lease::error_message_en.eq(&failure.message.en);
                 if failure.task_failed && !task_id.is_empty() {
                     diesel::update(lease::table.find(id))
                         .set((
+                            message_en,
                             lease::failed_task_id.eq(&task_id),
                             lease::task_round.eq(lease::task_round + 1),
                         ))
+                        .execute(conn)?;
+                } else {
+                    diesel::update(lease::table.find(id))
+                        .set(message_en)
                         .execute(conn)?;
                 }
                 // The balance before the model: the order every writer (the bot's

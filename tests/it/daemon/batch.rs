@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use genworker::queue::{CompletionWrite, Fenced, QueueStore, Success, TaskIdWrite};
+use genworker::queue::{CompletionWrite, Failure, Fenced, QueueStore, Success, TaskIdWrite};
 use serde_json::json;
 
 use super::Harness;
@@ -14,6 +14,8 @@ on_every_schema!(
     a_batch_of_completions_fences_each_write_and_counts_each_video_once,
     a_batch_of_task_ids_saves_only_those_still_owned,
     concurrent_batches_equal_the_bots_updates_one_at_a_time,
+    a_task_id_is_saved_for_a_request_set_back_to_queued_meanwhile,
+    a_paused_request_keeps_its_failures_and_a_requeued_one_starts_afresh,
 );
 
 fn success(task: &str) -> Success {
@@ -235,4 +237,111 @@ async fn concurrent_batches_equal_the_bots_updates_one_at_a_time(db: TestDb) {
             .any(|expected| (expected - average).abs() < 1e-9),
         "average {average}, one at a time {either:?}"
     );
+}
+
+/// Claims whatever `store` can take now: (request, attempt, failures) of each.
+async fn claim_now(store: &QueueStore) -> Vec<(i64, i32, i32)> {
+    store
+        .claim(vec!["kling"], 10, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|job| {
+            let claimed = job.claimed;
+            (claimed.request_id, claimed.attempt, claimed.failures)
+        })
+        .collect()
+}
+
+async fn a_task_id_is_saved_for_a_request_set_back_to_queued_meanwhile(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let store = h.store("creator");
+    let id = h.enqueue("bumped", "text2video", json!({}), None).await.id;
+    let [(_, attempt, _)] = claim_now(&store).await[..] else {
+        panic!("one claim")
+    };
+    // An admin sets it back to queued between the provider's answer and the save.
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET status = 'queued' WHERE id = {id}"
+    ));
+    let verdicts = store
+        .save_task_ids(Arc::from([TaskIdWrite {
+            request_id: id,
+            attempt,
+            task_id: "task-q".into(),
+        }]))
+        .await
+        .unwrap();
+    assert_eq!(
+        verdicts,
+        [Fenced::Applied],
+        "the task exists: its id is kept"
+    );
+    let next = h.store("next");
+    assert!(
+        claim_now(&next).await.is_empty(),
+        "a live lease still holds it"
+    );
+    // What the holder does when its heartbeat sees the requeue.
+    assert!(
+        store
+            .release(id, attempt, Duration::ZERO, None)
+            .await
+            .unwrap()
+    );
+    let claimed = next
+        .claim(vec!["kling"], 10, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].claimed.attempt, attempt + 1);
+    assert_eq!(
+        claimed[0].request.provider_job_id, "task-q",
+        "resumed, not paid again"
+    );
+}
+
+async fn a_paused_request_keeps_its_failures_and_a_requeued_one_starts_afresh(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let store = h.store("w");
+    let id = h.enqueue("flaky", "text2video", json!({}), None).await.id;
+    let [(_, first, 0)] = claim_now(&store).await[..] else {
+        panic!("one fresh claim")
+    };
+    let failed = Some("Kling API error: 502 Bad Gateway".to_owned());
+    assert!(
+        store
+            .release(id, first, Duration::ZERO, failed)
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let [(_, second, 1)] = claim_now(&store).await[..] else {
+        panic!("reclaimed with its failure")
+    };
+    assert_eq!(second, first + 1);
+    // The provider refuses the key: back to the queue, its failure kept.
+    assert!(store.pause(id, second).await.unwrap());
+    assert_eq!(h.request(id).await.status, "queued");
+    let [(_, third, 1)] = claim_now(&store).await[..] else {
+        panic!("claimed from the queue, the failure kept")
+    };
+    assert_eq!(third, second + 1);
+    let failure = Failure {
+        message: "boom".into(),
+        notify: false,
+        task_failed: false,
+    };
+    let (fenced, _) = store.fail(id, third, failure).await.unwrap();
+    assert_eq!(fenced, Fenced::Applied);
+    // Its run over, an admin requeues it: it starts afresh, the attempt goes on.
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET status = 'queued' WHERE id = {id}"
+    ));
+    let [(_, fourth, 0)] = claim_now(&store).await[..] else {
+        panic!("a fresh start")
+    };
+    assert_eq!(fourth, third + 1);
+    let (_, _, failures, delivered) = h.lease(id).await.unwrap();
+    assert_eq!((failures, delivered), (0, false));
 }
