@@ -43,6 +43,18 @@ pub async fn run(settings: &LoadedSettings, args: MigrateArgs) -> Result<(), Cli
 async fn check(url: &DatabaseUrl, column_defaults: &ColumnDefaults) -> Result<(), CliError> {
     let db = Database::open(url, OpenMode::MustExist, 1).await?;
     let found = migrate::check(&db, column_defaults).await?;
+    let printed = print_check(url, &found);
+    if found.report.is_ok() {
+        return printed;
+    }
+    // The verdict does not depend on a reader: problems exit 1 even when the
+    // report found its output closed (`genworker migrate --check | head`).
+    super::output::closed_stdout_is_success(printed)?;
+    Err(CliError::CheckFailed(found.report.problems.len()))
+}
+
+/// Prints what `migrate --check` found.
+fn print_check(url: &DatabaseUrl, found: &migrate::SchemaCheck) -> Result<(), CliError> {
     outln!("{url}: schema check")?;
     if found.pending.is_empty() {
         outln!("migrations: all applied")?;
@@ -75,6 +87,5 @@ async fn check(url: &DatabaseUrl, column_defaults: &ColumnDefaults) -> Result<()
         );
     }
     outln!("{} problem(s):", found.report.problems.len())?;
-    outln!("{}", found.report)?;
-    Err(CliError::CheckFailed(found.report.problems.len()))
+    outln!("{}", found.report)
 }

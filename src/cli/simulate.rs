@@ -102,6 +102,7 @@ pub async fn run(settings: &LoadedSettings, args: SimulateArgs) -> Result<(), Cl
         },
         ..Knobs::default()
     };
+    let stop = super::shutdown_signal();
     let simulator = Simulator::start(config).await.map_err(|error| {
         CliError::Output(format!(
             "simulator: cannot listen on 127.0.0.1:{}: {error}",
@@ -114,7 +115,7 @@ pub async fn run(settings: &LoadedSettings, args: SimulateArgs) -> Result<(), Cl
         &[key, secret, token],
         video_size(args.video_bytes),
     ));
-    super::shutdown_signal().await;
+    stop.await;
     simulator.shutdown().await;
     Ok(())
 }

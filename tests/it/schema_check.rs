@@ -142,6 +142,24 @@ async fn a_missing_sqlite_column_is_refused_by_name() {
     let checked = db.cli(&["migrate", "--check"]);
     assert_eq!(checked.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&checked.stdout).contains("botapp_genrequest.aspect_ratio"));
+    // `migrate --check | head -0`: the reader is gone, the verdict stands.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_genworker"))
+        .args(["migrate", "--check"])
+        .current_dir(db.dir.path())
+        .env("DATABASE_URL", db.url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a closed output hides no problem"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("problem"), "{stderr}");
 }
 
 /// `migrate --check` on a database `migrate` has not touched: it says what would
