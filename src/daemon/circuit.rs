@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::job::{FailureReason, JobEnd};
+use super::end::{FailureReason, JobEnd};
 
 /// The wait before the first probe of an opened circuit.
 const FIRST_PROBE: Duration = Duration::from_secs(5);
@@ -69,7 +69,14 @@ impl Circuits {
     /// keeps it open with a doubled wait); an answer from the provider about the
     /// request itself closes it; any other end of a probe says nothing about the
     /// credentials: the next probe goes after the current wait.
-    pub(super) fn observe(&self, provider: &'static str, request: i64, end: &JobEnd, hint: &str) {
+    /// `hint` (what to check) is asked only when the circuit opens.
+    pub(super) fn observe(
+        &self,
+        provider: &'static str,
+        request: i64,
+        end: &JobEnd,
+        hint: impl FnOnce() -> &'static str,
+    ) {
         let mut circuits = self.lock();
         let now = Instant::now();
         match (circuits.get_mut(provider), end) {
@@ -77,7 +84,7 @@ impl Circuits {
                 tracing::error!(
                     provider,
                     error = %message,
-                    check = hint,
+                    check = hint(),
                     next_probe_s = FIRST_PROBE.as_secs(),
                     "the provider refuses genworker's credentials or account: its requests stay \
                      queued and nothing is refunded until a probe succeeds"
@@ -175,7 +182,7 @@ mod tests {
     async fn a_refused_credential_opens_the_circuit_until_a_probe_succeeds() {
         let circuits = Circuits::default();
         assert_eq!(circuits.claimable("kling", 8), 8);
-        circuits.observe("kling", 1, &paused(), "KLING_API_KEY");
+        circuits.observe("kling", 1, &paused(), || "KLING_API_KEY");
         assert!(circuits.is_open("kling"));
         assert_eq!(
             circuits.claimable("kling", 8),
@@ -183,18 +190,18 @@ mod tests {
             "no probe before the wait"
         );
         // Jobs already in flight that are refused too change nothing.
-        circuits.observe("kling", 2, &paused(), "KLING_API_KEY");
+        circuits.observe("kling", 2, &paused(), || "KLING_API_KEY");
         tokio::time::advance(FIRST_PROBE).await;
         assert_eq!(circuits.claimable("kling", 8), 1, "one probe");
         circuits.probing("kling", Some(3));
         assert_eq!(circuits.claimable("kling", 8), 0, "one probe at a time");
-        circuits.observe("kling", 3, &paused(), "KLING_API_KEY");
+        circuits.observe("kling", 3, &paused(), || "KLING_API_KEY");
         tokio::time::advance(FIRST_PROBE).await;
         assert_eq!(circuits.claimable("kling", 8), 0, "the wait doubled");
         tokio::time::advance(FIRST_PROBE).await;
         assert_eq!(circuits.claimable("kling", 8), 1);
         circuits.probing("kling", Some(4));
-        circuits.observe("kling", 4, &JobEnd::Done, "KLING_API_KEY");
+        circuits.observe("kling", 4, &JobEnd::Done, || "KLING_API_KEY");
         assert!(!circuits.is_open("kling"));
         assert_eq!(circuits.claimable("kling", 8), 8);
         assert!(circuits.open().is_empty());
@@ -203,12 +210,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stopped_probe_lets_the_next_one_go() {
         let circuits = Circuits::default();
-        circuits.observe("kling", 1, &paused(), "KLING_API_KEY");
+        circuits.observe("kling", 1, &paused(), || "KLING_API_KEY");
         tokio::time::advance(FIRST_PROBE).await;
         circuits.probing("kling", Some(1));
         assert_eq!(circuits.claimable("kling", 8), 0);
         // Shutdown, a lost lease or a requeue stops the probe's job.
-        circuits.observe("kling", 1, &JobEnd::Dropped, "KLING_API_KEY");
+        circuits.observe("kling", 1, &JobEnd::Dropped, || "KLING_API_KEY");
         assert!(circuits.is_open("kling"));
         assert_eq!(circuits.claimable("kling", 8), 0, "the wait first");
         tokio::time::advance(FIRST_PROBE).await;
@@ -226,7 +233,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_probe_that_says_nothing_about_credentials_lets_the_next_one_go() {
         let circuits = Circuits::default();
-        circuits.observe("kling", 1, &paused(), "KLING_API_KEY");
+        circuits.observe("kling", 1, &paused(), || "KLING_API_KEY");
         assert_eq!(
             circuits.open(),
             [("kling", "Kling API error: 401 Unauthorized".to_owned())]
@@ -244,7 +251,7 @@ mod tests {
             reason: FailureReason::InvalidRequest,
             refunded: true,
         };
-        circuits.observe("kling", 2, &invalid, "KLING_API_KEY");
+        circuits.observe("kling", 2, &invalid, || "KLING_API_KEY");
         assert!(
             circuits.is_open("kling"),
             "an invalid request proves nothing"

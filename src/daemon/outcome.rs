@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use super::job::{FailureReason, JobContext, JobEnd, MAX_RETRY_WAIT};
+use super::end::{FailureReason, JobEnd};
+use super::job::{JobContext, MAX_RETRY_WAIT};
 use super::notify::video_facts;
 use super::plan::Plan;
 use crate::catalog::AiModel;
@@ -166,10 +167,11 @@ impl JobContext {
     /// A job that panicked gives its request back as a retryable failure would:
     /// retried later, or failed (refunded, the user told) once the attempts are
     /// used up. Its saved task is resumed on the retry.
+    /// The request is read again here, on this rare path, rather than kept
+    /// for every job.
     pub(super) async fn after_panic(
         &self,
         claimed: Claimed,
-        request: &GenRequest,
         language: Language,
         panic: String,
     ) -> JobEnd {
@@ -178,8 +180,16 @@ impl JobContext {
             panic = %panic,
             "job panicked; giving its request back"
         );
+        let request = match self.store.request(claimed.request_id).await {
+            Ok(Some(request)) => request,
+            Ok(None) => return JobEnd::Dropped,
+            Err(error) => {
+                warn!(%error, "cannot read the request back; its lease will expire");
+                return JobEnd::Dropped;
+            }
+        };
         let error = ProviderError::retryable(internal_error());
-        self.handle_error(claimed, request, language, error).await
+        self.handle_error(claimed, &request, language, error).await
     }
 
     pub(super) async fn handle_error(
