@@ -7,40 +7,16 @@
 use std::time::{Duration, Instant};
 
 use genworker::simulator::{Endpoint, Fault};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Harness;
+use super::health::{client, healthz};
 use crate::support::{TestDb, free_addr, on_every_schema};
 
 on_every_schema!(
     a_wrong_key_leaves_every_request_queued_until_the_key_is_fixed,
     a_probe_closes_the_circuit_once_the_provider_takes_the_key_again,
 );
-
-/// Status and JSON body of `/healthz`, once it listens.
-async fn healthz(addr: &str) -> (u16, Value) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match client().get(format!("http://{addr}/healthz")).send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                return (status, response.json().await.unwrap());
-            }
-            Err(error) => {
-                assert!(
-                    Instant::now() < deadline,
-                    "/healthz never answered: {error}"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    }
-}
-
-/// An HTTP client as genworker builds them (its TLS provider installed).
-fn client() -> reqwest::Client {
-    genworker::net::client_builder().build().unwrap()
-}
 
 async fn scrape(addr: &str) -> String {
     client()

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::Harness;
-use crate::support::{TestDb, free_addr, on_every_schema, postgres_admin_url};
+use crate::support::{TestDb, free_addr, on_every_schema};
 
 on_every_schema!(
     healthz_answers_ok_while_the_database_and_the_claim_loop_run,
@@ -14,12 +14,12 @@ on_every_schema!(
 );
 
 /// An HTTP client as genworker builds them (its TLS provider installed).
-fn client() -> reqwest::Client {
+pub(super) fn client() -> reqwest::Client {
     genworker::net::client_builder().build().unwrap()
 }
 
 /// Status and JSON body of `/healthz`, once it listens.
-async fn healthz(addr: &str) -> (u16, Value) {
+pub(super) async fn healthz(addr: &str) -> (u16, Value) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match client().get(format!("http://{addr}/healthz")).send().await {
@@ -94,14 +94,7 @@ async fn postgres_healthz_goes_503_when_the_database_is_gone() {
     let addr = free_addr();
     let daemon = h.start("doomed", &[("GENWORKER_HTTP_ADDR", &addr)]);
     assert_eq!(healthz(&addr).await.0, 200);
-    let name = h.db.url().rsplit('/').next().unwrap().to_owned();
-    let mut admin =
-        <diesel::PgConnection as diesel::Connection>::establish(&postgres_admin_url()).unwrap();
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")),
-        &mut admin,
-    )
-    .unwrap();
+    h.drop_postgres_database();
     let (status, body) = healthz(&addr).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["status"], "unavailable");

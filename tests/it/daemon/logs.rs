@@ -8,7 +8,7 @@ use genworker::simulator::{Knobs, Outcome};
 use serde_json::{Value, json};
 
 use super::Harness;
-use crate::support::{TestDb, on_every_schema, postgres_admin_url};
+use crate::support::{TestDb, on_every_schema};
 
 on_every_schema!(a_failure_is_one_json_line_with_plain_fields,);
 
@@ -89,14 +89,7 @@ async fn postgres_a_lost_listen_connection_is_logged_with_its_cause() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let name = h.db.url().rsplit('/').next().unwrap().to_owned();
-    let mut admin =
-        <diesel::PgConnection as diesel::Connection>::establish(&postgres_admin_url()).unwrap();
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")),
-        &mut admin,
-    )
-    .unwrap();
+    h.drop_postgres_database();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !daemon.logs().contains("LISTEN connection lost") {
         assert!(

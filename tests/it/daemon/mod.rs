@@ -289,6 +289,21 @@ impl Harness {
         crate::support::genworker_cli(self.db.dir.path(), &env, args)
     }
 
+    /// Drops this harness's PostgreSQL database under whatever is connected to it
+    /// (`DROP DATABASE … WITH (FORCE)`): the database gone, as an outage leaves it.
+    pub fn drop_postgres_database(&self) {
+        let name = self.db.url().rsplit('/').next().unwrap().to_owned();
+        let mut admin = <diesel::PgConnection as diesel::Connection>::establish(
+            &crate::support::postgres_admin_url(),
+        )
+        .unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")),
+            &mut admin,
+        )
+        .unwrap();
+    }
+
     /// Runs one statement outside genworker.
     pub fn sql(&self, sql: &str) {
         crate::contract::execute_sql(&self.db, sql);
