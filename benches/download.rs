@@ -15,9 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use genworker::provider::kling::KlingProvider;
 use genworker::provider::{
-    GenerationJob, GenerationKind, OutputTarget, ProviderError, TaskSink, VideoProvider,
+    GenerationJob, GenerationKind, OutputTarget, ProviderRegistry, SaveError, TaskIds,
 };
 use genworker::settings::Settings;
 use genworker::storage::{ResultStore, S3Store};
@@ -63,8 +62,8 @@ const CASES: [Case; 5] = [
 struct NoSink;
 
 #[async_trait]
-impl TaskSink for NoSink {
-    async fn task_created(&self, _: &str) -> Result<(), ProviderError> {
+impl TaskIds for NoSink {
+    async fn save(&self, _: &str) -> Result<(), SaveError> {
         Ok(())
     }
 }
@@ -158,7 +157,8 @@ async fn main() {
         ("KLING_REQUEST_TIMEOUT", "120"),
     ];
     let settings = settings_from(&env);
-    let provider = KlingProvider::from_settings(&settings.kling).unwrap();
+    let registry = ProviderRegistry::from_settings(&settings);
+    let provider = registry.get("kling").expect("Kling is configured");
     let dir = tempfile::tempdir().unwrap();
 
     println!("Download memory: peak RSS growth over this process's own baseline");
@@ -188,7 +188,6 @@ async fn main() {
             model_name: "kling-v1".into(),
             kind: GenerationKind::TextToVideo,
             params: serde_json::Map::new(),
-            image: None,
             output: OutputTarget {
                 dir: dir.path().to_path_buf(),
                 stem: format!("bench-{index}"),
@@ -197,7 +196,10 @@ async fn main() {
         reset_peak();
         let baseline = status_bytes("VmRSS:");
         let timer = Instant::now();
-        let result = provider.generate(&job, &NoSink).await.expect("generate");
+        let result = provider
+            .generate(&job, &None, &NoSink)
+            .await
+            .expect("generate");
         let seconds = timer.elapsed().as_secs_f64();
         let peak = status_bytes("VmHWM:");
         assert_eq!(result.size_bytes, case.mib * MIB);

@@ -15,7 +15,15 @@ pub async fn run(loaded: &LoadedSettings) -> Result<(), CliError> {
     let registry = ProviderRegistry::from_settings(&settings);
     registry.log_unserved(&catalog::list(&db).await?);
     if registry.names().is_empty() {
-        tracing::warn!("no provider is configured (set KLING_API_KEY); nothing will be claimed");
+        let reasons: Vec<String> = registry
+            .skipped()
+            .into_iter()
+            .map(|(name, reason)| format!("{name}: {reason}"))
+            .collect();
+        tracing::warn!(
+            reasons = %reasons.join("; "),
+            "no provider is configured; nothing will be claimed"
+        );
     }
     let daemon = Daemon::new(&settings, db, tables, registry).map_err(daemon_error)?;
     daemon

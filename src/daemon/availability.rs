@@ -11,8 +11,10 @@ use crate::provider::ProviderRegistry;
 pub(super) struct Availability {
     /// Providers that run here.
     registered: Arc<[&'static str]>,
-    /// Known providers that could not be built, each with the reason.
+    /// Known providers configured but not built, each with the reason.
     unbuilt: Arc<[(&'static str, String)]>,
+    /// Every known provider not built (configured or not), each with the reason.
+    skipped: Arc<[(&'static str, String)]>,
     /// The circuits of the registered ones.
     pub(super) circuits: Circuits,
 }
@@ -22,7 +24,8 @@ impl Availability {
     pub(super) fn new(registry: &ProviderRegistry) -> Self {
         Self {
             registered: registry.names().into(),
-            unbuilt: registry.skipped().into(),
+            unbuilt: registry.misconfigured().into(),
+            skipped: registry.skipped().into(),
             circuits: Circuits::default(),
         }
     }
@@ -48,16 +51,22 @@ impl Availability {
     }
 
     /// Why this process cannot serve what the catalog asks of it, if it cannot:
-    /// no provider at all, a provider of an active model (`active`: the providers
-    /// of the active models) that could not be built, or an open circuit.
+    /// no provider at all (each known one's reason), a configured provider of an
+    /// active model (`active`: the providers of the active models) that could
+    /// not be built, or an open circuit. A provider not configured at all is
+    /// served elsewhere on purpose and is no problem.
     pub(super) fn problem(&self, active: &[String]) -> Option<String> {
         let mut problems = Vec::new();
         if self.registered.is_empty() {
             problems.push("no provider is configured, so nothing is claimed".to_owned());
-        }
-        for (name, reason) in self.unbuilt.iter() {
-            if self.registered.is_empty() || active.iter().any(|provider| provider == name) {
+            for (name, reason) in self.skipped.iter() {
                 problems.push(format!("provider `{name}` cannot run: {reason}"));
+            }
+        } else {
+            for (name, reason) in self.unbuilt.iter() {
+                if active.iter().any(|provider| provider == name) {
+                    problems.push(format!("provider `{name}` cannot run: {reason}"));
+                }
             }
         }
         for (name, reason) in self.circuits.open() {

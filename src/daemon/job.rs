@@ -1,5 +1,6 @@
-//! One claimed request, run to its end: load, check, fetch the image, run or
-//! resume the provider task, write the outcome (fenced), then tell the user.
+//! One claimed request, run to its end: load, check, hand it to its provider's
+//! runner (which resumes a saved task, or fetches the image and submits one),
+//! write the outcome (fenced), then tell the user.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,16 +8,17 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::end::{FailureReason, JobEnd};
+use super::image::TelegramImage;
 use super::notify::{Notifier, Told};
 use super::outcome::Shown;
 use super::plan::{Plan, Widths, plan};
-use super::sink::FencedSink;
+use super::task_ids::FencedTaskIds;
 use super::writes::BatchedWrites;
 use crate::catalog::AiModel;
 use crate::i18n::UserText;
 use crate::message::ChargeFacts;
 use crate::provider::{
-    GenerationJob, OutputTarget, ProviderError, ProviderRegistry, TaskSink, VideoProvider,
+    GenerationJob, OutputTarget, ProviderError, ProviderRegistry, RunError, Runner, SaveError,
     VideoResult,
 };
 use crate::queue::{Claimed, ClaimedJob, FailedTask, GenRequest, QueueStore, status};
@@ -48,8 +50,6 @@ pub struct JobContext {
 enum Refused {
     /// It fails for good.
     Fail(UserText, FailureReason),
-    /// Something it needs failed in a way a retry may fix.
-    Retry(ProviderError),
     /// Its model is gone: nothing to run it with (the plan already failed it
     /// when the request named none).
     NoModel,
@@ -61,7 +61,7 @@ enum Refused {
 struct Ready {
     model: Arc<AiModel>,
     plan: Plan,
-    provider: Arc<dyn VideoProvider>,
+    runner: Arc<Runner>,
     job: GenerationJob,
 }
 
@@ -105,17 +105,14 @@ impl JobContext {
         let Ready {
             model,
             plan,
-            provider,
+            runner,
             job,
-        } = match self.prepare(&request, model, charge, &failed_task).await {
+        } = match self.prepare(&request, model, charge, &failed_task) {
             Ok(ready) => ready,
             Err(Refused::Fail(message, reason)) => {
                 return self
                     .fail(claimed, &request, language, message, reason)
                     .await;
-            }
-            Err(Refused::Retry(error)) => {
-                return self.handle_error(claimed, &request, language, error).await;
             }
             Err(Refused::NoModel) => return JobEnd::Dropped,
             Err(Refused::Unregistered) => {
@@ -131,7 +128,7 @@ impl JobContext {
             }
         };
         match self
-            .call_provider(provider.as_ref(), &claimed, &request, &job, &failed_task)
+            .call_provider(&runner, &claimed, &request, &plan, &job, &failed_task)
             .await
         {
             Ok(video) => {
@@ -143,14 +140,32 @@ impl JobContext {
                 self.succeed(claimed, &request, language, shown, video)
                     .await
             }
-            Err(error) => self.handle_error(claimed, &request, language, error).await,
+            Err(RunError::Image(ProviderError::Fatal(message))) => {
+                self.fail(
+                    claimed,
+                    &request,
+                    language,
+                    message,
+                    FailureReason::InvalidRequest,
+                )
+                .await
+            }
+            Err(RunError::Provider(error) | RunError::Image(error)) => {
+                self.handle_error(claimed, &request, language, error).await
+            }
+            Err(RunError::NotSaved(error)) => {
+                let error = match error {
+                    SaveError::LeaseLost(_) => ProviderError::fatal(error.to_string()),
+                    SaveError::Database(_) => ProviderError::retryable(error.to_string()),
+                };
+                self.handle_error(claimed, &request, language, error).await
+            }
         }
     }
 
     /// Everything a processing request needs before its provider runs, checked
-    /// in order: its parameters, its model, its charge, the provider and its
-    /// mode, then its input image.
-    async fn prepare(
+    /// in order: its parameters, its model, its charge, the provider and its mode.
+    fn prepare(
         &self,
         request: &GenRequest,
         model: Option<Arc<AiModel>>,
@@ -168,11 +183,11 @@ impl JobContext {
             );
             return Err(Refused::Fail(message, FailureReason::InvalidCharge));
         }
-        let provider = self
+        let runner = self
             .registry
             .get(&model.provider)
             .ok_or(Refused::Unregistered)?;
-        if !provider.supports(plan.kind) {
+        if !runner.provider().supports(plan.kind) {
             let mode = plan.kind.as_str();
             let message = UserText::new(
                 format!("Модель не поддерживает режим {mode}."),
@@ -180,20 +195,11 @@ impl JobContext {
             );
             return Err(Refused::Fail(message, FailureReason::InvalidRequest));
         }
-        let job = match self
-            .generation_job(request, &model, &plan, failed_task)
-            .await
-        {
-            Ok(job) => job,
-            Err(ProviderError::Fatal(message)) => {
-                return Err(Refused::Fail(message, FailureReason::InvalidRequest));
-            }
-            Err(error) => return Err(Refused::Retry(error)),
-        };
+        let job = self.generation_job(request, &model, &plan, failed_task);
         Ok(Ready {
             model,
             plan,
-            provider,
+            runner,
             job,
         })
     }
@@ -234,38 +240,14 @@ impl JobContext {
         JobEnd::Dropped
     }
 
-    async fn generation_job(
+    fn generation_job(
         &self,
         request: &GenRequest,
         model: &AiModel,
         plan: &Plan,
         failed_task: &FailedTask,
-    ) -> Result<GenerationJob, ProviderError> {
-        let image = match &plan.image_file_id {
-            None => None,
-            Some(file_id) => {
-                let notifier = self.notifier.as_ref().ok_or_else(|| {
-                    ProviderError::fatal(UserText::new(
-                        "Изображение недоступно: Telegram не настроен (TELEGRAM_BOT_TOKEN).",
-                        "The image is unavailable: Telegram is not configured (TELEGRAM_BOT_TOKEN).",
-                    ))
-                })?;
-                Some(
-                    notifier
-                        .client()
-                        .download_image(file_id)
-                        .await
-                        .map_err(|error| {
-                            if error.is_retryable() {
-                                ProviderError::retryable(error.image_message())
-                            } else {
-                                ProviderError::Fatal(error.image_message())
-                            }
-                        })?,
-                )
-            }
-        };
-        Ok(GenerationJob {
+    ) -> GenerationJob {
+        GenerationJob {
             task_key: failed_task.next_key(&request.run_code),
             prompt: request.prompt.clone(),
             model_name: if model.api_model_name.is_empty() {
@@ -275,46 +257,43 @@ impl JobContext {
             },
             kind: plan.kind,
             params: plan.params.clone(),
-            image,
             output: OutputTarget {
                 dir: self.settings.media_root.join("videos"),
                 stem: request.run_code.clone(),
             },
-        })
+        }
     }
 
-    /// Resumes a saved task, or one found by the provider, or creates one. A
-    /// saved task the provider reported failed is not resumed: the request was
-    /// requeued for a new one.
+    /// Runs the request's task: the saved one, unless the provider reported it
+    /// failed (the request was requeued for a new one), else the runner's
+    /// choice (a task the provider finds, or a new one).
     async fn call_provider(
         &self,
-        provider: &dyn VideoProvider,
+        runner: &Runner,
         claimed: &Claimed,
         request: &GenRequest,
+        plan: &Plan,
         job: &GenerationJob,
         failed_task: &FailedTask,
-    ) -> Result<VideoResult, ProviderError> {
-        let sink = FencedSink {
-            writes: self.writes.clone(),
-            claimed: *claimed,
-        };
-        if failed_task.is(&request.provider_job_id) {
+    ) -> Result<VideoResult, RunError> {
+        let saved = if failed_task.is(&request.provider_job_id) {
             info!(
                 failed_task = %request.provider_job_id,
                 task_key = %job.task_key,
                 "the saved task failed before the requeue; creating a new one"
             );
-        } else if !request.provider_job_id.is_empty() {
-            tracing::Span::current().record("provider.task_id", request.provider_job_id.as_str());
-            info!("resuming the saved provider task");
-            return provider.resume(job, &request.provider_job_id).await;
-        }
-        if let Some(task_id) = provider.find_task(job).await? {
-            tracing::Span::current().record("provider.task_id", task_id.as_str());
-            info!("found the task an earlier attempt created; resuming it");
-            sink.task_created(&task_id).await?;
-            return provider.resume(job, &task_id).await;
-        }
-        provider.generate(job, &sink).await
+            None
+        } else {
+            Some(request.provider_job_id.as_str()).filter(|id| !id.is_empty())
+        };
+        let image = TelegramImage {
+            notifier: self.notifier.as_ref(),
+            file_id: plan.image_file_id.as_deref(),
+        };
+        let ids = FencedTaskIds {
+            writes: self.writes.clone(),
+            claimed: *claimed,
+        };
+        runner.run(job, saved, &image, &ids).await
     }
 }

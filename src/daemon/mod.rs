@@ -8,15 +8,16 @@ mod circuit;
 mod end;
 mod health;
 mod http;
+mod image;
 mod job;
 mod listener;
 mod notify;
 mod outcome;
 mod plan;
 mod scrape;
-mod sink;
 mod slots;
 mod supervise;
+mod task_ids;
 mod writes;
 
 use std::future::Future;
@@ -106,13 +107,9 @@ impl Daemon {
         let limits = registry
             .names()
             .into_iter()
-            .map(|name| {
-                let limit = if name == crate::provider::kling::NAME {
-                    daemon.kling_max_concurrent
-                } else {
-                    daemon.concurrency
-                };
-                (name, limit as usize)
+            .filter_map(|name| {
+                let runner = registry.get(name)?;
+                Some((name, runner.provider().limits().max_concurrent as usize))
             })
             .collect();
         let results = crate::storage::from_settings(settings)

@@ -67,7 +67,7 @@ pub(super) async fn supervise(
         ctx.registry
             .get(provider)
             .map_or("the provider's credentials", |found| {
-                found.credentials_hint()
+                found.provider().credentials_hint()
             })
     });
     let store = &ctx.store;

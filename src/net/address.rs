@@ -7,10 +7,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-/// Whether private addresses may be fetched (`KLING_ALLOW_PRIVATE_URLS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether private addresses may be fetched (`GENWORKER_ALLOW_PRIVATE_URLS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AddressPolicy {
     /// Only public unicast addresses.
+    #[default]
     PublicOnly,
     /// Anything, loopback included (the simulator and tests).
     AllowPrivate,

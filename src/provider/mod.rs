@@ -1,18 +1,30 @@
-//! Video providers: the [`VideoProvider`] trait the daemon drives, its request and
-//! result types, and the [`registry`] that maps `botapp_aimodel.provider` to one.
-//! Adding a provider is one module plus one line in [`registry::ProviderRegistry::from_settings`].
+//! Video providers: the narrow [`VideoProvider`] seam (what only a provider
+//! knows: its request, its task's state, where its video is), the shared
+//! [`runner`] that does everything else for every provider, and the [`registry`]
+//! that maps `botapp_aimodel.provider` to one. Adding a provider is its module,
+//! its settings struct and one line in [`registry::ProviderRegistry::from_settings`].
 
+pub mod document;
 mod error;
+pub mod http;
 pub mod kling;
 pub mod registry;
+pub mod runner;
+pub mod veo;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use serde_json::{Map, Value};
+use url::Url;
 
+use crate::download::{Credentials, DownloadError};
+use crate::i18n::UserText;
 pub use error::ProviderError;
 pub use registry::ProviderRegistry;
+pub use runner::{ImageSource, RunError, Runner, SaveError, TaskIds};
 
 /// `botapp_genrequest.generation_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,7 +72,7 @@ pub struct OutputTarget {
     pub stem: String,
 }
 
-/// One generation, as the daemon hands it to a provider.
+/// One generation, as the daemon hands it to the runner.
 #[derive(Debug, Clone)]
 pub struct GenerationJob {
     /// The name genworker gives the provider's task (Kling's `external_task_id`),
@@ -75,9 +87,7 @@ pub struct GenerationJob {
     pub kind: GenerationKind,
     /// The model's defaults overridden by the request's params (a shallow merge).
     pub params: Map<String, Value>,
-    /// The input image of an image2video request.
-    pub image: Option<InputImage>,
-    /// Where to put the video.
+    /// Where the runner puts the video.
     pub output: OutputTarget,
 }
 
@@ -96,15 +106,72 @@ pub struct VideoResult {
     pub metadata: Value,
 }
 
-/// Receives the provider's task id the moment it exists, so that a crash after
-/// that point resumes the task instead of paying for a new one.
-#[async_trait]
-pub trait TaskSink: Send + Sync {
-    /// Persists the task id; an error stops the generation (e.g. the lease was lost).
-    async fn task_created(&self, task_id: &str) -> Result<(), ProviderError>;
+/// Where a finished task's video is.
+#[derive(Debug, Clone)]
+pub enum VideoSource {
+    /// A URL to download, with the headers its origin (and only its origin) gets.
+    Url {
+        /// The video's URL.
+        url: Url,
+        /// The credential for that URL's own origin, if it needs one.
+        credentials: Option<Credentials>,
+    },
+    /// Base64 text inside a response (a slice of its body, not a copy).
+    Base64 {
+        /// The encoded video.
+        data: Bytes,
+        /// A URL to download instead when the text is not base64 after all.
+        fallback: Option<Box<VideoSource>>,
+    },
 }
 
-/// A video generation service.
+/// Where a task stands.
+#[derive(Debug, Clone)]
+pub enum TaskState {
+    /// Still running.
+    Pending,
+    /// Finished with a video there.
+    Succeeded(VideoSource),
+    /// Finished without one; the message is for the user.
+    Failed(UserText),
+}
+
+/// A provider's answer about a task: its state and the response it came in,
+/// large strings replaced by markers (what `provider_metadata` keeps).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Where the task stands.
+    pub state: TaskState,
+    /// The response.
+    pub response: Value,
+}
+
+/// A task just created.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The provider's task id (saved before anything else happens).
+    pub task_id: String,
+    /// The create response (a provider may answer with the video at once).
+    pub answer: Answer,
+}
+
+/// How the runner drives one provider's tasks.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time between polls.
+    pub poll_interval: Duration,
+    /// How long a task may take from the first wait.
+    pub poll_timeout: Duration,
+    /// Tasks in flight per process.
+    pub max_concurrent: u32,
+    /// The largest video stored.
+    pub max_video_bytes: u64,
+    /// Idle time before a download gives up.
+    pub download_timeout: Duration,
+}
+
+/// A video generation service: only what the provider knows. The shared
+/// [`Runner`] saves task ids, polls, stores videos and builds the metadata.
 #[async_trait]
 pub trait VideoProvider: Send + Sync {
     /// The name models refer to in `botapp_aimodel.provider`.
@@ -119,22 +186,42 @@ pub trait VideoProvider: Send + Sync {
         "the provider's credentials and account"
     }
 
-    /// Creates a task, reports its id to `sink`, waits for it and stores the video.
-    async fn generate(
+    /// Polling, concurrency and download limits, from the provider's settings.
+    fn limits(&self) -> Limits;
+
+    /// Creates a task (with its input image, for image2video).
+    async fn submit(
         &self,
         job: &GenerationJob,
-        sink: &dyn TaskSink,
-    ) -> Result<VideoResult, ProviderError>;
+        image: Option<&InputImage>,
+    ) -> Result<Submitted, ProviderError>;
 
-    /// Waits for an existing task (created by an earlier attempt) and stores the video.
-    async fn resume(
+    /// Reads a task's state.
+    async fn poll(&self, job: &GenerationJob, task_id: &str) -> Result<Answer, ProviderError>;
+
+    /// Looks up the task an earlier attempt may have created for this job but
+    /// not saved (a crash between submit and saving the id), by its task key.
+    /// `None` when the provider has no such task or cannot look tasks up.
+    async fn find_task(&self, _job: &GenerationJob) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
+
+    /// The provider's own keys of `provider_metadata`, beside the runner's
+    /// `provider`, `task_id`, `create_response` and `final_response`.
+    fn metadata(
         &self,
         job: &GenerationJob,
         task_id: &str,
-    ) -> Result<VideoResult, ProviderError>;
+        created: &Value,
+        last: &Value,
+    ) -> Map<String, Value>;
 
-    /// Looks up the task an earlier attempt may have created for this job but
-    /// not reported (a crash between submit and saving the id). `None` when the
-    /// provider has no such task or cannot look tasks up.
-    async fn find_task(&self, job: &GenerationJob) -> Result<Option<String>, ProviderError>;
+    /// The user's message when the task outlived [`Limits::poll_timeout`].
+    fn poll_timeout_message(&self, timeout: Duration) -> UserText;
+
+    /// The user's message when the video could not be downloaded or stored.
+    fn download_failed_message(&self, error: &DownloadError) -> UserText;
+
+    /// The user's message when the video is over [`Limits::max_video_bytes`].
+    fn too_large_message(&self, max_megabytes: u64) -> UserText;
 }

@@ -44,15 +44,40 @@ fn expired_sql(providers: &str, locking: &str) -> String {
     )
 }
 
+/// The bot's "extend video" requests (its own Celery task: the parent video's
+/// last frame, a new segment, a crossfade), which genworker never claims: a
+/// parent request, or `extend_parent_request_id` in the params, or
+/// `parent_result_url` in the source media (veo_vertex.md §7). `has_key` is
+/// the backend's "this JSON object has that key" test.
+pub(super) fn not_an_extension(has_key: fn(&str, &str) -> String) -> String {
+    format!(
+        "r.parent_request_id IS NULL AND NOT {} AND NOT {}",
+        has_key("r.generation_params", "extend_parent_request_id"),
+        has_key("r.source_media", "parent_result_url")
+    )
+}
+
+/// PostgreSQL's `jsonb` key test (`->` is NULL for a missing key or a non-object).
+pub(super) fn pg_has_key(column: &str, key: &str) -> String {
+    format!("({column} -> '{key}') IS NOT NULL")
+}
+
+/// SQLite's JSON key test (`json_type` is `'null'` for a JSON null, NULL when absent).
+pub(super) fn sqlite_has_key(column: &str, key: &str) -> String {
+    format!("(json_type({column}, '$.{key}') IS NOT NULL)")
+}
+
 /// Queued requests of active models, oldest first, whatever their history: new
 /// ones, and ones set back to `queued` (by the Django admin, SQL, the bot, or a
 /// paused provider) whose lease no live worker holds. A worker still holding one
-/// lets it go at its next heartbeat.
-fn queued_sql(providers: &str, locking: &str) -> String {
+/// lets it go at its next heartbeat. The bot's extension requests are left to it.
+fn queued_sql(providers: &str, locking: &str, has_key: fn(&str, &str) -> String) -> String {
+    let not_an_extension = not_an_extension(has_key);
     format!(
         "SELECT r.id AS id FROM botapp_genrequest r \
          JOIN {MODEL_JOIN} \
          WHERE r.status = 'queued' AND m.is_active AND m.provider IN ({providers}) \
+           AND {not_an_extension} \
            AND NOT EXISTS (SELECT 1 FROM genworker_lease l WHERE l.request_id = r.id \
              AND l.worker_id IS NOT NULL AND l.lease_expires_at >= $1) \
          ORDER BY r.created_at, r.id LIMIT $2 {locking}"
@@ -76,7 +101,7 @@ impl ClaimSql for PgConnection {
         let left = limit - ids.len() as i64;
         if left > 0 {
             ids.extend(
-                diesel::sql_query(queued_sql(&providers, lock))
+                diesel::sql_query(queued_sql(&providers, lock, pg_has_key))
                     .bind::<DateTimeField, _>(now)
                     .bind::<BigInt, _>(left)
                     .load::<Id>(self)?,
@@ -98,7 +123,7 @@ impl ClaimSql for SqliteConnection {
         let left = limit - ids.len() as i64;
         if left > 0 {
             ids.extend(
-                diesel::sql_query(sqlite(queued_sql(&providers, "")))
+                diesel::sql_query(sqlite(queued_sql(&providers, "", sqlite_has_key)))
                     .bind::<DateTimeField, _>(now)
                     .bind::<BigInt, _>(left)
                     .load::<Id>(self)?,

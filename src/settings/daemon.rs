@@ -1,13 +1,14 @@
 //! Daemon settings: `GENWORKER_CONCURRENCY`, `GENWORKER_POLL_INTERVAL`,
 //! `GENWORKER_LEASE_SECONDS`, `GENWORKER_MAX_ATTEMPTS`, `GENWORKER_RETRY_BASE`,
 //! `GENWORKER_SHUTDOWN_GRACE`,
-//! `GENWORKER_WORKER_ID`, `GENWORKER_HTTP_ADDR`, `KLING_MAX_CONCURRENT`, `MEDIA_ROOT`, `MEDIA_URL`.
+//! `GENWORKER_WORKER_ID`, `GENWORKER_HTTP_ADDR`, `GENWORKER_ALLOW_PRIVATE_URLS`
+//! (`KLING_ALLOW_PRIVATE_URLS`, its old name), `MEDIA_ROOT`, `MEDIA_URL`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::SettingsError;
-use super::source::{Source, positive, seconds};
+use super::source::{Source, boolean, positive, seconds};
 
 /// How the daemon claims and runs requests, and where results go.
 #[derive(Debug, Clone)]
@@ -28,8 +29,9 @@ pub struct DaemonSettings {
     pub worker_id: String,
     /// `GENWORKER_HTTP_ADDR`: where `/healthz` is served (off when unset).
     pub http_addr: Option<std::net::SocketAddr>,
-    /// `KLING_MAX_CONCURRENT`: Kling tasks in flight at most (default 20).
-    pub kling_max_concurrent: u32,
+    /// `GENWORKER_ALLOW_PRIVATE_URLS` (or its old name `KLING_ALLOW_PRIVATE_URLS`;
+    /// default false): fetch result videos from private addresses, for every provider.
+    pub allow_private_urls: bool,
     /// `MEDIA_ROOT`: where videos are stored, under `videos/` (default `./media`).
     pub media_root: PathBuf,
     /// `MEDIA_URL`: the URL prefix of `MEDIA_ROOT` in `result_urls` (default `/media/`).
@@ -37,6 +39,15 @@ pub struct DaemonSettings {
 }
 
 impl DaemonSettings {
+    /// Which addresses result videos may be fetched from.
+    pub fn address_policy(&self) -> crate::net::AddressPolicy {
+        if self.allow_private_urls {
+            crate::net::AddressPolicy::AllowPrivate
+        } else {
+            crate::net::AddressPolicy::PublicOnly
+        }
+    }
+
     pub(super) fn read(source: &Source) -> Result<Self, SettingsError> {
         let poll_interval = match source.raw("GENWORKER_POLL_INTERVAL")? {
             Some(value) => Some(
@@ -82,7 +93,10 @@ impl DaemonSettings {
                 })?),
                 None => None,
             },
-            kling_max_concurrent: source.parse_with("KLING_MAX_CONCURRENT", 20, positive)?,
+            allow_private_urls: match source.raw("GENWORKER_ALLOW_PRIVATE_URLS")? {
+                Some(_) => source.parse_with("GENWORKER_ALLOW_PRIVATE_URLS", false, boolean)?,
+                None => source.parse_with("KLING_ALLOW_PRIVATE_URLS", false, boolean)?,
+            },
             media_root: PathBuf::from(
                 source
                     .raw("MEDIA_ROOT")?

@@ -2,7 +2,7 @@
 //! `KLING_ORGANIZATION_ID`, `KLING_API_BASE_URL`, `KLING_CREATE_ENDPOINT`,
 //! `KLING_STATUS_ENDPOINT`, `KLING_POLL_INTERVAL`, `KLING_POLL_TIMEOUT`,
 //! `KLING_REQUEST_TIMEOUT`, `KLING_EXTRA_HEADERS`) plus genworker's
-//! `KLING_API_STYLE`, `KLING_MAX_VIDEO_MB`, `KLING_ALLOW_PRIVATE_URLS`.
+//! `KLING_API_STYLE`, `KLING_MAX_VIDEO_MB`, `KLING_MAX_CONCURRENT`.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -62,8 +62,8 @@ pub struct KlingSettings {
     pub api_style: KlingApiStyle,
     /// `KLING_MAX_VIDEO_MB` (default 1024), as bytes.
     pub max_video_bytes: u64,
-    /// `KLING_ALLOW_PRIVATE_URLS` (default false): fetch results from private addresses.
-    pub allow_private_urls: bool,
+    /// `KLING_MAX_CONCURRENT`: Kling tasks in flight per process (default 20).
+    pub max_concurrent: u32,
 }
 
 impl KlingSettings {
@@ -119,7 +119,7 @@ impl KlingSettings {
             max_video_bytes: u64::from(source.parse_with("KLING_MAX_VIDEO_MB", 1024, positive)?)
                 * 1024
                 * 1024,
-            allow_private_urls: source.parse_with("KLING_ALLOW_PRIVATE_URLS", false, boolean)?,
+            max_concurrent: source.parse_with("KLING_MAX_CONCURRENT", 20, positive)?,
         })
     }
 }
@@ -144,15 +144,6 @@ fn extra_headers(json: &str) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
             Ok((header, value))
         })
         .collect()
-}
-
-/// `true`/`false` (also `1`/`0`, `yes`/`no`).
-pub(super) fn boolean(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(format!("expected true or false, got `{value}`")),
-    }
 }
 
 #[cfg(test)]

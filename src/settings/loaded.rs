@@ -11,7 +11,8 @@ use secrecy::SecretString;
 
 use super::source::{Source, positive};
 use super::{
-    DaemonSettings, KlingSettings, LogFormat, S3Settings, Settings, SettingsError, TelegramSettings,
+    DaemonSettings, KlingSettings, LogFormat, S3Settings, Settings, SettingsError,
+    TelegramSettings, VeoSettings,
 };
 use crate::db::DatabaseUrl;
 use crate::db::live::{COLUMN_DEFAULTS_VARIABLE, ColumnDefaults};
@@ -49,6 +50,7 @@ pub struct LoadedSettings {
     column_defaults: Part<ColumnDefaults>,
     daemon: Part<DaemonSettings>,
     kling: Part<KlingSettings>,
+    veo: Part<VeoSettings>,
     telegram: Part<TelegramSettings>,
     s3: Part<Option<S3Settings>>,
     credentials: Part<Credentials>,
@@ -76,6 +78,7 @@ impl LoadedSettings {
             column_defaults: read_column_defaults(&source),
             daemon: DaemonSettings::read(&source),
             kling: KlingSettings::read(&source),
+            veo: VeoSettings::read(&source),
             telegram: TelegramSettings::read(&source),
             s3: S3Settings::read(&source),
             credentials: read_credentials(&source),
@@ -92,6 +95,7 @@ impl LoadedSettings {
             column_defaults: self.column_defaults()?.clone(),
             daemon: part(&self.daemon)?.clone(),
             kling: part(&self.kling)?.clone(),
+            veo: part(&self.veo)?.clone(),
             telegram: self.telegram()?.clone(),
             s3: part(&self.s3)?.clone(),
         })
@@ -204,6 +208,23 @@ kling_extra_headers = '{"X-Client": "genworker"}'
 kling_max_concurrent = 5
 kling_max_video_mb = 64
 kling_allow_private_urls = true
+genworker_allow_private_urls = true
+veo_api_style = "gemini"
+google_application_credentials_json = "/secrets/sa.json"
+vertex_project_id = "proj"
+gcp_project_id = "proj-fallback"
+vertex_location = "europe-west4"
+gcp_location = "us-east5"
+gemini_api_key = "gemini-key"
+vertex_api_base_url = "https://vertex.example.com"
+gemini_api_base_url = "https://gemini.example.com"
+google_oauth_token_url = "https://oauth.example.com/token"
+google_storage_base_url = "https://storage.example.com"
+veo_poll_interval = 7
+veo_poll_timeout = 600
+veo_request_timeout = 30
+veo_max_concurrent = 4
+veo_max_video_mb = 256
 telegram_bot_token = "123:token"
 telegram_api_base_url = "https://tg.example.com"
 genworker_message_style = "2d893898"
@@ -239,7 +260,11 @@ public_base_url = "https://bot.example.com"
             super::super::KlingApiStyle::Official
         );
         assert_eq!(settings.kling.extra_headers.len(), 1);
-        assert!(settings.kling.allow_private_urls);
+        assert!(settings.daemon.allow_private_urls);
+        assert_eq!(settings.kling.max_concurrent, 5);
+        assert_eq!(settings.veo.api_style, super::super::VeoApiStyle::Gemini);
+        assert_eq!(settings.veo.location, "europe-west4");
+        assert_eq!(settings.veo.max_concurrent, 4);
         assert_eq!(
             settings.telegram.mini_app_url.as_deref(),
             Some("https://pay.example.com/app")

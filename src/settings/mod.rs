@@ -15,6 +15,7 @@ mod s3;
 mod source;
 mod telegram;
 mod variables;
+mod veo;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,6 +27,7 @@ pub use loaded::{Credentials, DatabaseSettings, LoadedSettings};
 pub use s3::S3Settings;
 pub use telegram::TelegramSettings;
 pub use variables::{VARIABLES, Variable};
+pub use veo::{VeoApiStyle, VeoSettings};
 
 use crate::db::DatabaseUrl;
 use crate::db::live::ColumnDefaults;
@@ -113,6 +115,8 @@ pub struct Settings {
     pub daemon: DaemonSettings,
     /// The Kling provider.
     pub kling: KlingSettings,
+    /// The Veo provider.
+    pub veo: VeoSettings,
     /// The Telegram Bot API.
     pub telegram: TelegramSettings,
     /// Result storage in an S3-compatible bucket; `None`: under `MEDIA_ROOT`.

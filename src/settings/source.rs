@@ -154,3 +154,12 @@ pub(super) fn seconds(value: &str) -> Result<std::time::Duration, String> {
         )),
     }
 }
+
+/// `true`/`false` (also `1`/`0`, `yes`/`no`).
+pub(super) fn boolean(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("expected true or false, got `{value}`")),
+    }
+}

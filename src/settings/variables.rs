@@ -92,8 +92,49 @@ pub const VARIABLES: &[Variable] = &[
     var("KLING_MAX_VIDEO_MB", "larger videos are refused"),
     var(
         "KLING_ALLOW_PRIVATE_URLS",
-        "allow result URLs on private addresses",
+        "the old name of GENWORKER_ALLOW_PRIVATE_URLS",
     ),
+    var(
+        "GENWORKER_ALLOW_PRIVATE_URLS",
+        "allow result URLs on private addresses (every provider)",
+    ),
+    var("VEO_API_STYLE", "vertex (the bot's) or gemini"),
+    var(
+        "GOOGLE_APPLICATION_CREDENTIALS_JSON",
+        "Vertex: the service-account key JSON, or its path (never printed)",
+    ),
+    var("VERTEX_PROJECT_ID", "Vertex: the Google Cloud project"),
+    var(
+        "GCP_PROJECT_ID",
+        "Vertex: the project when VERTEX_PROJECT_ID is unset",
+    ),
+    var(
+        "VERTEX_LOCATION",
+        "Vertex: the region (default us-central1)",
+    ),
+    var(
+        "GCP_LOCATION",
+        "Vertex: the region when VERTEX_LOCATION is unset",
+    ),
+    var("GEMINI_API_KEY", "Gemini API: the API key (never printed)"),
+    var("VERTEX_API_BASE_URL", "Vertex: the API's origin"),
+    var("GEMINI_API_BASE_URL", "Gemini API: the API's origin"),
+    var(
+        "GOOGLE_OAUTH_TOKEN_URL",
+        "Vertex: the OAuth2 token endpoint (default: the key's token_uri)",
+    ),
+    var(
+        "GOOGLE_STORAGE_BASE_URL",
+        "Vertex: where gs:// results are downloaded from",
+    ),
+    var("VEO_POLL_INTERVAL", "seconds between operation polls"),
+    var(
+        "VEO_POLL_TIMEOUT",
+        "seconds before an operation is given up",
+    ),
+    var("VEO_REQUEST_TIMEOUT", "seconds per Veo API request"),
+    var("VEO_MAX_CONCURRENT", "Veo operations in flight per process"),
+    var("VEO_MAX_VIDEO_MB", "larger Veo videos are refused"),
     var(
         "TELEGRAM_BOT_TOKEN",
         "notifications and image2video input (never printed)",

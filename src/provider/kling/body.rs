@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use super::mode::quality_mode;
-use crate::provider::{GenerationJob, GenerationKind};
+use crate::provider::{GenerationJob, GenerationKind, InputImage};
 
 /// Sent at the top level of the body as they are.
 const TOP_LEVEL: [&str; 20] = [
@@ -47,7 +47,7 @@ const OPTIONS_KEY: &str = "kling_options";
 /// `{prompt, model, mode, <known keys>, parameters?, reference_image?, reference_image_mime_type?}`:
 /// `mode` is the generation type; a quality mode (`std`/`pro`, [`super::mode`]) goes
 /// into `parameters` as `mode`, where `kling_options` may still override it.
-pub fn create_body(job: &GenerationJob) -> Value {
+pub fn create_body(job: &GenerationJob, image: Option<&InputImage>) -> Value {
     let mut body = Map::new();
     body.insert("prompt".into(), json!(job.prompt));
     body.insert("model".into(), json!(job.model_name));
@@ -81,7 +81,7 @@ pub fn create_body(job: &GenerationJob) -> Value {
         body.insert("parameters".into(), Value::Object(parameters));
     }
     if job.kind == GenerationKind::ImageToVideo
-        && let Some(image) = &job.image
+        && let Some(image) = image
     {
         body.insert(
             "reference_image".into(),
@@ -104,7 +104,6 @@ mod tests {
             model_name: "kling-v1".into(),
             kind,
             params: params.as_object().cloned().unwrap_or_default(),
-            image: None,
             output: OutputTarget {
                 dir: "/tmp".into(),
                 stem: "run-1".into(),
@@ -114,17 +113,20 @@ mod tests {
 
     #[test]
     fn known_keys_go_top_level_service_keys_are_dropped_the_rest_into_parameters() {
-        let body = create_body(&job(
-            GenerationKind::TextToVideo,
-            json!({
-                "duration": 12, "resolution": "720p", "aspect_ratio": "9:16", "enable_audio": false,
-                "cfg_scale": 1.2, "seed": 42, "negative_prompt": "blur", "fps": 24,
-                "mode": "text2video", "input_image_file_id": "f", "telegram_file_id": "t",
-                "parent_request_id": 1, "extend_parent_request_id": 2, "input_image_mime_type": "image/png",
-                "kling_options": {"style": "anime", "motion": "dolly-in", "camera": "handheld"},
-                "watermark": false, "nothing": null
-            }),
-        ));
+        let body = create_body(
+            &job(
+                GenerationKind::TextToVideo,
+                json!({
+                    "duration": 12, "resolution": "720p", "aspect_ratio": "9:16", "enable_audio": false,
+                    "cfg_scale": 1.2, "seed": 42, "negative_prompt": "blur", "fps": 24,
+                    "mode": "text2video", "input_image_file_id": "f", "telegram_file_id": "t",
+                    "parent_request_id": 1, "extend_parent_request_id": 2, "input_image_mime_type": "image/png",
+                    "kling_options": {"style": "anime", "motion": "dolly-in", "camera": "handheld"},
+                    "watermark": false, "nothing": null
+                }),
+            ),
+            None,
+        );
         assert_eq!(
             body,
             json!({
@@ -138,18 +140,21 @@ mod tests {
 
     #[test]
     fn kling_options_are_merged_unchanged_and_parameters_left_out_when_empty() {
-        let body = create_body(&job(
-            GenerationKind::TextToVideo,
-            json!({"kling_options": {"style": "cinematic", "seed": 42}}),
-        ));
+        let body = create_body(
+            &job(
+                GenerationKind::TextToVideo,
+                json!({"kling_options": {"style": "cinematic", "seed": 42}}),
+            ),
+            None,
+        );
         assert_eq!(
             body["parameters"],
             json!({"style": "cinematic", "seed": 42})
         );
-        let body = create_body(&job(
-            GenerationKind::TextToVideo,
-            json!({"mode": "text2video"}),
-        ));
+        let body = create_body(
+            &job(GenerationKind::TextToVideo, json!({"mode": "text2video"})),
+            None,
+        );
         assert!(body.get("parameters").is_none());
         assert_eq!(
             body,
@@ -159,27 +164,33 @@ mod tests {
 
     #[test]
     fn a_quality_mode_goes_into_parameters_and_kling_options_still_win() {
-        let body = create_body(&job(GenerationKind::TextToVideo, json!({"mode": "pro"})));
+        let body = create_body(
+            &job(GenerationKind::TextToVideo, json!({"mode": "pro"})),
+            None,
+        );
         assert_eq!(body["mode"], "text2video");
         assert_eq!(body["parameters"], json!({"mode": "pro"}));
-        let body = create_body(&job(
-            GenerationKind::TextToVideo,
-            json!({"mode": "std", "kling_options": {"mode": "pro"}}),
-        ));
+        let body = create_body(
+            &job(
+                GenerationKind::TextToVideo,
+                json!({"mode": "std", "kling_options": {"mode": "pro"}}),
+            ),
+            None,
+        );
         assert_eq!(body["parameters"], json!({"mode": "pro"}));
     }
 
     #[test]
     fn image2video_adds_the_reference_image() {
-        let mut job = job(
+        let job = job(
             GenerationKind::ImageToVideo,
             json!({"input_image_file_id": "f"}),
         );
-        job.image = Some(InputImage {
+        let image = InputImage {
             bytes: vec![1, 2, 3],
             mime_type: "image/png".into(),
-        });
-        let body = create_body(&job);
+        };
+        let body = create_body(&job, Some(&image));
         assert_eq!(body["mode"], "image2video");
         assert_eq!(body["reference_image"], "AQID");
         assert_eq!(body["reference_image_mime_type"], "image/png");

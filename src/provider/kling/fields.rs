@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use super::document::Document;
+use bytes::Bytes;
+
+use crate::provider::document::Document;
 
 const CONTAINERS: [&str; 4] = ["data", "result", "job", "task"];
 const ID_KEYS: [&str; 4] = ["id", "job_id", "task_id", "request_id"];
@@ -92,7 +94,7 @@ pub fn failure_message(value: &Value) -> Option<String> {
 }
 
 /// The base64 video: the text of video_base64, video_data, videoBytes or content.
-pub fn base64_video(document: &Document) -> Option<&[u8]> {
+pub fn base64_video(document: &Document) -> Option<Bytes> {
     let (pointer, found) = find(&document.value, &BASE64_KEYS)?;
     if !found.is_string() {
         return None;

@@ -6,12 +6,13 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, Header
 use secrecy::ExposeSecret;
 use url::Url;
 
-use super::api::{self, Reply};
-use super::document::Document;
+use super::api;
 use super::fields::{self, Status};
-use super::{TaskState, VideoSource, messages};
+use super::messages;
 use crate::download::Credentials;
-use crate::provider::{GenerationJob, ProviderError};
+use crate::provider::document::Document;
+use crate::provider::http::{self, Reply};
+use crate::provider::{GenerationJob, InputImage, ProviderError, TaskState, VideoSource};
 use crate::settings::KlingSettings;
 
 /// The generic style's endpoints and headers.
@@ -92,11 +93,15 @@ impl GenericApi {
     }
 
     /// Creates the task: its id and the create response.
-    pub async fn create(&self, job: &GenerationJob) -> Result<(String, Document), ProviderError> {
-        let body = super::body::create_body(job);
+    pub async fn create(
+        &self,
+        job: &GenerationJob,
+        image: Option<&InputImage>,
+    ) -> Result<(String, Document), ProviderError> {
+        let body = super::body::create_body(job, image);
         // Only a rate limit is retried here: after any other failure Kling may
         // have created the task, and the generic API has no way to find it again.
-        let reply = api::with_retries(api::rate_limited, || {
+        let reply = http::with_retries(http::rate_limited, || {
             let request = self
                 .client
                 .post(self.create_url.clone())
@@ -121,7 +126,7 @@ impl GenericApi {
             .base
             .join(&path)
             .map_err(|error| ProviderError::fatal(format!("KLING_STATUS_ENDPOINT: {error}")))?;
-        let reply = api::with_retries(api::any_retryable, || {
+        let reply = http::with_retries(http::any_retryable, || {
             self.checked(
                 "status",
                 self.client.get(url.clone()).headers(self.headers.clone()),
@@ -140,29 +145,41 @@ impl GenericApi {
         if reply.status.is_success() {
             Ok(reply)
         } else {
-            Err(reply.status_error())
+            Err(api::status_error(&reply))
         }
     }
 }
 
-/// Where a generic task stands.
-pub fn state(document: &Document, task_id: &str) -> TaskState {
-    match fields::status(&document.value) {
-        Status::Succeeded => TaskState::Succeeded,
+/// Where a generic task stands; a succeeded one's video is its base64 data
+/// (with its first video URL as the fallback), else that URL.
+pub fn state(
+    document: &Document,
+    task_id: &str,
+    api: &GenericApi,
+) -> Result<TaskState, ProviderError> {
+    Ok(match fields::status(&document.value) {
+        Status::Succeeded => TaskState::Succeeded(video(document, api)?),
         Status::Pending => TaskState::Pending,
         Status::Failed => TaskState::Failed(match fields::failure_message(&document.value) {
             Some(message) => messages::rejected(task_id, &message),
             None => messages::failed_status(task_id),
         }),
-    }
+    })
 }
 
-/// The video of a succeeded generic task: base64 data first, else the first video URL.
-pub fn video(document: &Document) -> Option<VideoSource<'_>> {
-    if let Some(data) = fields::base64_video(document) {
-        return Some(VideoSource::Base64(data));
+fn video(document: &Document, api: &GenericApi) -> Result<VideoSource, ProviderError> {
+    let url = fields::video_url(&document.value).map(|url| VideoSource::Url {
+        url,
+        credentials: Some(api.credentials()),
+    });
+    match (fields::base64_video(document), url) {
+        (Some(data), fallback) => Ok(VideoSource::Base64 {
+            data,
+            fallback: fallback.map(Box::new),
+        }),
+        (None, Some(url)) => Ok(url),
+        (None, None) => Err(ProviderError::fatal(messages::no_video())),
     }
-    fields::video_url(&document.value).map(VideoSource::Url)
 }
 
 /// A malformed answer to a read is worth another read.

@@ -8,13 +8,14 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use super::api::{self, Reply};
-use super::document::Document;
+use super::api;
 use super::jwt::TokenSource;
+use super::messages;
 use super::mode::quality_mode;
-use super::{TaskState, VideoSource, messages};
 use crate::download::Credentials;
-use crate::provider::{GenerationJob, ProviderError};
+use crate::provider::document::Document;
+use crate::provider::http::{self, Reply};
+use crate::provider::{GenerationJob, InputImage, ProviderError, TaskState, VideoSource};
 use crate::settings::KlingSettings;
 
 /// Official request fields taken from the params (`kling_options` may add others).
@@ -76,10 +77,14 @@ impl OfficialApi {
     }
 
     /// Creates the task with `external_task_id` = the request's run code.
-    pub async fn create(&self, job: &GenerationJob) -> Result<(String, Document), ProviderError> {
+    pub async fn create(
+        &self,
+        job: &GenerationJob,
+        image: Option<&InputImage>,
+    ) -> Result<(String, Document), ProviderError> {
         let url = self.url(&format!("/v1/videos/{}", job.kind.as_str()))?;
-        let body = create_body(job);
-        let document = api::with_retries(api::rate_limited, || async {
+        let body = create_body(job, image);
+        let document = http::with_retries(http::rate_limited, || async {
             let request = self
                 .client
                 .post(url.clone())
@@ -105,7 +110,7 @@ impl OfficialApi {
         task_id: &str,
     ) -> Result<Document, ProviderError> {
         let url = self.url(&format!("/v1/videos/{}/{task_id}", job.kind.as_str()))?;
-        api::with_retries(api::any_retryable, || async {
+        http::with_retries(http::any_retryable, || async {
             let request = self.client.get(url.clone()).headers(self.auth()?);
             self.envelope(api::execute("status", request, self.max_body).await?)
         })
@@ -117,7 +122,7 @@ impl OfficialApi {
         let mut url = self.url(&format!("/v1/videos/{}", job.kind.as_str()))?;
         url.query_pairs_mut()
             .append_pair("external_task_id", &job.task_key);
-        let document = api::with_retries(api::any_retryable, || async {
+        let document = http::with_retries(http::any_retryable, || async {
             let request = self.client.get(url.clone()).headers(self.auth()?);
             self.envelope(api::execute("find", request, self.max_body).await?)
         })
@@ -152,9 +157,9 @@ impl OfficialApi {
         match (reply.status.is_success(), code, parsed) {
             (true, Some(0), Ok(document)) => Ok(document),
             (_, Some(code), Ok(document)) => Err(code_error(code, &reply, &document.value)),
-            (false, _, _) => Err(reply.status_error()),
+            (false, _, _) => Err(api::status_error(&reply)),
             (true, _, Err(error)) => Err(ProviderError::retryable(messages::invalid_json(error))),
-            (true, None, Ok(_)) => Err(ProviderError::retryable(reply.error_message())),
+            (true, None, Ok(_)) => Err(ProviderError::retryable(api::error_message(&reply))),
         }
     }
 }
@@ -168,7 +173,7 @@ fn code_error(code: i64, reply: &Reply, value: &Value) -> ProviderError {
         Some(message) if reply.status.is_success() => {
             format!("Kling API error: code {code}. Details: {message}")
         }
-        _ => reply.error_message(),
+        _ => api::error_message(reply),
     };
     let after = crate::net::retry_after(&reply.headers);
     match code {
@@ -188,7 +193,7 @@ fn code_error(code: i64, reply: &Reply, value: &Value) -> ProviderError {
 }
 
 /// The official create body.
-pub fn create_body(job: &GenerationJob) -> Value {
+pub fn create_body(job: &GenerationJob, image: Option<&InputImage>) -> Value {
     let mut body = Map::new();
     body.insert("model_name".into(), json!(job.model_name));
     body.insert("prompt".into(), json!(job.prompt));
@@ -216,21 +221,26 @@ pub fn create_body(job: &GenerationJob) -> Value {
                 .map(|(key, value)| (key.clone(), value.clone())),
         );
     }
-    if let Some(image) = &job.image {
+    if let Some(image) = image {
         body.insert("image".into(), json!(STANDARD.encode(&image.bytes)));
     }
     Value::Object(body)
 }
 
-/// Where an official task stands (`submitted`, `processing`, `succeed`, `failed`).
-pub fn state(document: &Document, task_id: &str) -> TaskState {
+/// Where an official task stands (`submitted`, `processing`, `succeed`,
+/// `failed`); a succeeded one's video is `data.task_result.videos[0].url`.
+pub fn state(
+    document: &Document,
+    task_id: &str,
+    api: &OfficialApi,
+) -> Result<TaskState, ProviderError> {
     let data = document.value.get("data");
     let status = data
         .and_then(|d| d.get("task_status"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    match status {
-        "succeed" => TaskState::Succeeded,
+    Ok(match status {
+        "succeed" => TaskState::Succeeded(video(document, api)?),
         "failed" => TaskState::Failed(
             match data
                 .and_then(|d| d.get("task_status_msg"))
@@ -243,22 +253,26 @@ pub fn state(document: &Document, task_id: &str) -> TaskState {
             },
         ),
         _ => TaskState::Pending,
-    }
+    })
 }
 
-/// The video of a succeeded official task: `data.task_result.videos[0].url`.
-pub fn video(document: &Document) -> Option<VideoSource<'_>> {
+fn video(document: &Document, api: &OfficialApi) -> Result<VideoSource, ProviderError> {
     let url = document
         .value
-        .pointer("/data/task_result/videos/0/url")?
-        .as_str()?;
-    Url::parse(url).ok().map(VideoSource::Url)
+        .pointer("/data/task_result/videos/0/url")
+        .and_then(Value::as_str)
+        .and_then(|url| Url::parse(url).ok())
+        .ok_or_else(|| ProviderError::fatal(messages::no_video()))?;
+    Ok(VideoSource::Url {
+        url,
+        credentials: Some(api.credentials()?),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{GenerationKind, InputImage, OutputTarget};
+    use crate::provider::{GenerationKind, OutputTarget};
 
     #[test]
     fn the_body_has_model_name_string_duration_external_id_and_raw_base64() {
@@ -272,17 +286,17 @@ mod tests {
             .as_object()
             .cloned()
             .unwrap_or_default(),
-            image: Some(InputImage {
-                bytes: vec![1, 2, 3],
-                mime_type: "image/png".into(),
-            }),
             output: OutputTarget {
                 dir: "/tmp".into(),
                 stem: "run-9".into(),
             },
         };
+        let image = InputImage {
+            bytes: vec![1, 2, 3],
+            mime_type: "image/png".into(),
+        };
         assert_eq!(
-            create_body(&job),
+            create_body(&job, Some(&image)),
             json!({"model_name": "kling-v1", "prompt": "a dog", "external_task_id": "run-9",
                 "duration": "10", "aspect_ratio": "16:9", "mode": "pro", "image": "AQID"})
         );
@@ -296,22 +310,25 @@ mod tests {
             model_name: "kling-v2-6".into(),
             kind: GenerationKind::TextToVideo,
             params: params.as_object().cloned().unwrap_or_default(),
-            image: None,
             output: OutputTarget {
                 dir: "/tmp".into(),
                 stem: "run-1".into(),
             },
         };
-        assert_eq!(create_body(&job(json!({"mode": "std"})))["mode"], "std");
+        assert_eq!(
+            create_body(&job(json!({"mode": "std"})), None)["mode"],
+            "std"
+        );
         assert!(
-            create_body(&job(json!({"mode": "text2video"})))
+            create_body(&job(json!({"mode": "text2video"})), None)
                 .get("mode")
                 .is_none()
         );
         assert_eq!(
-            create_body(&job(
-                json!({"mode": "std", "kling_options": {"mode": "pro"}})
-            ))["mode"],
+            create_body(
+                &job(json!({"mode": "std", "kling_options": {"mode": "pro"}})),
+                None
+            )["mode"],
             "pro"
         );
     }

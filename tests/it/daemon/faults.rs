@@ -6,10 +6,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use genworker::download::DownloadError;
+use genworker::i18n::UserText;
 use genworker::provider::{
-    GenerationJob, GenerationKind, ProviderError, TaskSink, VideoProvider, VideoResult,
+    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Submitted,
+    VideoProvider,
 };
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::Harness;
 use crate::support::{TestDb, on_every_schema};
@@ -55,32 +58,58 @@ impl VideoProvider for Panicking {
         self.inner.supports(kind)
     }
 
-    async fn generate(
-        &self,
-        job: &GenerationJob,
-        sink: &dyn TaskSink,
-    ) -> Result<VideoResult, ProviderError> {
-        self.maybe_panic();
-        self.inner.generate(job, sink).await
+    fn limits(&self) -> Limits {
+        self.inner.limits()
     }
 
-    async fn resume(
+    async fn submit(
         &self,
         job: &GenerationJob,
-        task_id: &str,
-    ) -> Result<VideoResult, ProviderError> {
+        image: Option<&InputImage>,
+    ) -> Result<Submitted, ProviderError> {
         self.maybe_panic();
-        self.inner.resume(job, task_id).await
+        self.inner.submit(job, image).await
+    }
+
+    async fn poll(&self, job: &GenerationJob, task_id: &str) -> Result<Answer, ProviderError> {
+        self.maybe_panic();
+        self.inner.poll(job, task_id).await
     }
 
     async fn find_task(&self, job: &GenerationJob) -> Result<Option<String>, ProviderError> {
         self.inner.find_task(job).await
     }
+
+    fn metadata(
+        &self,
+        job: &GenerationJob,
+        task_id: &str,
+        created: &Value,
+        last: &Value,
+    ) -> Map<String, Value> {
+        self.inner.metadata(job, task_id, created, last)
+    }
+
+    fn poll_timeout_message(&self, timeout: Duration) -> UserText {
+        self.inner.poll_timeout_message(timeout)
+    }
+
+    fn download_failed_message(&self, error: &DownloadError) -> UserText {
+        self.inner.download_failed_message(error)
+    }
+
+    fn too_large_message(&self, max_megabytes: u64) -> UserText {
+        self.inner.too_large_message(max_megabytes)
+    }
 }
 
 fn panicking(panics: u32) -> impl FnOnce(&mut genworker::provider::ProviderRegistry) {
     move |registry| {
-        let kling = registry.get("kling").expect("kling is configured");
+        let kling = registry
+            .get("kling")
+            .expect("kling is configured")
+            .provider()
+            .clone();
         registry.add("kling", Ok(Panicking::around(kling, panics)));
     }
 }

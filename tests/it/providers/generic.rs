@@ -1,7 +1,7 @@
 //! Kling's generic style against wiremock: the seed's headers, body, id and
 //! status rules, error messages, and results.
 
-use genworker::provider::{GenerationKind, InputImage, ProviderError, VideoProvider};
+use genworker::provider::{GenerationKind, InputImage, ProviderError};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -8,13 +8,14 @@ mod security;
 mod telegram;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use genworker::provider::kling::KlingProvider;
 use genworker::provider::{
-    GenerationJob, GenerationKind, OutputTarget, ProviderError, TaskSink, VideoProvider,
-    VideoResult,
+    GenerationJob, GenerationKind, InputImage, OutputTarget, ProviderError, RunError, Runner,
+    SaveError, TaskIds, VideoResult,
 };
 use genworker::settings::Settings;
 use serde_json::Value;
@@ -28,8 +29,76 @@ pub fn settings(vars: &[(&str, &str)]) -> Settings {
     Settings::from_sources(None, env).unwrap()
 }
 
+/// A provider behind the shared runner, as the daemon drives it, with the
+/// provider-level calls the tests make.
+pub struct Provider(pub Runner);
+
+impl Provider {
+    /// The Kling provider of these settings.
+    pub fn kling(settings: &Settings) -> Self {
+        let provider = KlingProvider::from_settings(&settings.kling).unwrap();
+        Self(Runner::new(Arc::new(provider), settings.daemon.address_policy()).unwrap())
+    }
+
+    /// Submits (with the job's image), saves the task id, waits, stores the video.
+    pub async fn generate(
+        &self,
+        job: &Job,
+        sink: &RecordingSink,
+    ) -> Result<VideoResult, ProviderError> {
+        self.0
+            .generate(&job.generation, &job.image, sink)
+            .await
+            .map_err(provider_error)
+    }
+
+    /// Waits for an existing task and stores the video.
+    pub async fn resume(&self, job: &Job, task_id: &str) -> Result<VideoResult, ProviderError> {
+        self.0
+            .resume(&job.generation, task_id)
+            .await
+            .map_err(provider_error)
+    }
+
+    /// The task an earlier attempt created for this job, if the API can tell.
+    pub async fn find_task(&self, job: &Job) -> Result<Option<String>, ProviderError> {
+        self.0.find_task(&job.generation).await
+    }
+}
+
+/// The provider's error of a run (the recording sink never refuses an id).
+fn provider_error(error: RunError) -> ProviderError {
+    match error {
+        RunError::Provider(error) | RunError::Image(error) => error,
+        RunError::NotSaved(error) => panic!("the recording sink refused an id: {error}"),
+    }
+}
+
+/// A generation and its input image.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// What the daemon hands the runner.
+    pub generation: GenerationJob,
+    /// The input image of an image2video job.
+    pub image: Option<InputImage>,
+}
+
+impl Deref for Job {
+    type Target = GenerationJob;
+
+    fn deref(&self) -> &GenerationJob {
+        &self.generation
+    }
+}
+
+impl DerefMut for Job {
+    fn deref_mut(&mut self) -> &mut GenerationJob {
+        &mut self.generation
+    }
+}
+
 /// A generic-style Kling provider talking to `base` with fast polling.
-pub fn generic_provider(base: &str, extra: &[(&str, &str)]) -> KlingProvider {
+pub fn generic_provider(base: &str, extra: &[(&str, &str)]) -> Provider {
     let mut vars = vec![
         ("KLING_API_KEY", "test-key"),
         ("KLING_API_BASE_URL", base),
@@ -38,22 +107,24 @@ pub fn generic_provider(base: &str, extra: &[(&str, &str)]) -> KlingProvider {
         ("KLING_ALLOW_PRIVATE_URLS", "true"),
     ];
     vars.extend_from_slice(extra);
-    KlingProvider::from_settings(&settings(&vars).kling).unwrap()
+    Provider::kling(&settings(&vars))
 }
 
 /// A job writing into `dir`.
-pub fn job(dir: &tempfile::TempDir, kind: GenerationKind, params: Value) -> GenerationJob {
-    GenerationJob {
-        task_key: format!("run-{}", rand_id()),
-        prompt: "a red fox in the snow".into(),
-        model_name: "kling-v1".into(),
-        kind,
-        params: params.as_object().cloned().unwrap_or_default(),
-        image: None,
-        output: OutputTarget {
-            dir: dir.path().join("videos"),
-            stem: "result".into(),
+pub fn job(dir: &tempfile::TempDir, kind: GenerationKind, params: Value) -> Job {
+    Job {
+        generation: GenerationJob {
+            task_key: format!("run-{}", rand_id()),
+            prompt: "a red fox in the snow".into(),
+            model_name: "kling-v1".into(),
+            kind,
+            params: params.as_object().cloned().unwrap_or_default(),
+            output: OutputTarget {
+                dir: dir.path().join("videos"),
+                stem: "result".into(),
+            },
         },
+        image: None,
     }
 }
 
@@ -68,8 +139,8 @@ fn rand_id() -> u64 {
 pub struct RecordingSink(pub Mutex<Vec<String>>);
 
 #[async_trait]
-impl TaskSink for RecordingSink {
-    async fn task_created(&self, task_id: &str) -> Result<(), ProviderError> {
+impl TaskIds for RecordingSink {
+    async fn save(&self, task_id: &str) -> Result<(), SaveError> {
         self.0.lock().unwrap().push(task_id.to_owned());
         Ok(())
     }

@@ -2,13 +2,13 @@
 //! lookup by external_task_id) and wiremock (code classification).
 
 use genworker::provider::kling::KlingProvider;
-use genworker::provider::{GenerationKind, InputImage, ProviderError, VideoProvider};
+use genworker::provider::{GenerationKind, InputImage, ProviderError};
 use genworker::simulator::{Endpoint, Fault, Knobs, Outcome, Simulator, SimulatorConfig};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{RecordingSink, fatal, job, settings, task_failed, unauthorized};
+use super::{Provider, RecordingSink, fatal, job, settings, task_failed, unauthorized};
 
 async fn simulator() -> Simulator {
     Simulator::start(SimulatorConfig::new(
@@ -20,7 +20,7 @@ async fn simulator() -> Simulator {
     .unwrap()
 }
 
-fn official(base: &str, secret: &str) -> KlingProvider {
+fn official(base: &str, secret: &str) -> Provider {
     let vars = [
         ("KLING_API_STYLE", "official"),
         ("KLING_API_KEY", "access-key"),
@@ -30,7 +30,7 @@ fn official(base: &str, secret: &str) -> KlingProvider {
         ("KLING_POLL_TIMEOUT", "5"),
         ("KLING_ALLOW_PRIVATE_URLS", "true"),
     ];
-    KlingProvider::from_settings(&settings(&vars).kling).unwrap()
+    Provider::kling(&settings(&vars))
 }
 
 #[tokio::test]

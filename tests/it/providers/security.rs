@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 
-use genworker::provider::{GenerationKind, ProviderError, VideoProvider};
+use genworker::provider::{GenerationKind, ProviderError};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

@@ -1,4 +1,5 @@
-//! The [`TaskSink`] that saves a provider's task id the moment it exists.
+//! The [`TaskIds`] that saves a provider's task id the moment it exists:
+//! batched with other jobs' writes, fenced on the claim.
 
 use std::time::Duration;
 
@@ -6,22 +7,21 @@ use async_trait::async_trait;
 use tracing::warn;
 
 use super::writes::BatchedWrites;
-use crate::provider::{ProviderError, TaskSink};
+use crate::provider::{SaveError, TaskIds};
 use crate::queue::{Claimed, Fenced, TaskIdWrite};
 
 /// Tries to save a new task id before giving up.
 const SAVE_ATTEMPTS: u32 = 5;
 
-/// Saves the provider's task id the moment it exists, fenced on the claim.
-pub(super) struct FencedSink {
+/// Saves task ids for one claim.
+pub(super) struct FencedTaskIds {
     pub(super) writes: BatchedWrites,
     pub(super) claimed: Claimed,
 }
 
 #[async_trait]
-impl TaskSink for FencedSink {
-    async fn task_created(&self, task_id: &str) -> Result<(), ProviderError> {
-        tracing::Span::current().record("provider.task_id", task_id);
+impl TaskIds for FencedTaskIds {
+    async fn save(&self, task_id: &str) -> Result<(), SaveError> {
         // A paid task exists now: losing its id means paying again, so insist a little.
         let mut attempt = 0;
         loop {
@@ -35,21 +35,13 @@ impl TaskSink for FencedSink {
                 .await
             {
                 Ok(Fenced::Applied) => return Ok(()),
-                Ok(other) => {
-                    return Err(ProviderError::fatal(format!(
-                        "task id not saved: {other:?}"
-                    )));
-                }
+                Ok(other) => return Err(SaveError::LeaseLost(format!("{other:?}"))),
                 Err(error) if attempt < SAVE_ATTEMPTS => {
                     warn!(%error, "cannot save the task id yet; trying again");
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(500) * attempt).await;
                 }
-                Err(error) => {
-                    return Err(ProviderError::retryable(format!(
-                        "cannot save the task id: {error}"
-                    )));
-                }
+                Err(error) => return Err(SaveError::Database(error.to_string())),
             }
         }
     }

@@ -20,7 +20,7 @@ enum LargeText {
     /// A range of the body (the string had no escapes).
     InBody(Range<usize>),
     /// An unescaped copy (the string had escapes, so it is not in the body as is).
-    Copied(String),
+    Copied(Bytes),
 }
 
 /// A JSON response body and its value with large strings replaced by markers.
@@ -51,15 +51,19 @@ impl Document {
         })
     }
 
-    /// The text of the string at a JSON pointer (`/data/video_base64`), large or not.
-    pub fn text_at(&self, pointer: &str) -> Option<&[u8]> {
+    /// The text of the string at a JSON pointer (`/data/video_base64`), large or
+    /// not; a large one is a slice of the body, not a copy.
+    pub fn text_at(&self, pointer: &str) -> Option<Bytes> {
         if let Some((_, text)) = self.large.iter().find(|(path, _)| path == pointer) {
             return Some(match text {
-                LargeText::InBody(range) => &self.body[range.clone()],
-                LargeText::Copied(text) => text.as_bytes(),
+                LargeText::InBody(range) => self.body.slice(range.clone()),
+                LargeText::Copied(text) => text.clone(),
             });
         }
-        self.value.pointer(pointer)?.as_str().map(str::as_bytes)
+        self.value
+            .pointer(pointer)?
+            .as_str()
+            .map(|text| Bytes::copy_from_slice(text.as_bytes()))
     }
 }
 
@@ -136,7 +140,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
             return Ok(Value::String(value));
         }
         let len = value.len();
-        self.large.push((self.path, LargeText::Copied(value)));
+        self.large
+            .push((self.path, LargeText::Copied(Bytes::from(value))));
         Ok(marker(len))
     }
 
@@ -180,7 +185,7 @@ mod tests {
             doc.value,
             serde_json::json!({"a": [1, 2.5, null, true], "b": {"c/d": "x"}})
         );
-        assert_eq!(doc.text_at("/b/c~1d"), Some(&b"x"[..]));
+        assert_eq!(doc.text_at("/b/c~1d").as_deref(), Some(&b"x"[..]));
     }
 
     #[test]
@@ -195,9 +200,12 @@ mod tests {
             doc.value["data"]["video_base64"],
             format!("<omitted: {} characters>", LARGE + 10)
         );
-        assert_eq!(doc.text_at("/data/video_base64").unwrap(), blob.as_bytes());
+        assert_eq!(
+            &doc.text_at("/data/video_base64").unwrap()[..],
+            blob.as_bytes()
+        );
         assert_eq!(doc.text_at("/data/other").unwrap().len(), LARGE + 1);
-        assert_eq!(doc.text_at("/status"), Some(&b"done"[..]));
+        assert_eq!(doc.text_at("/status").as_deref(), Some(&b"done"[..]));
         assert!(doc.value.to_string().len() < 200);
     }
 

@@ -1,0 +1,206 @@
+//! Vertex AI's credentials: the service-account key read as the bot reads it
+//! (`GOOGLE_APPLICATION_CREDENTIALS_JSON` is the JSON itself, literal newlines
+//! in strings allowed, or a path to it; base64 is not accepted), and OAuth2
+//! access tokens for the `cloud-platform` scope, obtained, cached and
+//! refreshed by yup-oauth2's service-account flow (a JWT-bearer grant to the
+//! key's `token_uri`, or `GOOGLE_OAUTH_TOKEN_URL`).
+
+use std::time::Duration;
+
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use rustls_platform_verifier::ConfigVerifierExt;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::OnceCell;
+use url::Url;
+use yup_oauth2::authenticator::Authenticator;
+use yup_oauth2::{CustomHyperClientBuilder, ServiceAccountAuthenticator, ServiceAccountKey};
+
+use super::messages;
+use crate::provider::ProviderError;
+
+/// The one scope the bot asks for; it covers Vertex AI and Cloud Storage.
+const SCOPES: [&str; 1] = ["https://www.googleapis.com/auth/cloud-platform"];
+
+/// Reads the key: JSON when the value starts with `{` or `[`, else a file path.
+pub fn read_key(value: &SecretString) -> Result<ServiceAccountKey, String> {
+    let raw = value.expose_secret();
+    let trimmed = raw.trim();
+    let text = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        trimmed.to_owned()
+    } else {
+        std::fs::read_to_string(raw).map_err(|error| {
+            format!(
+                "GOOGLE_APPLICATION_CREDENTIALS_JSON is neither JSON nor a readable file \
+                 ({}); give the key's JSON or its path (base64 is not accepted)",
+                error.kind()
+            )
+        })?
+    };
+    let key: ServiceAccountKey =
+        serde_json::from_str(&escape_control_characters(&text)).map_err(|error| {
+            format!("GOOGLE_APPLICATION_CREDENTIALS_JSON is not a service-account key: {error}")
+        })?;
+    if key.client_email.trim().is_empty() || key.private_key.trim().is_empty() {
+        return Err(
+            "GOOGLE_APPLICATION_CREDENTIALS_JSON has no client_email or private_key".into(),
+        );
+    }
+    Ok(key)
+}
+
+/// Control characters inside JSON strings escaped, as Python's non-strict
+/// parser accepts them (a multi-line `private_key` pasted into a variable).
+fn escape_control_characters(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for ch in text.chars() {
+        match ch {
+            _ if escaped => {
+                escaped = false;
+                out.push(ch);
+            }
+            '\\' if in_string => {
+                escaped = true;
+                out.push(ch);
+            }
+            '"' => {
+                in_string = !in_string;
+                out.push(ch);
+            }
+            '\n' if in_string => out.push_str("\\n"),
+            '\r' if in_string => out.push_str("\\r"),
+            '\t' if in_string => out.push_str("\\t"),
+            ch if in_string && ch.is_control() => out.push_str(&format!("\\u{:04x}", ch as u32)),
+            ch => out.push(ch),
+        }
+    }
+    out
+}
+
+type Connector = HttpsConnector<HttpConnector>;
+
+/// Access tokens for one service account.
+pub struct GoogleAuth {
+    key: ServiceAccountKey,
+    timeout: Duration,
+    authenticator: OnceCell<Authenticator<Connector>>,
+}
+
+impl std::fmt::Debug for GoogleAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key is never printed.
+        f.debug_struct("GoogleAuth")
+            .field("client_email", &self.key.client_email)
+            .field("token_uri", &self.key.token_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GoogleAuth {
+    /// Tokens for `key`, obtained at `token_url` when given (else the key's
+    /// `token_uri`), each request given `timeout`.
+    pub fn new(mut key: ServiceAccountKey, token_url: Option<&Url>, timeout: Duration) -> Self {
+        if let Some(url) = token_url {
+            key.token_uri = url.to_string();
+        }
+        Self {
+            key,
+            timeout,
+            authenticator: OnceCell::new(),
+        }
+    }
+
+    /// A current access token (cached until a minute before it expires). A
+    /// failure is the operator's: [`ProviderError::Unauthorized`].
+    pub async fn token(&self) -> Result<SecretString, ProviderError> {
+        let refused = |reason: String| ProviderError::Unauthorized(messages::token_failed(reason));
+        let authenticator = self
+            .authenticator
+            .get_or_try_init(|| self.build())
+            .await
+            .map_err(refused)?;
+        let token = authenticator
+            .token(&SCOPES)
+            .await
+            .map_err(|error| refused(error.to_string()))?;
+        token
+            .token()
+            .filter(|token| !token.is_empty())
+            .map(|token| SecretString::from(token.to_owned()))
+            .ok_or_else(|| refused("the token endpoint returned no access token".into()))
+    }
+
+    async fn build(&self) -> Result<Authenticator<Connector>, String> {
+        crate::net::install_crypto_provider();
+        let tls = rustls::ClientConfig::with_platform_verifier()
+            .map_err(|error| format!("TLS set-up: {error}"))?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build::<_, String>(connector);
+        ServiceAccountAuthenticator::with_client(
+            self.key.clone(),
+            CustomHyperClientBuilder::from(client),
+        )
+        .with_timeout(self.timeout)
+        .build()
+        .await
+        .map_err(|error| format!("the OAuth2 client: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = r#"{"type": "service_account", "project_id": "p",
+        "private_key_id": "1", "private_key": "-----BEGIN PRIVATE KEY-----
+MII
+-----END PRIVATE KEY-----
+", "client_email": "sa@p.iam.gserviceaccount.com", "client_id": "2",
+        "token_uri": "https://oauth2.googleapis.com/token"}"#;
+
+    #[test]
+    fn a_pasted_key_with_literal_newlines_reads_and_so_does_its_file() {
+        let key = read_key(&SecretString::from(format!("  {KEY}\n"))).unwrap();
+        assert_eq!(key.client_email, "sa@p.iam.gserviceaccount.com");
+        assert!(key.private_key.contains("\nMII\n"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sa.json");
+        std::fs::write(&path, KEY).unwrap();
+        let key = read_key(&SecretString::from(path.display().to_string())).unwrap();
+        assert_eq!(key.token_uri, "https://oauth2.googleapis.com/token");
+    }
+
+    #[test]
+    fn base64_bad_json_and_incomplete_keys_are_refused_without_their_value() {
+        let error =
+            read_key(&SecretString::from("eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0=")).unwrap_err();
+        assert!(
+            error.contains("neither JSON nor a readable file"),
+            "{error}"
+        );
+        assert!(!error.contains("eyJ0"), "{error}");
+        let error = read_key(&SecretString::from("{\"type\": ")).unwrap_err();
+        assert!(error.contains("not a service-account key"), "{error}");
+        let error = read_key(&SecretString::from(
+            r#"{"private_key": "", "client_email": "", "token_uri": "t"}"#,
+        ))
+        .unwrap_err();
+        assert!(error.contains("no client_email"), "{error}");
+    }
+
+    #[test]
+    fn the_token_url_setting_replaces_the_keys() {
+        let key = read_key(&SecretString::from(KEY)).unwrap();
+        let url = Url::parse("http://127.0.0.1:9/token").unwrap();
+        let auth = GoogleAuth::new(key, Some(&url), Duration::from_secs(1));
+        assert_eq!(auth.key.token_uri, "http://127.0.0.1:9/token");
+        assert!(!format!("{auth:?}").contains("PRIVATE"));
+    }
+}
