@@ -1,14 +1,16 @@
-//! `genworker simulate`: the loopback Kling + Telegram simulator as a process,
-//! for the demo, manual runs and benchmarks (knobs also at `PUT /_sim/knobs`).
-//! Once it listens it prints, on standard output, the variables that point
-//! genworker at it (the real port, the keys it accepts) and the built-in
-//! image2video input.
+//! `genworker simulate`: the loopback Kling + Veo + Telegram simulator as a
+//! process, for the demo, manual runs and benchmarks (knobs also at
+//! `PUT /_sim/knobs`). Once it listens it prints, on standard output, the
+//! variables that point genworker at it (the real port, the keys it accepts,
+//! its Google service-account key written to a private temporary file, removed
+//! when it stops) and the built-in image2video input.
 //!
 //! Reads `KLING_API_KEY`, `KLING_API_SECRET` and `TELEGRAM_BOT_TOKEN` from the
 //! settings: the simulator accepts those when they are set (and never prints
 //! them), its own defaults otherwise.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
@@ -17,7 +19,8 @@ use super::CliError;
 use super::values::non_negative;
 use crate::settings::LoadedSettings;
 use crate::simulator::{
-    CLIP, Knobs, ResultMode, SIM_PHOTO_FILE_ID, Simulator, SimulatorConfig, video_size,
+    CLIP, Knobs, ResultMode, SIM_GEMINI_API_KEY, SIM_PHOTO_FILE_ID, SIM_VERTEX_PROJECT,
+    ServiceAccountFile, Simulator, SimulatorConfig, video_size,
 };
 
 /// Options of `genworker simulate`.
@@ -33,10 +36,13 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 256 * 1024, value_parser = non_negative,
           allow_negative_numbers = true)]
     video_bytes: u64,
-    /// Return results as base64 instead of URLs (generic style).
+    /// Return results as base64 instead of URLs (generic Kling style, and Veo).
     #[arg(long)]
     base64: bool,
 }
+
+/// The Vertex location the hint names (any works: the simulator has one).
+const VERTEX_LOCATION: &str = "us-central1";
 
 /// Keys used when the settings name none.
 const DEFAULT_KEY: &str = "simulator-key";
@@ -109,24 +115,36 @@ pub async fn run(settings: &LoadedSettings, args: SimulateArgs) -> Result<(), Cl
             args.port
         ))
     })?;
+    let key_file = ServiceAccountFile::create(&simulator).map_err(|error| {
+        CliError::Output(format!(
+            "simulator: cannot write its service-account key file: {error}"
+        ))
+    })?;
     // The hint is for a reader: a closed standard output must not stop the simulator.
     let _ = super::output::write_flushed(&hint(
         &simulator.base_url(),
         &[key, secret, token],
+        key_file.path(),
         video_size(args.video_bytes),
     ));
     stop.await;
     simulator.shutdown().await;
+    drop(key_file);
     Ok(())
 }
 
 /// What `simulate` prints once it listens: shell lines, the comments starting
 /// with `#`, so the whole block can be pasted.
-fn hint(base_url: &str, credentials: &[Credential; 3], video_bytes: u64) -> String {
+fn hint(
+    base_url: &str,
+    credentials: &[Credential; 3],
+    key_file: &Path,
+    video_bytes: u64,
+) -> String {
     let [key, secret, token] = credentials;
     let mut out = format!(
-        "# genworker simulator on {base_url}: Kling (generic and official API styles) \
-         and the Telegram Bot API; Ctrl-C stops it.\n\
+        "# genworker simulator on {base_url}: Kling (generic and official API styles), \
+         Google Veo (Vertex AI and the Gemini API) and the Telegram Bot API; Ctrl-C stops it.\n\
          # Point genworker at it: run these lines in the shell that runs \
          `genworker run` and `genworker enqueue`.\n\
          export KLING_API_BASE_URL={base_url}\n"
@@ -137,9 +155,11 @@ fn hint(base_url: &str, credentials: &[Credential; 3], video_bytes: u64) -> Stri
     out.push_str("export KLING_ALLOW_PRIVATE_URLS=true\n");
     let _ = writeln!(out, "export TELEGRAM_API_BASE_URL={base_url}");
     out.push_str(&export(token));
+    out.push_str(&veo_exports(base_url, key_file));
     let _ = write!(
         out,
         "# The official Kling style answers too: export KLING_API_STYLE=official\n\
+         # Veo answers in the Vertex AI style; the Gemini API style too: export VEO_API_STYLE=gemini\n\
          # Videos: a real 1-second 160x120 H.264 MP4 ({} bytes), grown to {video_bytes} bytes.\n\
          # image2video: the Telegram file id {SIM_PHOTO_FILE_ID} is always a 160x120 JPEG, e.g.\n\
          #   genworker enqueue --model kling-v1 --type image2video --image {SIM_PHOTO_FILE_ID} \
@@ -147,6 +167,38 @@ fn hint(base_url: &str, credentials: &[Credential; 3], video_bytes: u64) -> Stri
         CLIP.len()
     );
     out
+}
+
+/// The `export` lines of Veo: both Google styles, the token endpoint and
+/// Cloud Storage on the simulator.
+fn veo_exports(base_url: &str, key_file: &Path) -> String {
+    let mut out = String::new();
+    let key_file = shell_word(&key_file.display().to_string());
+    for (name, value) in [
+        ("GOOGLE_APPLICATION_CREDENTIALS_JSON", key_file.as_str()),
+        ("VERTEX_PROJECT_ID", SIM_VERTEX_PROJECT),
+        ("VERTEX_LOCATION", VERTEX_LOCATION),
+        ("VERTEX_API_BASE_URL", base_url),
+        ("GOOGLE_OAUTH_TOKEN_URL", &format!("{base_url}/token")),
+        ("GOOGLE_STORAGE_BASE_URL", base_url),
+        ("GEMINI_API_BASE_URL", base_url),
+        ("GEMINI_API_KEY", SIM_GEMINI_API_KEY),
+        ("GENWORKER_ALLOW_PRIVATE_URLS", "true"),
+    ] {
+        let _ = writeln!(out, "export {name}={value}");
+    }
+    out
+}
+
+/// `text` as one shell word: as it is when it has no special character,
+/// else single-quoted.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// The `export` line of a credential, or a comment when it is the operator's own.
@@ -173,7 +225,8 @@ mod tests {
             Credential::pick("KLING_API_SECRET", None, DEFAULT_SECRET),
             Credential::pick("TELEGRAM_BOT_TOKEN", None, DEFAULT_TOKEN),
         ];
-        let text = hint("http://127.0.0.1:4242", &credentials, 9000);
+        let key_file = Path::new("/tmp/genworker-sim-1/key.json");
+        let text = hint("http://127.0.0.1:4242", &credentials, key_file, 9000);
         assert!(!text.contains("my-real-kling-key"), "{text}");
         assert!(text.contains("# KLING_API_KEY: the one your settings give"));
         assert!(text.contains("export KLING_API_SECRET=simulator-secret\n"));
@@ -185,5 +238,26 @@ mod tests {
                 "not a shell line: {line}"
             );
         }
+        for line in [
+            "export GOOGLE_APPLICATION_CREDENTIALS_JSON=/tmp/genworker-sim-1/key.json",
+            "export VERTEX_PROJECT_ID=sim-project",
+            "export VERTEX_LOCATION=us-central1",
+            "export VERTEX_API_BASE_URL=http://127.0.0.1:4242",
+            "export GOOGLE_OAUTH_TOKEN_URL=http://127.0.0.1:4242/token",
+            "export GOOGLE_STORAGE_BASE_URL=http://127.0.0.1:4242",
+            "export GEMINI_API_BASE_URL=http://127.0.0.1:4242",
+            "export GEMINI_API_KEY=sim-gemini-key",
+            "export GENWORKER_ALLOW_PRIVATE_URLS=true",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+        }
+        assert!(text.contains("export VEO_API_STYLE=gemini"), "{text}");
+    }
+
+    #[test]
+    fn a_path_with_shell_characters_is_quoted() {
+        assert_eq!(shell_word("/tmp/a-b_c.json"), "/tmp/a-b_c.json");
+        assert_eq!(shell_word("/tmp/my dir/k.json"), "'/tmp/my dir/k.json'");
+        assert_eq!(shell_word("/tmp/it's"), "'/tmp/it'\\''s'");
     }
 }

@@ -12,8 +12,9 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::endpoint::Endpoint;
 use super::faults::json_response;
-use super::state::{Endpoint, Fault, Knobs, Shared, TelegramFile, TelegramMessage};
+use super::state::{Fault, Knobs, Shared, TelegramFile, TelegramMessage};
 
 impl Shared {
     /// Replaces the knobs.
@@ -56,9 +57,14 @@ impl Shared {
         self.lock().tasks.len() as u64
     }
 
-    /// The JSON body of the last create call.
-    pub fn last_create_body(&self) -> Option<Value> {
-        self.lock().last_create_body.clone()
+    /// The JSON body of the last call to an endpoint that reads one.
+    pub fn last_body(&self, endpoint: Endpoint) -> Option<Value> {
+        self.lock().last_bodies.get(&endpoint).cloned()
+    }
+
+    /// Veo operations created in total (both styles).
+    pub fn operations_count(&self) -> u64 {
+        self.lock().veo.operations.len() as u64
     }
 
     /// Headers of the last call to an endpoint.
@@ -94,6 +100,7 @@ impl Shared {
         json!({
             "calls": calls,
             "task_count": inner.tasks.len(),
+            "operation_count": inner.veo.operations.len(),
             "telegram_messages": inner.messages.len(),
         })
     }

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::state::{Endpoint, Fault, Shared};
+use super::endpoint::Endpoint;
+use super::state::{Fault, Shared};
 
 /// Which API an endpoint belongs to: decides how a fault looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,8 @@ pub(crate) enum Flavor {
     Official,
     /// Telegram Bot API (`{ok: false, error_code, description}`).
     Telegram,
+    /// Google APIs (`{"error": {code, message, status}}`).
+    Google,
     /// Plain file download.
     File,
 }
@@ -53,6 +56,22 @@ pub(crate) fn official_error(
     json_response(
         status,
         &json!({"code": code, "message": msg, "request_id": shared.request_id(), "data": null}),
+    )
+}
+
+/// Google's error envelope; `status` names the code as Google's APIs do.
+pub(crate) fn google_error(status: StatusCode, message: &str) -> Response {
+    let name = match status.as_u16() {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        429 => "RESOURCE_EXHAUSTED",
+        _ => "INTERNAL",
+    };
+    json_response(
+        status,
+        &json!({"error": {"code": status.as_u16(), "message": message, "status": name}}),
     )
 }
 
@@ -124,6 +143,7 @@ fn rate_limited(shared: &Shared, flavor: Flavor, secs: u64) -> Response {
                 "parameters": {"retry_after": secs},
             }),
         ),
+        Flavor::Google => google_error(status, "Resource has been exhausted (e.g. check quota)."),
         Flavor::File => text_response(status, "rate limited"),
     };
     // Real Telegram says it only in the body; the client must read it there.

@@ -15,8 +15,9 @@ use futures_util::stream;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::clip::{header, video_size};
+use super::endpoint::Endpoint;
 use super::faults::{Flavor, enter, text_response};
-use super::state::{Endpoint, Phase, Shared};
+use super::state::{Knobs, Phase, Shared};
 
 /// Bytes per streamed chunk of a video file.
 const CHUNK: usize = 64 * 1024;
@@ -132,9 +133,15 @@ pub(crate) async fn video_file(
             });
         size.map(|size| (size, inner.knobs.clone()))
     };
-    let Some((size, knobs)) = found else {
-        return text_response(StatusCode::NOT_FOUND, "not found");
-    };
+    match found {
+        Some((size, knobs)) => video_response(size, &knobs),
+        None => text_response(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// A `200` streaming a video of `size` bytes as the knobs say: its
+/// Content-Type, cut at half the length when downloads are truncated.
+pub(crate) fn video_response(size: u64, knobs: &Knobs) -> Response {
     let limit = if knobs.truncate_download {
         size / 2
     } else {

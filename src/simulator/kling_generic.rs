@@ -10,9 +10,10 @@ use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
+use super::endpoint::Endpoint;
 use super::faults::{Flavor, bearer, enter, json_response, read_json};
 use super::files::base64_json;
-use super::state::{Endpoint, Phase, ResultMode, Shared, Task, TaskStyle};
+use super::state::{Phase, ResultMode, Shared, Task, TaskStyle};
 
 fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     if bearer(headers) == Some(shared.api_key.as_str()) {
@@ -57,7 +58,7 @@ pub(crate) async fn create(
         _ => "5".to_owned(),
     };
     let mut inner = shared.lock();
-    inner.last_create_body = Some(body);
+    inner.last_bodies.insert(Endpoint::KlingCreate, body);
     let Some(prompt) = prompt else {
         return bad_request("prompt is required");
     };

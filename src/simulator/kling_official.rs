@@ -15,8 +15,9 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
+use super::endpoint::Endpoint;
 use super::faults::{Flavor, bearer, enter, json_response, official_error, read_json};
-use super::state::{Endpoint, Phase, Shared, Task, TaskStyle};
+use super::state::{Phase, Shared, Task, TaskStyle};
 
 const KINDS: [&str; 2] = ["text2video", "image2video"];
 
@@ -164,7 +165,7 @@ pub(crate) async fn create(
     let id = shared.next_id();
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut inner = shared.lock();
-    inner.last_create_body = Some(body);
+    inner.last_bodies.insert(Endpoint::KlingCreate, body);
     if let Err(message) = checked {
         drop(inner);
         return invalid(&shared, message);

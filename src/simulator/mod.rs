@@ -1,5 +1,7 @@
-//! A loopback HTTP server that plays Kling (generic and official API styles)
-//! and the Telegram Bot API, for the demo, the tests and the benchmarks.
+//! A loopback HTTP server that plays Kling (generic and official API styles),
+//! Google Veo (Vertex AI and the Gemini API, with Google's OAuth2 token
+//! endpoint and Cloud Storage downloads) and the Telegram Bot API, for the
+//! demo, the tests and the benchmarks.
 //!
 //! Behaviour is set by [`Knobs`] (time to finish, URL or base64 results, video
 //! size, outcome, truncated downloads) and per-endpoint [`Fault`]s; every call
@@ -7,28 +9,46 @@
 //! playable MP4, the embedded H.264 clip [`CLIP`] grown to the size asked for,
 //! produced on the fly and streamed, so its size does not cost memory. Its
 //! Telegram serves the photo [`SIM_PHOTO_FILE_ID`] from the start, the input of
-//! an image2video request.
+//! an image2video request. Its Google service account (one RSA key pair per
+//! process, [`Simulator::service_account_json`]) signs the token requests; the
+//! Gemini API takes the key [`SIM_GEMINI_API_KEY`] by default.
 //!
 //! Routes:
 //! - generic Kling: `POST /v1/video/generations`, `GET /v1/video/generations/{job_id}`;
 //! - official Kling: `POST /v1/videos/{text2video|image2video}`,
 //!   `GET /v1/videos/{kind}/{task_id}`, `GET /v1/videos/{kind}?external_task_id=`;
 //! - videos: `GET /files/{id}.mp4`;
+//! - Google OAuth2: `POST /token` (service-account JWT-bearer grant);
+//! - Veo on Vertex (Bearer token): `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:predictLongRunning`,
+//!   `POST …/models/{m}:fetchPredictOperation`; Cloud Storage:
+//!   `GET /download/storage/v1/b/{bucket}/o/{object}?alt=media`;
+//! - Veo on the Gemini API (`x-goog-api-key`): `POST /v1beta/models/{m}:predictLongRunning`,
+//!   `GET /v1beta/models/{m}/operations/{id}`, `GET /v1beta/files/{id}:download?alt=media`
+//!   (a redirect to `GET /_sim/blob/{id}`, which needs no credentials);
 //! - Telegram: `/bot<token>/{getFile,sendVideo,sendMessage}`, `/file/bot<token>/<path>`;
 //! - control: `GET /_sim/stats`, `GET|PUT /_sim/knobs`, `POST /_sim/inject`,
 //!   `POST /_sim/telegram-files`, `GET /_sim/telegram-messages`.
 
 mod clip;
 mod control;
+mod endpoint;
 mod faults;
 mod files;
+mod google_token;
+mod key_file;
 mod kling_generic;
 mod kling_official;
 mod photo;
+mod service_account;
 mod state;
 mod telegram;
 mod telegram_entities;
 mod telegram_video;
+mod veo_files;
+mod veo_gemini;
+mod veo_request;
+mod veo_state;
+mod veo_vertex;
 
 #[cfg(test)]
 mod tests_faults;
@@ -51,12 +71,17 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use clip::{CLIP, video_size};
+pub use endpoint::Endpoint;
 pub use files::video_content;
+pub use key_file::ServiceAccountFile;
 pub use photo::{SIM_PHOTO, SIM_PHOTO_FILE_ID, SIM_PHOTO_PATH};
+pub use service_account::{SIM_CLIENT_EMAIL, SIM_VERTEX_PROJECT};
 pub use state::{
-    DEFAULT_TELEGRAM_UPLOAD_LIMIT, DEFAULT_VIDEO_BYTES, Endpoint, Fault, FilePart, Knobs, Outcome,
-    ResultMode, TelegramMessage,
+    DEFAULT_TELEGRAM_UPLOAD_LIMIT, DEFAULT_TOKEN_LIFETIME_SECS, DEFAULT_VEO_MODELS,
+    DEFAULT_VIDEO_BYTES, Fault, FilePart, Knobs, Outcome, ResultMode, TelegramMessage,
 };
+pub use veo_gemini::SIM_GEMINI_API_KEY;
+pub use veo_state::GeminiRedirect;
 
 use state::Shared;
 
@@ -74,6 +99,8 @@ pub struct SimulatorConfig {
     pub kling_api_secret: String,
     /// The bot token Telegram paths must carry.
     pub telegram_bot_token: String,
+    /// The key the Gemini API style accepts in `x-goog-api-key`.
+    pub gemini_api_key: String,
     /// Initial knobs.
     pub knobs: Knobs,
 }
@@ -89,7 +116,8 @@ impl std::fmt::Debug for SimulatorConfig {
 }
 
 impl SimulatorConfig {
-    /// A configuration with default knobs on a free port.
+    /// A configuration with default knobs on a free port (and the Gemini key
+    /// [`SIM_GEMINI_API_KEY`]).
     pub fn new(
         kling_api_key: impl Into<String>,
         kling_api_secret: impl Into<String>,
@@ -100,6 +128,7 @@ impl SimulatorConfig {
             kling_api_key: kling_api_key.into(),
             kling_api_secret: kling_api_secret.into(),
             telegram_bot_token: telegram_bot_token.into(),
+            gemini_api_key: SIM_GEMINI_API_KEY.to_owned(),
             knobs: Knobs::default(),
         }
     }
@@ -107,14 +136,13 @@ impl SimulatorConfig {
 
 /// Binds 127.0.0.1 and builds the shared state and router.
 async fn bind(config: SimulatorConfig) -> std::io::Result<(TcpListener, Arc<Shared>, Router)> {
+    let service_account = service_account::service_account().await?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared::new(
-        config.kling_api_key,
-        config.kling_api_secret,
-        config.telegram_bot_token,
+        config,
+        service_account,
         format!("http://{addr}"),
-        config.knobs,
     ));
     tracing::info!(address = %addr, "simulator listening");
     Ok((listener, Arc::clone(&shared), router(shared)))
@@ -130,6 +158,17 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v1/videos/{kind}/{task_id}", get(kling_official::status))
         .route("/files/{name}", get(files::video_file))
+        .route("/token", post(google_token::token))
+        .route("/v1/projects/{*rest}", post(veo_vertex::dispatch))
+        .route(
+            "/v1beta/{*rest}",
+            post(veo_gemini::post).get(veo_gemini::get),
+        )
+        .route(
+            "/download/storage/v1/b/{bucket}/o/{object}",
+            get(veo_files::gcs_download),
+        )
+        .route("/_sim/blob/{file_id}", get(veo_files::blob))
         .route("/_sim/stats", get(control::stats))
         .route(
             "/_sim/knobs",
@@ -215,9 +254,26 @@ impl Simulator {
         self.shared.task_count()
     }
 
-    /// The JSON body of the last create call.
+    /// The JSON body of the last Kling create call.
     pub fn last_create_body(&self) -> Option<serde_json::Value> {
-        self.shared.last_create_body()
+        self.shared.last_body(Endpoint::KlingCreate)
+    }
+
+    /// The JSON body of the last call to `endpoint`: `KlingCreate`, `VeoSubmit`
+    /// and Vertex `VeoPoll` keep one (a Gemini poll, a GET, clears it).
+    pub fn last_body(&self, endpoint: Endpoint) -> Option<serde_json::Value> {
+        self.shared.last_body(endpoint)
+    }
+
+    /// Veo operations created in total (both styles).
+    pub fn operations_count(&self) -> u64 {
+        self.shared.operations_count()
+    }
+
+    /// The Google service-account key JSON (with its private key) whose
+    /// `token_uri` is this simulator's `POST /token`.
+    pub fn service_account_json(&self) -> String {
+        self.shared.service_account.key_json(&self.shared.base_url)
     }
 
     /// Headers of the last request to `endpoint`.

@@ -9,6 +9,23 @@ use axum::body::Bytes;
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
+use super::endpoint::Endpoint;
+use super::service_account::ServiceAccount;
+use super::veo_state::{GeminiRedirect, VeoStore};
+
+/// The Veo model ids both Google styles accept by default (the `veo_models` knob).
+pub const DEFAULT_VEO_MODELS: [&str; 7] = [
+    "veo-3.1-generate-preview",
+    "veo-3.1-fast-generate-preview",
+    "veo-3.1-generate-001",
+    "veo-3.1-fast-generate-001",
+    "veo-3.0-generate-001",
+    "veo-3.0-fast-generate-001",
+    "veo-2.0-generate-001",
+];
+/// Default lifetime of an access token from the simulated Google token endpoint.
+pub const DEFAULT_TOKEN_LIFETIME_SECS: u64 = 3600;
+
 /// Default size of a generated video: 64 KiB (the clip, grown to that size).
 pub const DEFAULT_VIDEO_BYTES: u64 = 64 * 1024;
 /// Default Telegram upload limit for `sendVideo` files: 50 MB, as the public Bot API.
@@ -20,7 +37,8 @@ pub const DEFAULT_TELEGRAM_UPLOAD_LIMIT: u64 = 50 * 1000 * 1000;
 pub struct Knobs {
     /// Time from task creation to a final status (0: final at the first poll).
     pub finish_after_ms: u64,
-    /// How a generic-style result is delivered (official style always uses URLs).
+    /// How a generic-style Kling or a Veo result is delivered (official Kling
+    /// style always uses URLs; Veo: `Url` is a `gs://` URI or a Gemini file).
     pub result: ResultMode,
     /// Size of the generated video in bytes; never less than the embedded clip
     /// ([`super::clip::CLIP`], 5,353 bytes): a smaller value serves the clip as it is.
@@ -33,6 +51,12 @@ pub struct Knobs {
     pub video_content_type: Option<String>,
     /// Largest file `sendVideo` accepts as an upload; larger gets HTTP 413.
     pub telegram_upload_limit_bytes: u64,
+    /// Lifetime of the access tokens `POST /token` issues, in seconds.
+    pub token_lifetime_secs: u64,
+    /// The Veo model ids the Google styles know; any other is a 404.
+    pub veo_models: Vec<String>,
+    /// Where a Gemini file download sends the client.
+    pub gemini_redirect: GeminiRedirect,
 }
 
 impl Default for Knobs {
@@ -45,6 +69,9 @@ impl Default for Knobs {
             truncate_download: false,
             video_content_type: None,
             telegram_upload_limit_bytes: DEFAULT_TELEGRAM_UPLOAD_LIMIT,
+            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+            veo_models: DEFAULT_VEO_MODELS.map(str::to_owned).to_vec(),
+            gemini_redirect: GeminiRedirect::default(),
         }
     }
 }
@@ -70,61 +97,14 @@ pub enum Outcome {
         /// The provider's failure message.
         message: String,
     },
+    /// Veo: the video is withheld by responsible-AI filtering with this reason;
+    /// Kling: the task fails with it as the message.
+    Filtered {
+        /// The filtering reason (Google's text with its support code).
+        reason: String,
+    },
     /// The task stays processing forever.
     NeverFinish,
-}
-
-/// A simulated endpoint, for counters and fault injection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Endpoint {
-    /// Kling task creation (both styles).
-    KlingCreate,
-    /// Kling task status (both styles).
-    KlingStatus,
-    /// Kling official list endpoint filtered by `external_task_id`.
-    KlingLookup,
-    /// The generated video download `/files/<id>.mp4`.
-    VideoFile,
-    /// Telegram `getFile`.
-    TelegramGetFile,
-    /// Telegram file download `/file/bot<token>/<path>`.
-    TelegramFile,
-    /// Telegram `sendVideo`.
-    TelegramSendVideo,
-    /// Telegram `sendDocument`.
-    TelegramSendDocument,
-    /// Telegram `sendMessage`.
-    TelegramSendMessage,
-}
-
-impl Endpoint {
-    /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 9] = [
-        Endpoint::KlingCreate,
-        Endpoint::KlingStatus,
-        Endpoint::KlingLookup,
-        Endpoint::VideoFile,
-        Endpoint::TelegramGetFile,
-        Endpoint::TelegramFile,
-        Endpoint::TelegramSendVideo,
-        Endpoint::TelegramSendDocument,
-        Endpoint::TelegramSendMessage,
-    ];
-
-    /// The endpoint's name as used in JSON (`"KlingCreate"`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::KlingCreate => "KlingCreate",
-            Endpoint::KlingStatus => "KlingStatus",
-            Endpoint::KlingLookup => "KlingLookup",
-            Endpoint::VideoFile => "VideoFile",
-            Endpoint::TelegramGetFile => "TelegramGetFile",
-            Endpoint::TelegramFile => "TelegramFile",
-            Endpoint::TelegramSendVideo => "TelegramSendVideo",
-            Endpoint::TelegramSendDocument => "TelegramSendDocument",
-            Endpoint::TelegramSendMessage => "TelegramSendMessage",
-        }
-    }
 }
 
 /// A failure injected into the next call of an endpoint.
@@ -250,9 +230,11 @@ pub(crate) struct Inner {
     pub task_order: Vec<String>,
     /// Official tasks by `external_task_id`.
     pub by_external: HashMap<String, String>,
-    pub last_create_body: Option<serde_json::Value>,
+    /// The JSON body of the last call to an endpoint that reads one.
+    pub last_bodies: HashMap<Endpoint, serde_json::Value>,
     pub telegram_files: HashMap<String, TelegramFile>,
     pub messages: Vec<TelegramMessage>,
+    pub veo: VeoStore,
 }
 
 impl Inner {
@@ -274,7 +256,8 @@ impl Inner {
                     (Outcome::Succeed, true) => Phase::Succeeded {
                         video_bytes: super::clip::video_size(knobs.video_bytes),
                     },
-                    (Outcome::Reject { message }, true) => Phase::Failed {
+                    (Outcome::Reject { message }, true)
+                    | (Outcome::Filtered { reason: message }, true) => Phase::Failed {
                         message: message.clone(),
                     },
                     _ if task.polls == 0 => Phase::Submitted,
@@ -299,6 +282,9 @@ pub(crate) struct Shared {
     pub api_key: String,
     pub api_secret: String,
     pub bot_token: String,
+    pub gemini_api_key: String,
+    /// The Google service account whose key signs token requests.
+    pub service_account: &'static ServiceAccount,
     pub base_url: String,
     /// Start time in milliseconds, a prefix that keeps ids unique across restarts.
     pub started_ms: i64,
@@ -319,21 +305,21 @@ impl std::fmt::Debug for Shared {
 impl Shared {
     /// Creates the shared state.
     pub fn new(
-        api_key: String,
-        api_secret: String,
-        bot_token: String,
+        config: super::SimulatorConfig,
+        service_account: &'static ServiceAccount,
         base_url: String,
-        knobs: Knobs,
     ) -> Self {
         Self {
-            api_key,
-            api_secret,
-            bot_token,
+            api_key: config.kling_api_key,
+            api_secret: config.kling_api_secret,
+            bot_token: config.telegram_bot_token,
+            gemini_api_key: config.gemini_api_key,
+            service_account,
             base_url,
             started_ms: chrono::Utc::now().timestamp_millis(),
             counter: AtomicU64::new(0),
             inner: Mutex::new(Inner {
-                knobs,
+                knobs: config.knobs,
                 telegram_files: super::photo::builtin_files(),
                 ..Inner::default()
             }),

@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
 use serde_json::{Value, json};
 
+use super::endpoint::Endpoint;
 use super::faults::{Flavor, enter, json_response, telegram_error, text_response};
-use super::state::{Endpoint, Shared, TelegramMessage};
+use super::state::{Shared, TelegramMessage};
 use super::telegram_entities::parse_error;
 use super::telegram_video::{Media, send_media};
 

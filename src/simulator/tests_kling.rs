@@ -134,6 +134,31 @@ async fn reject_and_never_finish_outcomes() {
 }
 
 #[tokio::test]
+async fn a_filtered_outcome_fails_a_kling_task_with_the_reason() {
+    let sim = start(Knobs {
+        outcome: Outcome::Filtered {
+            reason: "filtered by safety".into(),
+        },
+        ..Knobs::default()
+    })
+    .await;
+    let (_, created) = generic_create(&sim, "filtered").await;
+    let id = str_at(&created, "/task_id").to_owned();
+    let (_, polled) = generic_poll(&sim, &id).await;
+    assert_eq!(str_at(&polled, "/status"), "failed");
+    assert_eq!(str_at(&polled, "/error_message"), "filtered by safety");
+
+    let (_, created) = official_create(&sim, "run-filtered").await;
+    let id = str_at(&created, "/data/task_id").to_owned();
+    let (_, polled) = official_poll(&sim, "text2video", &id).await;
+    assert_eq!(str_at(&polled, "/data/task_status"), "failed");
+    assert_eq!(
+        str_at(&polled, "/data/task_status_msg"),
+        "filtered by safety"
+    );
+}
+
+#[tokio::test]
 async fn official_create_poll_succeed_with_a_valid_jwt() {
     let knobs = Knobs {
         finish_after_ms: 200,

@@ -1,6 +1,7 @@
 //! The simulator from outside: the videos it serves are real H.264 MP4 files,
-//! its Telegram serves a photo from the start, and `genworker simulate` prints
-//! a hint that works as printed.
+//! its Telegram serves a photo from the start, it plays Google Veo in both API
+//! styles, and `genworker simulate` prints a hint that works as printed.
 
 mod simulate;
+mod veo;
 mod videos;

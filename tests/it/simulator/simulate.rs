@@ -1,7 +1,8 @@
 //! `genworker simulate` as a process: what it prints, pasted into a shell as it
 //! is, points `genworker enqueue` and `genworker run` at it (the port it really
 //! got, the keys it accepts), and its image2video example runs on the built-in
-//! photo; an operator's own keys are accepted but never printed.
+//! photo; an operator's own keys are accepted but never printed; its Veo
+//! variables name a private key file that goes when it stops.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -21,12 +22,38 @@ use crate::support::{TestDb, success};
 
 const BIN: &str = env!("CARGO_BIN_EXE_genworker");
 
-/// A child process, killed when dropped (a failed assert leaves nothing running).
+/// A child process, stopped when dropped (a failed assert leaves nothing
+/// running): SIGTERM, so `simulate` removes its key file, then SIGKILL after 10 s.
 struct Process(Child);
+
+impl Process {
+    /// Sends SIGTERM and waits (at most `patience`) for the process to exit.
+    fn terminate(&mut self, patience: Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .ok()?;
+        if !sent.success() {
+            return None;
+        }
+        let deadline = std::time::Instant::now() + patience;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.0.try_wait().ok()? {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        if matches!(self.0.try_wait(), Ok(None))
+            && self.terminate(Duration::from_secs(10)).is_none()
+        {
+            let _ = self.0.kill();
+        }
         let _ = self.0.wait();
     }
 }
@@ -261,4 +288,65 @@ async fn the_operator_s_own_keys_are_accepted_but_never_printed() {
     assert_eq!(created.status(), 200);
     let file = get_json(&format!("{base}/bot{token}/getFile?file_id=AgAC-sim-photo")).await;
     assert_eq!(file["ok"], true, "{file}");
+}
+
+#[tokio::test]
+async fn the_veo_variables_name_a_private_key_file_that_goes_on_stop() {
+    let (mut simulator, hint) = simulate(&["--port", "0"], &[]);
+    let exports = exports(&hint);
+    let base = exports["KLING_API_BASE_URL"].clone();
+    for name in [
+        "VERTEX_API_BASE_URL",
+        "GEMINI_API_BASE_URL",
+        "GOOGLE_STORAGE_BASE_URL",
+    ] {
+        assert_eq!(exports[name], base, "{name}");
+    }
+    assert_eq!(exports["GOOGLE_OAUTH_TOKEN_URL"], format!("{base}/token"));
+    assert_eq!(exports["VERTEX_PROJECT_ID"], "sim-project");
+    assert_eq!(exports["VERTEX_LOCATION"], "us-central1");
+    assert_eq!(exports["GEMINI_API_KEY"], "sim-gemini-key");
+    assert_eq!(exports["GENWORKER_ALLOW_PRIVATE_URLS"], "true");
+    assert!(
+        hint.iter()
+            .any(|line| line.starts_with("# ") && line.contains("export VEO_API_STYLE=gemini")),
+        "{hint:#?}"
+    );
+
+    let key_file = Path::new(&exports["GOOGLE_APPLICATION_CREDENTIALS_JSON"]).to_path_buf();
+    let account: Value =
+        serde_json::from_str(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    assert_eq!(account["type"], "service_account");
+    assert_eq!(account["token_uri"], format!("{base}/token"));
+    assert!(
+        account["private_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", key_file.display());
+    }
+    // The Gemini style answers with the printed key.
+    let http = genworker::net::client_builder().build().unwrap();
+    let submitted = http
+        .post(format!(
+            "{base}/v1beta/models/veo-3.1-fast-generate-preview:predictLongRunning"
+        ))
+        .header("x-goog-api-key", &exports["GEMINI_API_KEY"])
+        .json(&json!({"instances": [{"prompt": "a fox"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 200);
+
+    let stopped = simulator.terminate(Duration::from_secs(20));
+    assert!(
+        stopped.is_some_and(|status| status.success()),
+        "{stopped:?}"
+    );
+    assert!(!key_file.exists(), "{} left behind", key_file.display());
+    assert!(!key_file.parent().unwrap().exists(), "its folder too");
 }
