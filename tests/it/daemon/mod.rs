@@ -17,6 +17,7 @@ mod progress;
 mod replicas;
 mod requeue;
 mod rows;
+mod veo;
 
 use std::collections::HashMap;
 use std::sync::Arc;
