@@ -26,6 +26,22 @@ static QUEUE_DROPS: OnceLock<ErrorCounter> = OnceLock::new();
 /// Lines the queue holds before new ones are dropped.
 const QUEUED_LINES: usize = 16_384;
 
+/// Crates that log credentials below INFO, capped there whatever `RUST_LOG`
+/// says: yup-oauth2 logs its token request (the signed JWT assertion) and the
+/// tokens it caches at DEBUG.
+const CAPPED_AT_INFO: [&str; 1] = ["yup_oauth2=info"];
+
+/// `filter` with [`CAPPED_AT_INFO`] added last, so it replaces any directive
+/// for the same crate.
+fn secret_safe(mut filter: EnvFilter) -> EnvFilter {
+    for directive in CAPPED_AT_INFO {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
 /// Keeps the log writer thread alive; dropping it flushes what is queued.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
@@ -34,8 +50,9 @@ pub struct LogGuard {
 
 /// Installs the global subscriber; a second call (tests) leaves the first in place.
 pub fn init(format: LogFormat) -> LogGuard {
-    let filter =
-        EnvFilter::try_from_env(FILTER_VARIABLE).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = secret_safe(
+        EnvFilter::try_from_env(FILTER_VARIABLE).unwrap_or_else(|_| EnvFilter::new("info")),
+    );
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(QUEUED_LINES)
@@ -91,6 +108,16 @@ fn write_or_count(out: &mut impl Write, line: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_logging_crates_stay_at_info_whatever_the_filter_asks() {
+        for asked in ["trace", "debug,yup_oauth2=trace", "yup_oauth2=debug"] {
+            let filter = secret_safe(EnvFilter::new(asked)).to_string();
+            assert!(filter.contains("yup_oauth2=info"), "{asked}: {filter}");
+            assert!(!filter.contains("yup_oauth2=trace"), "{asked}: {filter}");
+            assert!(!filter.contains("yup_oauth2=debug"), "{asked}: {filter}");
+        }
+    }
 
     /// A writer whose reader has gone, as a closed pipe is.
     struct Closed;

@@ -36,7 +36,7 @@ fn demo(tmp: &Path, args: &[&str]) -> String {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Telegram messages sent to the simulator: 2"),
+        stdout.contains("Telegram messages sent to the simulator: 3"),
         "{stdout}"
     );
     stdout
@@ -73,7 +73,7 @@ fn with_keep_the_demo_says_where_its_playable_videos_are() {
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .collect();
-    assert_eq!(videos.len(), 2, "{videos:?}");
+    assert_eq!(videos.len(), 3, "{videos:?}");
     for video in &videos {
         let name = video.file_name().unwrap().to_str().unwrap();
         assert!(

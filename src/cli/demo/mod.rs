@@ -1,11 +1,13 @@
 //! `genworker demo`: the README's main job. A fresh embedded SQLite database in a
 //! temporary folder (unless `--database-url`), migrations, the simulator in this
-//! process, one text2video and one image2video request (its input the
-//! simulator's built-in photo) processed by the real daemon, then a table of the
-//! results. The temporary folder is removed at the end unless `--keep`.
+//! process, one Kling text2video and one Kling image2video request (its input
+//! the simulator's built-in photo) and one Veo text2video request, processed by
+//! the real daemon, then a table of the results. The temporary folder is removed
+//! at the end unless `--keep`.
 
 mod folder;
 mod summary;
+mod veo_model;
 
 pub use folder::FolderError;
 
@@ -25,8 +27,11 @@ use crate::db::{Database, DatabaseUrl, OpenMode, migrate};
 use crate::provider::ProviderRegistry;
 use crate::queue::QueueStore;
 use crate::queue::admin::{NewRequest, enqueue};
-use crate::settings::{KlingApiStyle, LoadedSettings, Settings};
-use crate::simulator::{CLIP, Knobs, SIM_PHOTO_FILE_ID, Simulator, SimulatorConfig};
+use crate::settings::{KlingApiStyle, LoadedSettings, Settings, VeoApiStyle};
+use crate::simulator::{
+    CLIP, Knobs, SIM_GEMINI_API_KEY, SIM_PHOTO_FILE_ID, SIM_VERTEX_PROJECT, Simulator,
+    SimulatorConfig,
+};
 use folder::DemoFolder;
 use summary::{DATABASE_FILE, VIDEOS, closing, results_table};
 
@@ -40,6 +45,10 @@ pub struct DemoArgs {
     /// `official` (JWT signed with the secret).
     #[arg(long, default_value = "generic", value_parser = str::parse::<KlingApiStyle>)]
     kling_style: KlingApiStyle,
+    /// Which Google API the Veo request goes through: `vertex` (a service
+    /// account, the bot's) or `gemini` (an API key).
+    #[arg(long, default_value = "vertex", value_parser = str::parse::<VeoApiStyle>)]
+    veo_style: VeoApiStyle,
     /// Keep the temporary folder (the videos, and the database without
     /// `--database-url`) instead of removing it at the end; the summary says where.
     #[arg(long)]
@@ -50,10 +59,11 @@ const KEY: &str = "demo-kling-key";
 const SECRET: &str = "demo-kling-secret";
 const TOKEN: &str = "123456:demo-bot-token";
 
-/// The demo's Kling API key, Kling secret and Telegram bot token: none may ever
-/// appear in a log line or a stored error (the secret-leak test looks for them).
-pub const DEMO_SECRETS: [&str; 3] = [KEY, SECRET, TOKEN];
-/// How long the demo waits for both requests.
+/// The demo's Kling API key, Kling secret, Telegram bot token and Gemini API
+/// key: none may ever appear in a log line or a stored error (the secret-leak
+/// test looks for them, and for the service account's key and tokens).
+pub const DEMO_SECRETS: [&str; 4] = [KEY, SECRET, TOKEN, SIM_GEMINI_API_KEY];
+/// How long the demo waits for its requests.
 const DEADLINE: Duration = Duration::from_secs(90);
 
 /// What the demo found, printed once its folder is dealt with.
@@ -64,7 +74,7 @@ struct Report {
     all_done: bool,
 }
 
-/// Runs the demo; fails unless both requests end `done`.
+/// Runs the demo; fails unless every request ends `done`.
 pub async fn run(base: &LoadedSettings, args: DemoArgs) -> Result<(), CliError> {
     let folder = DemoFolder::create(args.keep)?;
     let in_folder = args.database_url.is_none();
@@ -97,7 +107,7 @@ pub async fn run(base: &LoadedSettings, args: DemoArgs) -> Result<(), CliError> 
     }
 }
 
-/// Sets up the database and the simulator, runs both requests to the end.
+/// Sets up the database and the simulator, runs the requests to the end.
 async fn process(
     base: &LoadedSettings,
     args: DemoArgs,
@@ -127,24 +137,34 @@ async fn process(
     let settings = demo_settings(
         base,
         &url,
-        &simulator.base_url(),
+        &simulator,
         folder.path(),
-        args.kling_style,
+        (args.kling_style, args.veo_style),
     )?;
 
+    let veo = veo_model::ensure(&db, &tables).await?;
     let text = request(
+        "kling-v1",
         "text2video",
         "A red fox running through fresh snow at sunrise",
         None,
     );
     let image = request(
+        "kling-v1",
         "image2video",
         "Make this picture come alive",
         Some(SIM_PHOTO_FILE_ID),
     );
+    let moon = request(
+        &veo,
+        "text2video",
+        "What if the moon were made of glass?",
+        None,
+    );
     let ids = [
         enqueue(&db, &tables, text).await,
         enqueue(&db, &tables, image).await,
+        enqueue(&db, &tables, moon).await,
     ]
     .into_iter()
     .map(|made| {
@@ -185,11 +205,14 @@ async fn process(
 fn demo_settings(
     base: &LoadedSettings,
     url: &str,
-    simulator: &str,
+    simulator: &Simulator,
     folder: &std::path::Path,
-    style: KlingApiStyle,
+    (kling_style, veo_style): (KlingApiStyle, VeoApiStyle),
 ) -> Result<Settings, CliError> {
     let media = folder.join("media").display().to_string();
+    let service_account = simulator.service_account_json();
+    let simulator = simulator.base_url();
+    let simulator = simulator.as_str();
     let log_format = match base.log_format {
         crate::settings::LogFormat::Json => "json",
         crate::settings::LogFormat::Text => "text",
@@ -201,14 +224,28 @@ fn demo_settings(
         ("KLING_API_SECRET", SECRET),
         (
             "KLING_API_STYLE",
-            match style {
+            match kling_style {
                 KlingApiStyle::Generic => "generic",
                 KlingApiStyle::Official => "official",
             },
         ),
         ("KLING_API_BASE_URL", simulator),
         ("KLING_POLL_INTERVAL", "0.3"),
-        ("KLING_ALLOW_PRIVATE_URLS", "true"),
+        (
+            "VEO_API_STYLE",
+            match veo_style {
+                VeoApiStyle::Vertex => "vertex",
+                VeoApiStyle::Gemini => "gemini",
+            },
+        ),
+        ("GOOGLE_APPLICATION_CREDENTIALS_JSON", &service_account),
+        ("VERTEX_PROJECT_ID", SIM_VERTEX_PROJECT),
+        ("VERTEX_API_BASE_URL", simulator),
+        ("GOOGLE_STORAGE_BASE_URL", simulator),
+        ("GEMINI_API_BASE_URL", simulator),
+        ("GEMINI_API_KEY", SIM_GEMINI_API_KEY),
+        ("VEO_POLL_INTERVAL", "0.3"),
+        ("GENWORKER_ALLOW_PRIVATE_URLS", "true"),
         ("TELEGRAM_BOT_TOKEN", TOKEN),
         ("TELEGRAM_API_BASE_URL", simulator),
         ("MEDIA_ROOT", media.as_str()),
@@ -221,9 +258,9 @@ fn demo_settings(
     Settings::from_sources(None, env).map_err(CliError::Settings)
 }
 
-fn request(kind: &str, prompt: &str, image: Option<&str>) -> NewRequest {
+fn request(model: &str, kind: &str, prompt: &str, image: Option<&str>) -> NewRequest {
     NewRequest {
-        model_slug: "kling-v1".into(),
+        model_slug: model.into(),
         prompt: prompt.into(),
         kind: kind.into(),
         image: image.map(str::to_owned),

@@ -14,15 +14,16 @@ pub const VIDEOS: &str = "media/videos";
 /// The demo's SQLite file, under its folder (without `--database-url`).
 pub const DATABASE_FILE: &str = "demo.sqlite3";
 
-/// One row per request: id, type, status, Kling task, the video's file name
+/// One row per request: id, model, type, status, provider task, the video's file name
 /// (under [`VIDEOS`]) and size, the error. Sizes are read from `videos` now.
 pub fn results_table(rows: &[GenRequest], videos: &Path) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING).set_header([
         "ID",
+        "MODEL",
         "TYPE",
         "STATUS",
-        "KLING TASK",
+        "PROVIDER TASK",
         "VIDEO",
         "SIZE",
         "ERROR",
@@ -41,6 +42,7 @@ pub fn results_table(rows: &[GenRequest], videos: &Path) -> Table {
             .map_or_else(|| "-".to_owned(), |meta| format!("{} bytes", meta.len()));
         table.add_row([
             row.id.to_string(),
+            row.model.clone(),
             row.generation_type.clone(),
             row.status.clone(),
             row.provider_job_id.clone(),
@@ -56,7 +58,7 @@ pub fn results_table(rows: &[GenRequest], videos: &Path) -> Table {
 /// `in_folder` says whether the database is the folder's own SQLite file.
 pub fn closing(messages: usize, fate: &Fate, database: &str, in_folder: bool) -> String {
     let mut out = format!(
-        "The videos come from the simulator, not from Kling: each is the simulator's \
+        "The videos come from the simulator, not from Kling or Google Veo: each is the simulator's \
          built-in 1-second 160x120 H.264 test clip ({} bytes), as every simulated \
          generation returns.\n\
          Telegram messages sent to the simulator: {messages}\n",
