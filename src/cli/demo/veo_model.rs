@@ -53,7 +53,7 @@ fn row(now: UtcTime) -> Row {
             "short_description",
             "Быстрая генерация вертикальных видео 720p",
         )
-        .set("price", &BigDecimal::from(19).with_scale(2))
+        .set("price", BigDecimal::from(19).with_scale(2))
         .set("api_endpoint", "")
         .set("api_model_name", "veo-3.1-fast-generate-preview")
         .set("max_prompt_length", 1000)
