@@ -51,7 +51,7 @@ pub enum Command {
     /// Run the daemon: claim queued requests and process them until SIGTERM/Ctrl-C.
     #[command(after_help = run::variables_help())]
     Run,
-    /// The demo: embedded SQLite, the simulator, two requests processed end to end
+    /// The demo: embedded SQLite, the simulator, two Kling requests and one Veo request processed end to end
     /// (its temporary folder removed at the end unless --keep).
     Demo(demo::DemoArgs),
     /// Look at generation requests and requeue or cancel one.
@@ -62,7 +62,7 @@ pub enum Command {
     },
     /// Insert a queued generation request the way the bot does (for tests and demos).
     Enqueue(enqueue::EnqueueArgs),
-    /// Run the loopback Kling + Telegram simulator (127.0.0.1 only).
+    /// Run the loopback Kling + Veo + Telegram simulator (127.0.0.1 only).
     Simulate(simulate::SimulateArgs),
 }
 

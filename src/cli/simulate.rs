@@ -152,7 +152,6 @@ fn hint(
     for credential in [key, secret] {
         out.push_str(&export(credential));
     }
-    out.push_str("export KLING_ALLOW_PRIVATE_URLS=true\n");
     let _ = writeln!(out, "export TELEGRAM_API_BASE_URL={base_url}");
     out.push_str(&export(token));
     out.push_str(&veo_exports(base_url, key_file));

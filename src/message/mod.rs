@@ -7,7 +7,7 @@
 mod keyboard;
 pub mod latest;
 pub mod seed;
-mod wire;
+pub(crate) mod wire;
 
 use std::str::FromStr;
 

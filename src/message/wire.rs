@@ -1,6 +1,8 @@
 //! JSON as the bot's Python writes it (`json.dumps` with its defaults: every
 //! non-ASCII character as `\uXXXX`, astral ones as surrogate pairs, `", "` and
-//! `": "` between items), so a `reply_markup` goes out byte for byte as the bot's.
+//! `": "` between items), so a `reply_markup` goes out byte for byte as the
+//! bot's; and with `ensure_ascii=False` (non-ASCII kept), as the bot's Veo
+//! provider writes an operation's error.
 
 use std::fmt::Write;
 
@@ -9,23 +11,30 @@ use serde_json::Value;
 /// `json.dumps(value)`.
 pub fn python_json(value: &Value) -> String {
     let mut out = String::new();
-    write_value(&mut out, value);
+    write_value(&mut out, value, true);
     out
 }
 
-fn write_value(out: &mut String, value: &Value) {
+/// `json.dumps(value, ensure_ascii=False)`.
+pub fn python_json_unicode(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, false);
+    out
+}
+
+fn write_value(out: &mut String, value: &Value, ascii: bool) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
         Value::Number(number) => out.push_str(&number.to_string()),
-        Value::String(text) => write_string(out, text),
+        Value::String(text) => write_string(out, text, ascii),
         Value::Array(items) => {
             out.push('[');
             for (n, item) in items.iter().enumerate() {
                 if n > 0 {
                     out.push_str(", ");
                 }
-                write_value(out, item);
+                write_value(out, item, ascii);
             }
             out.push(']');
         }
@@ -35,16 +44,16 @@ fn write_value(out: &mut String, value: &Value) {
                 if n > 0 {
                     out.push_str(", ");
                 }
-                write_string(out, key);
+                write_string(out, key, ascii);
                 out.push_str(": ");
-                write_value(out, item);
+                write_value(out, item, ascii);
             }
             out.push('}');
         }
     }
 }
 
-fn write_string(out: &mut String, text: &str) {
+fn write_string(out: &mut String, text: &str, ascii: bool) {
     out.push('"');
     for ch in text.chars() {
         match ch {
@@ -56,6 +65,7 @@ fn write_string(out: &mut String, text: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(ch),
+            other if !ascii && other >= ' ' => out.push(other),
             other => {
                 let mut units = [0u16; 2];
                 for unit in other.encode_utf16(&mut units) {

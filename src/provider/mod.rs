@@ -177,8 +177,11 @@ pub trait VideoProvider: Send + Sync {
     /// The name models refer to in `botapp_aimodel.provider`.
     fn name(&self) -> &'static str;
 
-    /// Whether this provider can run this kind of generation.
-    fn supports(&self, kind: GenerationKind) -> bool;
+    /// Whether this provider can run this kind of generation (every kind,
+    /// unless it says otherwise).
+    fn supports(&self, _kind: GenerationKind) -> bool {
+        true
+    }
 
     /// What an operator should check when this provider refuses genworker's
     /// credentials or account ([`ProviderError::Unauthorized`]).

@@ -22,8 +22,7 @@ use crate::download::DownloadError;
 use crate::i18n::UserText;
 use crate::provider::document::Document;
 use crate::provider::{
-    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Submitted,
-    VideoProvider,
+    Answer, GenerationJob, InputImage, Limits, ProviderError, Submitted, VideoProvider,
 };
 use crate::settings::{KlingApiStyle, KlingSettings};
 use generic::GenericApi;
@@ -108,13 +107,6 @@ fn seconds(duration: Duration) -> String {
 impl VideoProvider for KlingProvider {
     fn name(&self) -> &'static str {
         NAME
-    }
-
-    fn supports(&self, kind: GenerationKind) -> bool {
-        matches!(
-            kind,
-            GenerationKind::TextToVideo | GenerationKind::ImageToVideo
-        )
     }
 
     fn credentials_hint(&self) -> &'static str {

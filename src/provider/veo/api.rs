@@ -5,8 +5,9 @@
 use reqwest::RequestBuilder;
 use url::Url;
 
-use super::{messages, python_json};
+use super::messages;
 use crate::i18n::UserText;
+use crate::message::wire::python_json_unicode;
 use crate::provider::ProviderError;
 use crate::provider::document::Document;
 use crate::provider::http::{self, CallError, Reply};
@@ -71,7 +72,7 @@ pub fn status_error(reply: &Reply, url: &Url) -> ProviderError {
 /// The body as the bot shows it: JSON re-written as Python writes it, else the text.
 fn details(reply: &Reply) -> String {
     let text = match serde_json::from_slice::<serde_json::Value>(&reply.body) {
-        Ok(value) => python_json::dumps(&value),
+        Ok(value) => python_json_unicode(&value),
         Err(_) => String::from_utf8_lossy(&reply.body).into_owned(),
     };
     text.chars().take(DETAILS_CHARS).collect()

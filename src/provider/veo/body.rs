@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use super::messages;
-use super::python_json;
+use crate::message::wire::python_json_unicode;
 use crate::provider::{GenerationJob, GenerationKind, InputImage, ProviderError};
 
 /// How a source value becomes a parameter.
@@ -208,7 +208,7 @@ fn python_str(value: &Value) -> String {
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
         Value::Null => "None".into(),
-        other => python_json::dumps(other),
+        other => python_json_unicode(other),
     }
 }
 

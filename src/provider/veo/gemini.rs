@@ -8,8 +8,8 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use url::Url;
 
-use super::api::{self, JsonClient};
-use super::{messages, models};
+use super::api::JsonClient;
+use super::messages;
 use crate::download::Credentials;
 use crate::provider::document::Document;
 use crate::provider::http;
@@ -51,34 +51,22 @@ impl GeminiApi {
         .map_err(|error| ProviderError::fatal(format!("GEMINI_API_BASE_URL: {error}")))
     }
 
-    /// Submits under each model-name candidate in turn while the API says the
-    /// model is not found; the operation's name and the answer.
-    pub async fn submit(
-        &self,
-        model_name: &str,
-        body: &Value,
-    ) -> Result<(String, Document), ProviderError> {
-        let mut last = None;
-        for model in models::candidates(model_name) {
-            let url = self.url(&format!("models/{model}:predictLongRunning"))?;
-            let answer = http::with_retries(http::rate_limited, || {
-                let request = self
-                    .client
-                    .http
-                    .post(url.clone())
-                    .headers(self.headers.clone())
-                    .json(body);
-                self.client
-                    .send("submit", &url, request, ProviderError::Fatal)
-            })
-            .await;
-            match answer {
-                Ok(document) => return super::operation_name(document),
-                Err(error) if api::model_not_found(&error) => last = Some(error),
-                Err(error) => return Err(error),
-            }
-        }
-        Err(last.unwrap_or_else(|| ProviderError::fatal(messages::no_model_name())))
+    /// Submits the body for `model`.
+    pub async fn submit(&self, model: &str, body: &Value) -> Result<Document, ProviderError> {
+        let url = self.url(&format!("models/{model}:predictLongRunning"))?;
+        // Only a rate limit is retried here: after any other failure an
+        // operation may exist, and the API cannot find it again.
+        http::with_retries(http::rate_limited, || {
+            let request = self
+                .client
+                .http
+                .post(url.clone())
+                .headers(self.headers.clone())
+                .json(body);
+            self.client
+                .send("submit", &url, request, ProviderError::Fatal)
+        })
+        .await
     }
 
     /// Reads the operation: `GET <base>/v1beta/<name>`.

@@ -13,7 +13,6 @@ mod gemini;
 mod messages;
 mod models;
 mod operation;
-mod python_json;
 mod vertex;
 
 use std::time::Duration;
@@ -25,8 +24,8 @@ use crate::download::DownloadError;
 use crate::i18n::UserText;
 use crate::provider::document::Document;
 use crate::provider::{
-    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Submitted, TaskState,
-    VideoProvider, VideoSource,
+    Answer, GenerationJob, InputImage, Limits, ProviderError, Submitted, TaskState, VideoProvider,
+    VideoSource,
 };
 use crate::settings::{VeoApiStyle, VeoSettings};
 use api::JsonClient;
@@ -144,13 +143,6 @@ impl VideoProvider for VeoProvider {
         NAME
     }
 
-    fn supports(&self, kind: GenerationKind) -> bool {
-        matches!(
-            kind,
-            GenerationKind::TextToVideo | GenerationKind::ImageToVideo
-        )
-    }
-
     fn credentials_hint(&self) -> &'static str {
         match self.style {
             Style::Vertex(_) => {
@@ -171,12 +163,23 @@ impl VideoProvider for VeoProvider {
         image: Option<&InputImage>,
     ) -> Result<Submitted, ProviderError> {
         let body = body::request(job, image, self.flavour())?;
-        let (task_id, document) = match &self.style {
-            Style::Vertex(api) => api.submit(&job.model_name, &body).await?,
-            Style::Gemini(api) => api.submit(&job.model_name, &body).await?,
-        };
-        let answer = self.answer(&document).await?;
-        Ok(Submitted { task_id, answer })
+        let mut last = None;
+        for model in models::candidates(&job.model_name) {
+            let answer = match &self.style {
+                Style::Vertex(api) => api.submit(&model, &body).await,
+                Style::Gemini(api) => api.submit(&model, &body).await,
+            };
+            match answer {
+                Ok(document) => {
+                    let (task_id, document) = operation_name(document)?;
+                    let answer = self.answer(&document).await?;
+                    return Ok(Submitted { task_id, answer });
+                }
+                Err(error) if api::model_not_found(&error) => last = Some(error),
+                Err(error) => return Err(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| ProviderError::fatal(messages::no_model_name())))
     }
 
     async fn poll(&self, _job: &GenerationJob, task_id: &str) -> Result<Answer, ProviderError> {

@@ -8,8 +8,9 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::{messages, python_json};
+use super::messages;
 use crate::i18n::UserText;
+use crate::message::wire::python_json_unicode;
 use crate::provider::ProviderError;
 use crate::provider::document::Document;
 
@@ -60,7 +61,7 @@ pub fn read(document: &Document, layout: Layout) -> Result<Reading, ProviderErro
     }
     if let Some(error) = value.get("error").filter(|error| !error.is_null()) {
         return Ok(Reading::Failed(messages::operation_error(
-            python_json::dumps(error),
+            python_json_unicode(error),
         )));
     }
     let has_videos = value

@@ -8,9 +8,9 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::api::{self, JsonClient};
+use super::api::JsonClient;
 use super::auth::{GoogleAuth, read_key};
-use super::{messages, models};
+use super::messages;
 use crate::download::Credentials;
 use crate::provider::document::Document;
 use crate::provider::http;
@@ -78,41 +78,27 @@ impl VertexApi {
         Ok(headers)
     }
 
-    /// Submits the body under each model-name candidate in turn while the API
-    /// says the model is not found; the operation's name and the answer.
-    pub async fn submit(
-        &self,
-        model_name: &str,
-        body: &Value,
-    ) -> Result<(String, Document), ProviderError> {
-        let mut last = None;
-        for model in models::candidates(model_name) {
-            let resource = format!(
-                "projects/{}/locations/{}/publishers/google/models/{model}",
-                self.project, self.location
-            );
-            let url = self.url(&resource, "predictLongRunning")?;
-            // Only a rate limit is retried here: after any other failure an
-            // operation may exist, and Vertex cannot find it again.
-            let answer = http::with_retries(http::rate_limited, || async {
-                let request = self
-                    .client
-                    .http
-                    .post(url.clone())
-                    .headers(self.bearer().await?)
-                    .json(body);
-                self.client
-                    .send("submit", &url, request, ProviderError::Fatal)
-                    .await
-            })
-            .await;
-            match answer {
-                Ok(document) => return super::operation_name(document),
-                Err(error) if api::model_not_found(&error) => last = Some(error),
-                Err(error) => return Err(error),
-            }
-        }
-        Err(last.unwrap_or_else(|| ProviderError::fatal(messages::no_model_name())))
+    /// Submits the body for `model`.
+    pub async fn submit(&self, model: &str, body: &Value) -> Result<Document, ProviderError> {
+        let resource = format!(
+            "projects/{}/locations/{}/publishers/google/models/{model}",
+            self.project, self.location
+        );
+        let url = self.url(&resource, "predictLongRunning")?;
+        // Only a rate limit is retried here: after any other failure an
+        // operation may exist, and Vertex cannot find it again.
+        http::with_retries(http::rate_limited, || async {
+            let request = self
+                .client
+                .http
+                .post(url.clone())
+                .headers(self.bearer().await?)
+                .json(body);
+            self.client
+                .send("submit", &url, request, ProviderError::Fatal)
+                .await
+        })
+        .await
     }
 
     /// Reads the operation, on the model its name holds.
