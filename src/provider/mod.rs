@@ -151,8 +151,10 @@ pub struct Answer {
 pub struct Submitted {
     /// The provider's task id (saved before anything else happens).
     pub task_id: String,
-    /// The create response (a provider may answer with the video at once).
-    pub answer: Answer,
+    /// What the create response says (a provider may answer with the video at
+    /// once); read only after the id is saved, so a response that says
+    /// something wrong never loses the id of a paid task.
+    pub answer: Result<Answer, ProviderError>,
 }
 
 /// How the runner drives one provider's tasks.
@@ -177,17 +179,12 @@ pub trait VideoProvider: Send + Sync {
     /// The name models refer to in `botapp_aimodel.provider`.
     fn name(&self) -> &'static str;
 
-    /// Whether this provider can run this kind of generation (every kind,
-    /// unless it says otherwise).
-    fn supports(&self, _kind: GenerationKind) -> bool {
-        true
-    }
+    /// Whether this provider can run this kind of generation.
+    fn supports(&self, kind: GenerationKind) -> bool;
 
     /// What an operator should check when this provider refuses genworker's
     /// credentials or account ([`ProviderError::Unauthorized`]).
-    fn credentials_hint(&self) -> &'static str {
-        "the provider's credentials and account"
-    }
+    fn credentials_hint(&self) -> &'static str;
 
     /// Polling, concurrency and download limits, from the provider's settings.
     fn limits(&self) -> Limits;

@@ -145,12 +145,17 @@ pub(super) fn positive(value: &str) -> Result<u32, String> {
     }
 }
 
-/// A positive number of seconds, fractions allowed (`0.5`).
+/// The longest duration a setting takes: about 31 years.
+const MAX_SECONDS: f64 = 1e9;
+
+/// A positive number of seconds, fractions allowed (`0.5`), at most [`MAX_SECONDS`].
 pub(super) fn seconds(value: &str) -> Result<std::time::Duration, String> {
     match value.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(std::time::Duration::from_secs_f64(secs)),
+        Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        }
         _ => Err(format!(
-            "expected a positive number of seconds, got `{value}`"
+            "expected a positive number of seconds (at most 1000000000), got `{value}`"
         )),
     }
 }

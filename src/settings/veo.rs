@@ -94,6 +94,26 @@ impl VeoSettings {
             None => source.raw("GCP_PROJECT_ID")?,
         }
         .map(|project| project.trim().to_owned());
+        if location.is_empty()
+            || !location
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        {
+            return Err(SettingsError::invalid(
+                "VERTEX_LOCATION",
+                format!("`{location}` is not a region such as us-central1"),
+            ));
+        }
+        if let Some(project) = &project_id
+            && !project
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '.' | ':' | '_'))
+        {
+            return Err(SettingsError::invalid(
+                "VERTEX_PROJECT_ID",
+                format!("`{project}` is not a Google Cloud project id"),
+            ));
+        }
         let vertex_default = format!("https://{location}-aiplatform.googleapis.com");
         Ok(Self {
             api_style: source.parse_or("VEO_API_STYLE", || Ok(VeoApiStyle::Vertex))?,
@@ -214,5 +234,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("GEMINI_API_BASE_URL"), "{error}");
+        let error = read(&[("VERTEX_LOCATION", "evil.com/x")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("VERTEX_LOCATION"), "{error}");
+        let error = read(&[("GCP_PROJECT_ID", "p/../q")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("VERTEX_PROJECT_ID"), "{error}");
     }
 }

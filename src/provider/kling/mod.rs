@@ -22,7 +22,8 @@ use crate::download::DownloadError;
 use crate::i18n::UserText;
 use crate::provider::document::Document;
 use crate::provider::{
-    Answer, GenerationJob, InputImage, Limits, ProviderError, Submitted, VideoProvider,
+    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Submitted,
+    VideoProvider,
 };
 use crate::settings::{KlingApiStyle, KlingSettings};
 use generic::GenericApi;
@@ -109,6 +110,13 @@ impl VideoProvider for KlingProvider {
         NAME
     }
 
+    fn supports(&self, kind: GenerationKind) -> bool {
+        matches!(
+            kind,
+            GenerationKind::TextToVideo | GenerationKind::ImageToVideo
+        )
+    }
+
     fn credentials_hint(&self) -> &'static str {
         match self.style {
             Style::Generic(_) => "KLING_API_KEY and the Kling account",
@@ -132,7 +140,7 @@ impl VideoProvider for KlingProvider {
             Style::Generic(api) => api.create(job, image).await?,
             Style::Official(api) => api.create(job, image).await?,
         };
-        let answer = self.answer(&document, &task_id)?;
+        let answer = self.answer(&document, &task_id);
         Ok(Submitted { task_id, answer })
     }
 

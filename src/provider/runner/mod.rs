@@ -135,7 +135,7 @@ impl Runner {
         tracing::Span::current().record("provider.task_id", task_id.as_str());
         ids.save(&task_id).await?;
         info!(provider.task_id = %task_id, provider = self.provider.name(), "provider task created");
-        let Answer { state, response } = submitted.answer;
+        let Answer { state, response } = submitted.answer?;
         let (video, last) = match state {
             TaskState::Succeeded(video) => (video, response.clone()),
             TaskState::Pending | TaskState::Failed(_) => self.wait(job, &task_id).await?,

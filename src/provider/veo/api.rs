@@ -52,8 +52,10 @@ impl JsonClient {
 }
 
 /// 429 is the bot's quota message (retried as a rate limit), 403 its IAM
-/// message (the operator's), anything else its HTTP client's text.
+/// message (the operator's), anything else its HTTP client's text; the Gemini
+/// API's 400 for a bad key is the operator's too, not each request's.
 pub fn status_error(reply: &Reply, url: &Url) -> ProviderError {
+    let message = || messages::http_error(reply.status, url.as_str(), &details(reply));
     match reply.status.as_u16() {
         429 => ProviderError::Retryable {
             message: messages::quota_exhausted(),
@@ -61,12 +63,15 @@ pub fn status_error(reply: &Reply, url: &Url) -> ProviderError {
             rate_limited: true,
         },
         403 => ProviderError::Unauthorized(messages::access_denied()),
-        _ => reply.status_error(messages::http_error(
-            reply.status,
-            url.as_str(),
-            &details(reply),
-        )),
+        400 if invalid_key(reply) => ProviderError::Unauthorized(message()),
+        _ => reply.status_error(message()),
     }
+}
+
+/// Google's answer to an API key it does not take (`API_KEY_INVALID`).
+fn invalid_key(reply: &Reply) -> bool {
+    let body = String::from_utf8_lossy(&reply.body);
+    body.contains("API_KEY_INVALID") || body.contains("API key not valid")
 }
 
 /// The body as the bot shows it: JSON re-written as Python writes it, else the text.
@@ -78,11 +83,19 @@ fn details(reply: &Reply) -> String {
     text.chars().take(DETAILS_CHARS).collect()
 }
 
-/// The bot's fallback rule: an error whose text says "not found" or "404"
-/// means the model name is wrong, so the next candidate is tried.
+/// The bot's fallback rule, without its slip: a refusal that says 404 or "not
+/// found" means the model name is wrong, so the next candidate is tried. Only
+/// the status and the body count (the bot also matched the URL, so a project
+/// named `…404…` tried every candidate after any error).
 pub fn model_not_found(error: &ProviderError) -> bool {
-    let text = error.to_string().to_lowercase();
-    text.contains("not found") || text.contains("404")
+    let ProviderError::Fatal(message) = error else {
+        return false;
+    };
+    let text = message.ru.to_lowercase();
+    let details = text
+        .split_once("details: ")
+        .map_or("", |(_, details)| details);
+    text.starts_with("client error '404 ") || details.contains("not found")
 }
 
 #[cfg(test)]
@@ -129,5 +142,25 @@ mod tests {
         );
         assert!(status_error(&reply(500, "down"), &url).is_retryable());
         assert!(!model_not_found(&status_error(&reply(400, "bad"), &url)));
+        let in_url = Url::parse("https://x/v1/projects/p404/m:predictLongRunning").unwrap();
+        assert!(!model_not_found(&status_error(&reply(400, "bad"), &in_url)));
+        assert!(!model_not_found(&status_error(&reply(503, "404"), &in_url)));
+        assert!(model_not_found(&status_error(
+            &reply(
+                400,
+                r#"{"error": {"message": "models/x is not found for API version v1beta"}}"#
+            ),
+            &url
+        )));
+        assert!(matches!(
+            status_error(
+                &reply(
+                    400,
+                    r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"reason":"API_KEY_INVALID"}]}}"#
+                ),
+                &url
+            ),
+            ProviderError::Unauthorized(_)
+        ));
     }
 }

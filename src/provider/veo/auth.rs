@@ -49,6 +49,17 @@ pub fn read_key(value: &SecretString) -> Result<ServiceAccountKey, String> {
     Ok(key)
 }
 
+/// The token endpoint must be an http(s) URL (yup-oauth2 cannot use another).
+fn check_token_uri(uri: &str) -> Result<(), String> {
+    match Url::parse(uri) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(()),
+        _ => Err(format!(
+            "the service account's token_uri `{uri}` is not an http(s) URL; fix the key or set \
+             GOOGLE_OAUTH_TOKEN_URL"
+        )),
+    }
+}
+
 /// Control characters inside JSON strings escaped, as Python's non-strict
 /// parser accepts them (a multi-line `private_key` pasted into a variable).
 fn escape_control_characters(text: &str) -> String {
@@ -99,31 +110,58 @@ impl std::fmt::Debug for GoogleAuth {
 
 impl GoogleAuth {
     /// Tokens for `key`, obtained at `token_url` when given (else the key's
-    /// `token_uri`), each request given `timeout`.
-    pub fn new(mut key: ServiceAccountKey, token_url: Option<&Url>, timeout: Duration) -> Self {
-        if let Some(url) = token_url {
-            key.token_uri = url.to_string();
+    /// `token_uri`, which must then be an http(s) URL), each request given `timeout`.
+    pub fn new(
+        mut key: ServiceAccountKey,
+        token_url: Option<&Url>,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        match token_url {
+            Some(url) => key.token_uri = url.to_string(),
+            None => check_token_uri(&key.token_uri)?,
         }
-        Self {
+        Ok(Self {
             key,
             timeout,
             authenticator: OnceCell::new(),
-        }
+        })
     }
 
-    /// A current access token (cached until a minute before it expires). A
-    /// failure is the operator's: [`ProviderError::Unauthorized`].
+    /// A current access token (cached until a minute before it expires).
     pub async fn token(&self) -> Result<SecretString, ProviderError> {
+        self.get(false).await
+    }
+
+    /// A token just obtained (a full hour left), for a download that may wait
+    /// its turn behind others before it starts.
+    pub async fn fresh_token(&self) -> Result<SecretString, ProviderError> {
+        self.get(true).await
+    }
+
+    /// A refused grant or a bad key is the operator's
+    /// ([`ProviderError::Unauthorized`]); a token endpoint that cannot be
+    /// reached or answers garbage may pass on retry.
+    async fn get(&self, fresh: bool) -> Result<SecretString, ProviderError> {
         let refused = |reason: String| ProviderError::Unauthorized(messages::token_failed(reason));
         let authenticator = self
             .authenticator
             .get_or_try_init(|| self.build())
             .await
             .map_err(refused)?;
-        let token = authenticator
-            .token(&SCOPES)
-            .await
-            .map_err(|error| refused(error.to_string()))?;
+        let token = if fresh {
+            authenticator.force_refreshed_token(&SCOPES).await
+        } else {
+            authenticator.token(&SCOPES).await
+        }
+        .map_err(|error| match error {
+            yup_oauth2::Error::HttpError(_)
+            | yup_oauth2::Error::HttpClientError(_)
+            | yup_oauth2::Error::LowLevelError(_)
+            | yup_oauth2::Error::JSONError(_) => {
+                ProviderError::retryable(messages::token_failed(error))
+            }
+            other => refused(other.to_string()),
+        })?;
         token
             .token()
             .filter(|token| !token.is_empty())
@@ -199,8 +237,13 @@ MII
     fn the_token_url_setting_replaces_the_keys() {
         let key = read_key(&SecretString::from(KEY)).unwrap();
         let url = Url::parse("http://127.0.0.1:9/token").unwrap();
-        let auth = GoogleAuth::new(key, Some(&url), Duration::from_secs(1));
+        let auth = GoogleAuth::new(key.clone(), Some(&url), Duration::from_secs(1)).unwrap();
         assert_eq!(auth.key.token_uri, "http://127.0.0.1:9/token");
         assert!(!format!("{auth:?}").contains("PRIVATE"));
+        let mut broken = key;
+        broken.token_uri = "oauth2.googleapis.com/token".into();
+        let error = GoogleAuth::new(broken.clone(), None, Duration::from_secs(1)).unwrap_err();
+        assert!(error.contains("GOOGLE_OAUTH_TOKEN_URL"), "{error}");
+        assert!(GoogleAuth::new(broken, Some(&url), Duration::from_secs(1)).is_ok());
     }
 }

@@ -24,8 +24,8 @@ use crate::download::DownloadError;
 use crate::i18n::UserText;
 use crate::provider::document::Document;
 use crate::provider::{
-    Answer, GenerationJob, InputImage, Limits, ProviderError, Submitted, TaskState, VideoProvider,
-    VideoSource,
+    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Submitted, TaskState,
+    VideoProvider, VideoSource,
 };
 use crate::settings::{VeoApiStyle, VeoSettings};
 use api::JsonClient;
@@ -143,6 +143,13 @@ impl VideoProvider for VeoProvider {
         NAME
     }
 
+    fn supports(&self, kind: GenerationKind) -> bool {
+        matches!(
+            kind,
+            GenerationKind::TextToVideo | GenerationKind::ImageToVideo
+        )
+    }
+
     fn credentials_hint(&self) -> &'static str {
         match self.style {
             Style::Vertex(_) => {
@@ -172,7 +179,7 @@ impl VideoProvider for VeoProvider {
             match answer {
                 Ok(document) => {
                     let (task_id, document) = operation_name(document)?;
-                    let answer = self.answer(&document).await?;
+                    let answer = self.answer(&document).await;
                     return Ok(Submitted { task_id, answer });
                 }
                 Err(error) if api::model_not_found(&error) => last = Some(error),

@@ -54,7 +54,7 @@ impl VertexApi {
                 key,
                 settings.oauth_token_url.as_ref(),
                 settings.request_timeout,
-            ),
+            )?,
             storage: settings.storage_base_url.clone(),
         })
     }
@@ -65,17 +65,7 @@ impl VertexApi {
     }
 
     async fn bearer(&self) -> Result<HeaderMap, ProviderError> {
-        let token = self.auth.token().await?;
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| {
-                ProviderError::Unauthorized(messages::token_failed(
-                    "the access token is not a valid header value",
-                ))
-            })?;
-        value.set_sensitive(true);
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, value);
-        Ok(headers)
+        bearer(self.auth.token().await?)
     }
 
     /// Submits the body for `model`.
@@ -143,14 +133,29 @@ impl VertexApi {
         } else {
             return Err(ProviderError::fatal(messages::unknown_uri(uri)));
         };
+        // A fresh token: the download may wait its turn behind others.
         Ok(VideoSource::Url {
             url,
             credentials: Some(Credentials {
                 origin: self.storage.origin(),
-                headers: self.bearer().await?,
+                headers: bearer(self.auth.fresh_token().await?)?,
             }),
         })
     }
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive.
+fn bearer(token: secrecy::SecretString) -> Result<HeaderMap, ProviderError> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
+            ProviderError::Unauthorized(messages::token_failed(
+                "the access token is not a valid header value",
+            ))
+        })?;
+    value.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, value);
+    Ok(headers)
 }
 
 /// Python's `urllib.parse.quote(text, safe="")`: everything but letters,

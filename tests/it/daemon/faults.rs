@@ -58,6 +58,10 @@ impl VideoProvider for Panicking {
         self.inner.supports(kind)
     }
 
+    fn credentials_hint(&self) -> &'static str {
+        self.inner.credentials_hint()
+    }
+
     fn limits(&self) -> Limits {
         self.inner.limits()
     }

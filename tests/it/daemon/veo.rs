@@ -25,6 +25,7 @@ on_every_schema!(
     a_saved_operation_finishes_while_telegram_is_down,
     tokens_are_refreshed_before_they_expire,
     a_refused_token_pauses_veo_and_keeps_the_request,
+    a_wrong_gemini_key_pauses_veo_and_keeps_the_request,
     a_private_result_address_is_refused,
     the_bots_extension_requests_stay_queued_and_untouched,
     kling_and_veo_requests_finish_in_one_run_each_in_its_style,
@@ -393,6 +394,42 @@ async fn a_refused_token_pauses_veo_and_keeps_the_request(db: TestDb) {
     assert_eq!(failures, 0, "a paused request used no attempt");
 }
 
+async fn a_wrong_gemini_key_pauses_veo_and_keeps_the_request(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let slug = veo_model(&h).await;
+    let request = h
+        .enqueue_for(slug, "a key to fix", "text2video", json!({}), Some(85))
+        .await;
+    let mut settings = veo(&h, "gemini");
+    settings.retain(|(key, _)| *key != "GEMINI_API_KEY");
+    settings.push(("GEMINI_API_KEY", "a-wrong-key".to_owned()));
+    let daemon = h.start("veo-wrong-key", &pairs(&settings));
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    // Google answers a bad key with HTTP 400: the operator's fault, so the
+    // request goes back to the queue instead of failing with a refund.
+    loop {
+        let lease = h.lease(request.id).await;
+        if h.sim.calls(Endpoint::VeoSubmit) >= 1
+            && matches!(lease, Some((None, _, _, _)))
+            && h.request(request.id).await.status == "queued"
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never paused: {lease:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    daemon.shutdown().await;
+    let paused = h.request(request.id).await;
+    assert_eq!(paused.status, "queued");
+    assert_eq!(paused.error_message, "");
+    assert_eq!(h.refund_count().await, 0);
+    assert!(h.sim.telegram_messages().is_empty());
+    assert_eq!(h.sim.operations_count(), 0);
+}
+
 async fn a_private_result_address_is_refused(db: TestDb) {
     let h = Harness::new(db, &[]).await;
     let slug = veo_model(&h).await;
@@ -507,18 +544,33 @@ async fn kling_and_veo_requests_finish_in_one_run_each_in_its_style(db: TestDb) 
             Some(84),
         )
         .await;
+    let extension = h
+        .enqueue_for(
+            slug,
+            "extend: the bot's own",
+            "image2video",
+            json!({"duration": 8, "extend_parent_request_id": veo_text.id}),
+            Some(83),
+        )
+        .await;
+    // `genworker run` itself, configured as an operator would.
     let settings = veo(&h, "vertex");
-    let daemon = h.start("both", &pairs(&settings));
+    let daemon = h.spawn_binary(&pairs(&settings));
     let ids = [kling.id, veo_text.id, veo_image.id];
     h.wait_final(&ids, WITHIN).await;
-    daemon.shutdown().await;
+    assert!(daemon.terminate().success(), "SIGTERM ends it cleanly");
     for id in ids {
         let done = h.request(id).await;
         assert_eq!(done.status, "done", "{id}: {}", done.error_message);
     }
     assert_eq!(h.sim.task_count(), 1, "one Kling task");
     assert_eq!(h.sim.operations_count(), 2, "two Veo operations");
-    assert_eq!(h.outcome_columns(kling.id).await.3["provider"], "kling");
-    assert_eq!(h.outcome_columns(veo_text.id).await.3["provider"], "veo");
+    assert_eq!(h.outcome_columns(kling.id).await.3["api_style"], "generic");
+    assert_eq!(
+        h.outcome_columns(veo_text.id).await.3["api_style"],
+        "vertex"
+    );
     assert_eq!(h.sim.telegram_messages().len(), 3);
+    assert_eq!(h.request(extension.id).await.status, "queued");
+    assert!(h.lease(extension.id).await.is_none());
 }
