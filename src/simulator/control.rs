@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::endpoint::Endpoint;
 use super::faults::json_response;
-use super::state::{Fault, Knobs, Shared, TelegramFile, TelegramMessage};
+use super::state::{Fault, Knobs, Shared, TaskStyle, TelegramFile, TelegramMessage};
 
 impl Shared {
     /// Replaces the knobs.
@@ -55,6 +55,30 @@ impl Shared {
     /// Tasks created in total.
     pub fn task_count(&self) -> u64 {
         self.lock().tasks.len() as u64
+    }
+
+    /// Tasks created through the useapi.net routes.
+    pub fn useapi_task_count(&self) -> u64 {
+        let inner = self.lock();
+        let useapi = inner
+            .tasks
+            .values()
+            .filter(|t| matches!(t.style, TaskStyle::Useapi { .. }));
+        useapi.count() as u64
+    }
+
+    /// useapi.net uploads, in order: content type and size.
+    pub fn useapi_assets(&self) -> Vec<(String, usize)> {
+        let inner = self.lock();
+        let assets = inner.useapi.assets.iter();
+        assets
+            .map(|a| (a.content_type.clone(), a.bytes.len()))
+            .collect()
+    }
+
+    /// Emails useapi.net calls carried, in order.
+    pub fn useapi_emails(&self) -> Vec<String> {
+        self.lock().useapi.emails.clone()
     }
 
     /// The JSON body of the last call to an endpoint that reads one.
@@ -102,6 +126,7 @@ impl Shared {
             "task_count": inner.tasks.len(),
             "operation_count": inner.veo.operations.len(),
             "telegram_messages": inner.messages.len(),
+            "useapi_assets": inner.useapi.assets.len(),
         })
     }
 }

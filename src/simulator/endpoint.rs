@@ -33,11 +33,23 @@ pub enum Endpoint {
     VeoDownload,
     /// The blob a Gemini file download redirects to, `/_sim/blob/{id}`.
     VeoBlob,
+    /// useapi.net Kling account set-up `POST /v1/kling/accounts`.
+    UseapiAccount,
+    /// useapi.net Kling create `POST /v1/kling/videos/{kind}`.
+    UseapiCreate,
+    /// useapi.net Kling task poll, both `/v1/kling/tasks/{id}` and `/v1/tasks/{id}`.
+    UseapiTask,
+    /// The fallback poll path `/v1/tasks/{id}` alone (also counted as `UseapiTask`).
+    UseapiTaskFallback,
+    /// useapi.net Kling asset upload `POST /v1/kling/assets/`.
+    UseapiAsset,
+    /// useapi.net Kling `GET /v1/kling/assets/download`.
+    UseapiDownload,
 }
 
 impl Endpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 20] = [
         Endpoint::KlingCreate,
         Endpoint::KlingStatus,
         Endpoint::KlingLookup,
@@ -52,6 +64,12 @@ impl Endpoint {
         Endpoint::VeoPoll,
         Endpoint::VeoDownload,
         Endpoint::VeoBlob,
+        Endpoint::UseapiAccount,
+        Endpoint::UseapiCreate,
+        Endpoint::UseapiTask,
+        Endpoint::UseapiTaskFallback,
+        Endpoint::UseapiAsset,
+        Endpoint::UseapiDownload,
     ];
 
     /// The endpoint's name as used in JSON (`"KlingCreate"`, ...).
@@ -71,6 +89,12 @@ impl Endpoint {
             Endpoint::VeoPoll => "VeoPoll",
             Endpoint::VeoDownload => "VeoDownload",
             Endpoint::VeoBlob => "VeoBlob",
+            Endpoint::UseapiAccount => "UseapiAccount",
+            Endpoint::UseapiCreate => "UseapiCreate",
+            Endpoint::UseapiTask => "UseapiTask",
+            Endpoint::UseapiTaskFallback => "UseapiTaskFallback",
+            Endpoint::UseapiAsset => "UseapiAsset",
+            Endpoint::UseapiDownload => "UseapiDownload",
         }
     }
 }

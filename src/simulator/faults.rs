@@ -23,6 +23,8 @@ pub(crate) enum Flavor {
     Google,
     /// Plain file download.
     File,
+    /// Kling through useapi.net (`{"error": ...}` bodies).
+    Useapi,
 }
 
 /// A JSON response with this status.
@@ -145,6 +147,7 @@ fn rate_limited(shared: &Shared, flavor: Flavor, secs: u64) -> Response {
         ),
         Flavor::Google => google_error(status, "Resource has been exhausted (e.g. check quota)."),
         Flavor::File => text_response(status, "rate limited"),
+        Flavor::Useapi => json_response(status, &json!({"error": "Too many parallel jobs"})),
     };
     // Real Telegram says it only in the body; the client must read it there.
     if flavor != Flavor::Telegram {

@@ -1,4 +1,5 @@
-//! A loopback HTTP server that plays Kling (generic and official API styles),
+//! A loopback HTTP server that plays Kling (generic and official API styles,
+//! and through useapi.net),
 //! Google Veo (Vertex AI and the Gemini API, with Google's OAuth2 token
 //! endpoint and Cloud Storage downloads) and the Telegram Bot API, for the
 //! demo, the tests and the benchmarks.
@@ -17,6 +18,11 @@
 //! - generic Kling: `POST /v1/video/generations`, `GET /v1/video/generations/{job_id}`;
 //! - official Kling: `POST /v1/videos/{text2video|image2video}`,
 //!   `GET /v1/videos/{kind}/{task_id}`, `GET /v1/videos/{kind}?external_task_id=`;
+//! - Kling through useapi.net (the Kling bearer key): `POST /v1/kling/accounts`,
+//!   `POST /v1/kling/videos/{text2video|image2video-frames|omni}`,
+//!   `GET /v1/kling/tasks/{id}` and `GET /v1/tasks/{id}`, `POST /v1/kling/assets/`,
+//!   `GET /v1/kling/assets/download?workIds=&fileTypes=MP4`; uploaded assets at
+//!   `GET /_sim/useapi-assets/{name}` (no credentials);
 //! - videos: `GET /files/{id}.mp4`;
 //! - Google OAuth2: `POST /token` (service-account JWT-bearer grant);
 //! - Veo on Vertex (Bearer token): `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:predictLongRunning`,
@@ -38,6 +44,10 @@ mod google_token;
 mod key_file;
 mod kling_generic;
 mod kling_official;
+mod kling_useapi;
+mod kling_useapi_assets;
+mod kling_useapi_request;
+mod kling_useapi_state;
 mod photo;
 mod service_account;
 mod state;
@@ -74,6 +84,7 @@ pub use clip::{CLIP, video_size};
 pub use endpoint::Endpoint;
 pub use files::video_content;
 pub use key_file::ServiceAccountFile;
+pub use kling_useapi_state::{UseapiIdShape, UseapiStatusStyle};
 pub use photo::{SIM_PHOTO, SIM_PHOTO_FILE_ID, SIM_PHOTO_PATH};
 pub use service_account::{SIM_CLIENT_EMAIL, SIM_VERTEX_PROJECT};
 pub use state::{
@@ -157,6 +168,20 @@ fn router(shared: Arc<Shared>) -> Router {
             post(kling_official::create).get(kling_official::lookup),
         )
         .route("/v1/videos/{kind}/{task_id}", get(kling_official::status))
+        .route("/v1/kling/accounts", post(kling_useapi::account))
+        .route("/v1/kling/videos/{kind}", post(kling_useapi::create))
+        .route("/v1/kling/tasks/{id}", get(kling_useapi::task))
+        .route("/v1/tasks/{id}", get(kling_useapi::task_fallback))
+        .route("/v1/kling/assets/", post(kling_useapi_assets::upload))
+        .route("/v1/kling/assets", post(kling_useapi_assets::upload))
+        .route(
+            "/v1/kling/assets/download",
+            get(kling_useapi_assets::download),
+        )
+        .route(
+            "/_sim/useapi-assets/{name}",
+            get(kling_useapi_assets::served),
+        )
         .route("/files/{name}", get(files::video_file))
         .route("/token", post(google_token::token))
         .route("/v1/projects/{*rest}", post(veo_vertex::dispatch))
@@ -249,9 +274,24 @@ impl Simulator {
         self.shared.creates_for(key)
     }
 
-    /// Tasks created in total.
+    /// Tasks created in total, Kling through useapi.net included.
     pub fn task_count(&self) -> u64 {
         self.shared.task_count()
+    }
+
+    /// Tasks created through the useapi.net routes.
+    pub fn useapi_task_count(&self) -> u64 {
+        self.shared.useapi_task_count()
+    }
+
+    /// Assets uploaded to `POST /v1/kling/assets/`, in order: content type, size.
+    pub fn useapi_assets(&self) -> Vec<(String, usize)> {
+        self.shared.useapi_assets()
+    }
+
+    /// Every `email` a useapi.net call carried (body field or `?email=`), in order.
+    pub fn useapi_emails(&self) -> Vec<String> {
+        self.shared.useapi_emails()
     }
 
     /// The JSON body of the last Kling create call.
@@ -259,8 +299,8 @@ impl Simulator {
         self.shared.last_body(Endpoint::KlingCreate)
     }
 
-    /// The JSON body of the last call to `endpoint`: `KlingCreate`, `VeoSubmit`
-    /// and Vertex `VeoPoll` keep one (a Gemini poll, a GET, clears it).
+    /// The JSON body of the last call to `endpoint`: `KlingCreate`, `VeoSubmit`,
+    /// `UseapiAccount`, `UseapiCreate` and Vertex `VeoPoll` keep one (a Gemini poll, a GET, clears it).
     pub fn last_body(&self, endpoint: Endpoint) -> Option<serde_json::Value> {
         self.shared.last_body(endpoint)
     }

@@ -10,6 +10,7 @@ use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use super::endpoint::Endpoint;
+use super::kling_useapi_state::{UseapiIdShape, UseapiStatusStyle, UseapiStore};
 use super::service_account::ServiceAccount;
 use super::veo_state::{GeminiRedirect, VeoStore};
 
@@ -57,6 +58,10 @@ pub struct Knobs {
     pub veo_models: Vec<String>,
     /// Where a Gemini file download sends the client.
     pub gemini_redirect: GeminiRedirect,
+    /// Where a useapi.net create answer puts the task id.
+    pub useapi_task_id_in: UseapiIdShape,
+    /// How a useapi.net task poll spells its status.
+    pub useapi_status_style: UseapiStatusStyle,
 }
 
 impl Default for Knobs {
@@ -72,6 +77,8 @@ impl Default for Knobs {
             token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
             veo_models: DEFAULT_VEO_MODELS.map(str::to_owned).to_vec(),
             gemini_redirect: GeminiRedirect::default(),
+            useapi_task_id_in: UseapiIdShape::default(),
+            useapi_status_style: UseapiStatusStyle::default(),
         }
     }
 }
@@ -177,6 +184,10 @@ pub(crate) enum TaskStyle {
     Generic,
     /// Official style with its kind (`text2video` / `image2video`).
     Official(String),
+    /// Kling through useapi.net, with the aspect ratio its poll reports.
+    Useapi {
+        aspect_ratio: String,
+    },
 }
 
 /// A task's state as a poll sees it.
@@ -235,6 +246,7 @@ pub(crate) struct Inner {
     pub telegram_files: HashMap<String, TelegramFile>,
     pub messages: Vec<TelegramMessage>,
     pub veo: VeoStore,
+    pub useapi: UseapiStore,
 }
 
 impl Inner {
