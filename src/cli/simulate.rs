@@ -143,7 +143,7 @@ fn hint(
 ) -> String {
     let [key, secret, token] = credentials;
     let mut out = format!(
-        "# genworker simulator on {base_url}: Kling (generic and official API styles), \
+        "# genworker simulator on {base_url}: Kling (generic, official and useapi.net API styles), \
          Google Veo (Vertex AI and the Gemini API) and the Telegram Bot API; Ctrl-C stops it.\n\
          # Point genworker at it: run these lines in the shell that runs \
          `genworker run` and `genworker enqueue`.\n\
@@ -158,6 +158,7 @@ fn hint(
     let _ = write!(
         out,
         "# The official Kling style answers too: export KLING_API_STYLE=official\n\
+         # and Kling through useapi.net (the key is KLING_API_KEY's): export KLING_API_STYLE=useapi USEAPI_BASE_URL={base_url}\n\
          # Veo answers in the Vertex AI style; the Gemini API style too: export VEO_API_STYLE=gemini\n\
          # Videos: a real 1-second 160x120 H.264 MP4 ({} bytes), grown to {video_bytes} bytes.\n\
          # image2video: the Telegram file id {SIM_PHOTO_FILE_ID} is always a 160x120 JPEG, e.g.\n\

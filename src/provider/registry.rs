@@ -40,7 +40,7 @@ impl ProviderRegistry {
         };
         registry.add_configured(
             kling::NAME,
-            settings.kling.api_key.is_some(),
+            settings.kling.has_credentials(),
             KlingProvider::from_settings(&settings.kling),
         );
         registry.add_configured(

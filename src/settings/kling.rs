@@ -13,6 +13,7 @@ use url::Url;
 
 use super::SettingsError;
 use super::source::{Source, positive, seconds};
+use super::useapi::UseapiSettings;
 
 /// Which Kling HTTP API is spoken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub enum KlingApiStyle {
     Generic,
     /// The public Kling API: JWT, `/v1/videos/<kind>`, `{code, message, data}` envelopes.
     Official,
+    /// Kling through useapi.net, as the bot's latest release calls it.
+    Useapi,
 }
 
 impl FromStr for KlingApiStyle {
@@ -30,7 +33,10 @@ impl FromStr for KlingApiStyle {
         match value.to_ascii_lowercase().as_str() {
             "generic" => Ok(Self::Generic),
             "official" => Ok(Self::Official),
-            _ => Err(format!("expected `generic` or `official`, got `{value}`")),
+            "useapi" => Ok(Self::Useapi),
+            _ => Err(format!(
+                "expected `generic`, `official` or `useapi`, got `{value}`"
+            )),
         }
     }
 }
@@ -58,15 +64,25 @@ pub struct KlingSettings {
     pub request_timeout: Duration,
     /// `KLING_EXTRA_HEADERS`: a JSON object of strings, sent with every API call.
     pub extra_headers: Vec<(HeaderName, HeaderValue)>,
-    /// `KLING_API_STYLE`: `generic` (default) or `official`.
+    /// `KLING_API_STYLE`: `generic` (default), `official` or `useapi`.
     pub api_style: KlingApiStyle,
     /// `KLING_MAX_VIDEO_MB` (default 1024), as bytes.
     pub max_video_bytes: u64,
     /// `KLING_MAX_CONCURRENT`: Kling tasks in flight per process (default 20).
     pub max_concurrent: u32,
+    /// The useapi.net style's own variables.
+    pub useapi: UseapiSettings,
 }
 
 impl KlingSettings {
+    /// Whether the chosen style's key is set: Kling is meant to run here.
+    pub fn has_credentials(&self) -> bool {
+        match self.api_style {
+            KlingApiStyle::Useapi => self.useapi.api_key.is_some(),
+            KlingApiStyle::Generic | KlingApiStyle::Official => self.api_key.is_some(),
+        }
+    }
+
     pub(super) fn read(source: &Source) -> Result<Self, SettingsError> {
         let base = source.parse_or("KLING_API_BASE_URL", || {
             Url::parse("https://api.klingai.com")
@@ -120,6 +136,7 @@ impl KlingSettings {
                 * 1024
                 * 1024,
             max_concurrent: source.parse_with("KLING_MAX_CONCURRENT", 20, positive)?,
+            useapi: UseapiSettings::read(source)?,
         })
     }
 }

@@ -208,6 +208,15 @@ kling_extra_headers = '{"X-Client": "genworker"}'
 kling_max_concurrent = 5
 kling_max_video_mb = 64
 kling_allow_private_urls = true
+useapi_api_key = "useapi-key"
+useapi_base_url = "https://useapi.example.com"
+useapi_poll_interval = 4
+useapi_poll_timeout = 300
+useapi_request_timeout = 90
+useapi_kling_max_jobs = 7
+useapi_max_jobs = 3
+useapi_kling_account_email = "acc@example.com"
+useapi_kling_account_password = "secret"
 genworker_allow_private_urls = true
 veo_api_style = "gemini"
 google_application_credentials_json = "/secrets/sa.json"
@@ -262,6 +271,11 @@ public_base_url = "https://bot.example.com"
         assert_eq!(settings.kling.extra_headers.len(), 1);
         assert!(settings.daemon.allow_private_urls);
         assert_eq!(settings.kling.max_concurrent, 5);
+        assert_eq!(settings.kling.useapi.max_jobs, 7);
+        assert_eq!(
+            settings.kling.useapi.account_email.as_deref(),
+            Some("acc@example.com")
+        );
         assert_eq!(settings.veo.api_style, super::super::VeoApiStyle::Gemini);
         assert_eq!(settings.veo.location, "europe-west4");
         assert_eq!(settings.veo.max_concurrent, 4);

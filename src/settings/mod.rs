@@ -14,6 +14,7 @@ mod loaded;
 mod s3;
 mod source;
 mod telegram;
+mod useapi;
 mod variables;
 mod veo;
 
@@ -26,6 +27,7 @@ pub use kling::{KlingApiStyle, KlingSettings};
 pub use loaded::{Credentials, DatabaseSettings, LoadedSettings};
 pub use s3::S3Settings;
 pub use telegram::TelegramSettings;
+pub use useapi::{UseapiSettings, sanitize_max_jobs};
 pub use variables::{VARIABLES, Variable};
 pub use veo::{VeoApiStyle, VeoSettings};
 

@@ -72,7 +72,10 @@ pub const VARIABLES: &[Variable] = &[
     var("KLING_API_SECRET", "Kling's API secret (never printed)"),
     var("KLING_ORGANIZATION_ID", "sent as X-Kling-Org"),
     var("KLING_API_BASE_URL", "the Kling API's origin"),
-    var("KLING_API_STYLE", "generic (the seed's API) or official"),
+    var(
+        "KLING_API_STYLE",
+        "generic (the seed's API), official or useapi (the bot's latest release)",
+    ),
     var(
         "KLING_CREATE_ENDPOINT",
         "task creation path (generic style)",
@@ -90,6 +93,39 @@ pub const VARIABLES: &[Variable] = &[
     ),
     var("KLING_MAX_CONCURRENT", "Kling tasks in flight per process"),
     var("KLING_MAX_VIDEO_MB", "larger videos are refused"),
+    var(
+        "USEAPI_API_KEY",
+        "useapi.net style: the API key, else KLING_API_KEY (never printed)",
+    ),
+    var("USEAPI_BASE_URL", "useapi.net style: the API's origin"),
+    var(
+        "USEAPI_POLL_INTERVAL",
+        "useapi.net style: seconds between polls",
+    ),
+    var(
+        "USEAPI_POLL_TIMEOUT",
+        "useapi.net style: seconds before a task is given up",
+    ),
+    var(
+        "USEAPI_REQUEST_TIMEOUT",
+        "useapi.net style: seconds per request",
+    ),
+    var(
+        "USEAPI_KLING_MAX_JOBS",
+        "useapi.net style: the account's parallel jobs (maxJobs)",
+    ),
+    var(
+        "USEAPI_MAX_JOBS",
+        "useapi.net style: maxJobs when USEAPI_KLING_MAX_JOBS is unset",
+    ),
+    var(
+        "USEAPI_KLING_ACCOUNT_EMAIL",
+        "useapi.net style: the Kling account's email",
+    ),
+    var(
+        "USEAPI_KLING_ACCOUNT_PASSWORD",
+        "useapi.net style: its password, for the account set-up (never printed)",
+    ),
     var(
         "KLING_ALLOW_PRIVATE_URLS",
         "the old name of GENWORKER_ALLOW_PRIVATE_URLS",

@@ -1,5 +1,5 @@
 //! Logs: JSON lines carry the request span's fields, and no secret leaks. The
-//! full demo, in both Kling API styles, both Veo API styles and both log
+//! full demo, in the three Kling API styles, both Veo API styles and both log
 //! formats, with every secret set (Kling key and secret, the JWT derived from
 //! them, the bot token that sits inside Telegram URLs, the Gemini API key, the
 //! service account's private key, the JWT assertion signed with it and the
@@ -25,7 +25,11 @@ fn forbidden() -> Vec<&'static str> {
 
 #[tokio::test]
 async fn the_demo_never_logs_or_stores_a_secret() {
-    for (style, veo_style) in [("generic", "vertex"), ("official", "gemini")] {
+    for (style, veo_style) in [
+        ("generic", "vertex"),
+        ("official", "gemini"),
+        ("useapi", "vertex"),
+    ] {
         for format in ["text", "json"] {
             let db = TestDb::sqlite();
             let output = genworker_cli(

@@ -41,8 +41,8 @@ pub struct DemoArgs {
     /// Use this database instead of a new SQLite file in a temporary folder.
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
-    /// Which Kling API the simulator and the daemon speak: `generic` (the seed's) or
-    /// `official` (JWT signed with the secret).
+    /// Which Kling API the simulator and the daemon speak: `generic` (the seed's),
+    /// `official` (JWT signed with the secret) or `useapi` (the bot's latest release).
     #[arg(long, default_value = "generic", value_parser = str::parse::<KlingApiStyle>)]
     kling_style: KlingApiStyle,
     /// Which Google API the Veo request goes through: `vertex` (a service
@@ -227,10 +227,13 @@ fn demo_settings(
             match kling_style {
                 KlingApiStyle::Generic => "generic",
                 KlingApiStyle::Official => "official",
+                KlingApiStyle::Useapi => "useapi",
             },
         ),
         ("KLING_API_BASE_URL", simulator),
         ("KLING_POLL_INTERVAL", "0.3"),
+        ("USEAPI_BASE_URL", simulator),
+        ("USEAPI_POLL_INTERVAL", "0.3"),
         (
             "VEO_API_STYLE",
             match veo_style {

@@ -1,5 +1,6 @@
-//! Kling (Kuaishou), per ../shared/seed/kling-integration.ru.md, in two API
-//! styles ([`generic`], [`official`]; `KLING_API_STYLE`): their requests, how
+//! Kling (Kuaishou), per ../shared/seed/kling-integration.ru.md, in three API
+//! styles ([`generic`], [`official`], [`useapi`] (the bot's latest release);
+//! `KLING_API_STYLE`): their requests, how
 //! their answers say where a task stands and where its video is, and Kling's
 //! wording. Polling, downloads and task ids are the shared runner's.
 //! Settings: [`crate::settings::KlingSettings`].
@@ -12,6 +13,7 @@ mod jwt;
 mod messages;
 mod mode;
 mod official;
+mod useapi;
 
 use std::time::Duration;
 
@@ -28,6 +30,7 @@ use crate::provider::{
 use crate::settings::{KlingApiStyle, KlingSettings};
 use generic::GenericApi;
 use official::OfficialApi;
+use useapi::UseapiApi;
 
 /// The name models use in `botapp_aimodel.provider`.
 pub const NAME: &str = "kling";
@@ -37,6 +40,7 @@ const JSON_OVERHEAD: u64 = 1024 * 1024;
 enum Style {
     Generic(GenericApi),
     Official(OfficialApi),
+    Useapi(Box<UseapiApi>),
 }
 
 /// The Kling provider.
@@ -61,31 +65,47 @@ impl KlingProvider {
                 OfficialApi::new(settings, client, max_body)
                     .ok_or("KLING_API_STYLE=official needs KLING_API_KEY and KLING_API_SECRET")?,
             ),
+            KlingApiStyle::Useapi => Style::Useapi(Box::new(UseapiApi::new(settings, max_body)?)),
         };
-        Ok(Self {
-            style,
-            limits: Limits {
+        let limits = match style {
+            // The bot's own variables, and its account's parallel jobs as the concurrency.
+            Style::Useapi(_) => Limits {
+                poll_interval: settings.useapi.poll_interval,
+                poll_timeout: settings.useapi.poll_timeout,
+                max_concurrent: settings.max_concurrent.min(settings.useapi.max_jobs),
+                max_video_bytes: settings.max_video_bytes,
+                download_timeout: settings.useapi.request_timeout,
+            },
+            Style::Generic(_) | Style::Official(_) => Limits {
                 poll_interval: settings.poll_interval,
                 poll_timeout: settings.poll_timeout,
                 max_concurrent: settings.max_concurrent,
                 max_video_bytes: settings.max_video_bytes,
                 download_timeout: settings.request_timeout,
             },
-        })
+        };
+        Ok(Self { style, limits })
     }
 
     fn style_name(&self) -> &'static str {
         match self.style {
             Style::Generic(_) => "generic",
             Style::Official(_) => "official",
+            Style::Useapi(_) => "useapi",
         }
     }
 
     /// The state a response gives, with the video's source once it succeeded.
-    fn answer(&self, document: &Document, task_id: &str) -> Result<Answer, ProviderError> {
+    async fn answer(
+        &self,
+        job: &GenerationJob,
+        document: &Document,
+        task_id: &str,
+    ) -> Result<Answer, ProviderError> {
         let state = match &self.style {
             Style::Generic(api) => generic::state(document, task_id, api)?,
             Style::Official(api) => official::state(document, task_id, api)?,
+            Style::Useapi(api) => api.state(job, document).await?,
         };
         Ok(Answer {
             state,
@@ -124,6 +144,10 @@ impl VideoProvider for KlingProvider {
                 "KLING_API_KEY and KLING_API_SECRET (the access key and secret key) and the \
                  Kling account (balance, resource packs, access to the model)"
             }
+            Style::Useapi(_) => {
+                "USEAPI_API_KEY (or KLING_API_KEY) and the useapi.net Kling account \
+                 (USEAPI_KLING_ACCOUNT_EMAIL and its password, its subscription)"
+            }
         }
     }
 
@@ -139,8 +163,9 @@ impl VideoProvider for KlingProvider {
         let (task_id, document) = match &self.style {
             Style::Generic(api) => api.create(job, image).await?,
             Style::Official(api) => api.create(job, image).await?,
+            Style::Useapi(api) => api.create(job, image).await?,
         };
-        let answer = self.answer(&document, &task_id);
+        let answer = self.answer(job, &document, &task_id).await;
         Ok(Submitted { task_id, answer })
     }
 
@@ -148,19 +173,21 @@ impl VideoProvider for KlingProvider {
         let document = match &self.style {
             Style::Generic(api) => api.status(task_id).await?,
             Style::Official(api) => api.status(job, task_id).await?,
+            Style::Useapi(api) => api.status(task_id).await?,
         };
-        self.answer(&document, task_id)
+        self.answer(job, &document, task_id).await
     }
 
     async fn find_task(&self, job: &GenerationJob) -> Result<Option<String>, ProviderError> {
         match &self.style {
-            Style::Generic(_) => Ok(None),
+            Style::Generic(_) | Style::Useapi(_) => Ok(None),
             Style::Official(api) => api.find(job).await,
         }
     }
 
-    /// The bot's own Kling provider's keys (`job`, `initialResponse`, `prompt`,
-    /// `generationType`) for whatever reads those, and the API style.
+    /// The bot's own Kling provider's keys for whatever reads those (the seed's
+    /// `job`, `initialResponse`, `prompt`, `generationType`; the latest
+    /// release's `createResponse` and `task` in the useapi style), and the API style.
     fn metadata(
         &self,
         job: &GenerationJob,
@@ -170,6 +197,11 @@ impl VideoProvider for KlingProvider {
     ) -> Map<String, Value> {
         let mut keys = Map::new();
         keys.insert("api_style".into(), json!(self.style_name()));
+        if let Style::Useapi(_) = self.style {
+            keys.insert("createResponse".into(), created.clone());
+            keys.insert("task".into(), last.clone());
+            return keys;
+        }
         keys.insert("job".into(), last.clone());
         keys.insert("initialResponse".into(), created.clone());
         keys.insert("prompt".into(), json!(job.prompt));
@@ -178,7 +210,10 @@ impl VideoProvider for KlingProvider {
     }
 
     fn poll_timeout_message(&self, timeout: Duration) -> UserText {
-        messages::poll_timeout(seconds(timeout))
+        match self.style {
+            Style::Useapi(_) => useapi::poll_timeout(seconds(timeout)),
+            Style::Generic(_) | Style::Official(_) => messages::poll_timeout(seconds(timeout)),
+        }
     }
 
     /// A base64 field that is not a video, with no link beside it, is a task

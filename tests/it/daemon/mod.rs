@@ -17,6 +17,7 @@ mod progress;
 mod replicas;
 mod requeue;
 mod rows;
+mod useapi;
 mod veo;
 
 use std::collections::HashMap;

@@ -1,0 +1,388 @@
+//! Kling through useapi.net (`KLING_API_STYLE=useapi`), as the bot's latest
+//! release calls it (../shared/bot/useapi_kling.md): a bearer key on every
+//! call, the account set-up once before the first create, an input image
+//! uploaded as an asset, `text2video` / `image2video-frames` / `omni`
+//! creates, `GET /v1/kling/tasks/{id}` (then `/v1/tasks/{id}`) polls, and the
+//! video's URL from the assets download (fetched without credentials).
+
+mod body;
+mod messages;
+mod read;
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::i18n::UserText;
+use crate::message::wire::python_json_unicode;
+use crate::provider::document::Document;
+use crate::provider::http::{self, CallError, Reply};
+use crate::provider::{GenerationJob, InputImage, ProviderError, TaskState, VideoSource};
+use crate::settings::KlingSettings;
+pub use body::Endpoint;
+use body::{Extras, create_body, hosted_by_kling, image_param};
+pub use messages::poll_timeout;
+use read::Status;
+
+/// Kling through useapi.net.
+#[derive(Debug)]
+pub struct UseapiApi {
+    client: reqwest::Client,
+    base: Url,
+    headers: HeaderMap,
+    max_jobs: u32,
+    email: Option<String>,
+    password: Option<secrecy::SecretString>,
+    account_ready: OnceCell<()>,
+    max_body: u64,
+}
+
+impl UseapiApi {
+    /// Builds the client; it needs `USEAPI_API_KEY` (or `KLING_API_KEY`).
+    pub fn new(settings: &KlingSettings, max_body: u64) -> Result<Self, String> {
+        let useapi = &settings.useapi;
+        let key = useapi
+            .api_key
+            .as_ref()
+            .ok_or("KLING_API_STYLE=useapi needs USEAPI_API_KEY (or KLING_API_KEY)")?;
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
+            .map_err(|_| "USEAPI_API_KEY: not a valid header value")?;
+        bearer.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, bearer);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let client = crate::net::client_builder()
+            .timeout(useapi.request_timeout)
+            .connect_timeout(Duration::from_secs(20).min(useapi.request_timeout))
+            .build()
+            .map_err(|error| error.to_string())?;
+        Ok(Self {
+            client,
+            base: useapi.base_url.clone(),
+            headers,
+            max_jobs: useapi.max_jobs,
+            email: useapi.account_email.clone(),
+            password: useapi.account_password.clone(),
+            account_ready: OnceCell::new(),
+            max_body,
+        })
+    }
+
+    fn url(&self, path: &str) -> Result<Url, ProviderError> {
+        let mut url = Url::parse(&format!(
+            "{}{path}",
+            self.base.as_str().trim_end_matches('/')
+        ))
+        .map_err(|error| ProviderError::fatal(format!("USEAPI_BASE_URL: {error}")))?;
+        if let Some(email) = &self.email {
+            url.query_pairs_mut().append_pair("email", email);
+        }
+        Ok(url)
+    }
+
+    /// One call: its answer as a JSON object, or the bot's error for it (an
+    /// answer that is no JSON object becomes `unparsable`'s).
+    async fn call(
+        &self,
+        name: &'static str,
+        request: reqwest::RequestBuilder,
+        unparsable: fn(UserText) -> ProviderError,
+    ) -> Result<Document, ProviderError> {
+        let reply = http::execute(
+            super::NAME,
+            name,
+            request.headers(self.headers.clone()),
+            self.max_body,
+        )
+        .await
+        .map_err(|error| match error {
+            CallError::Transport { kind, detail } => {
+                ProviderError::retryable(messages::transport(format!("{kind}: {detail}")))
+            }
+            CallError::TooLarge(max) => super::api::too_large(max),
+        })?;
+        if !reply.status.is_success() {
+            return Err(status_error(&reply));
+        }
+        let document = Document::parse(reply.body.clone())
+            .ok()
+            .filter(|document| document.value.is_object())
+            .ok_or_else(|| {
+                unparsable(messages::not_an_object(String::from_utf8_lossy(
+                    &reply.body,
+                )))
+            })?;
+        Ok(document)
+    }
+
+    /// The account set-up the bot makes when both the email and the password
+    /// are set: once per process, one retry after 2 s. A refusal is the operator's.
+    async fn ensure_account(&self) -> Result<(), ProviderError> {
+        let (Some(email), Some(password)) = (&self.email, &self.password) else {
+            return Ok(());
+        };
+        self.account_ready
+            .get_or_try_init(|| async {
+                let body = json!({"email": email, "password": password.expose_secret(),
+                                  "maxJobs": self.max_jobs});
+                let url = self.url("/v1/kling/accounts")?;
+                let send = || {
+                    self.call(
+                        "account",
+                        self.client.post(url.clone()).json(&body),
+                        ProviderError::Fatal,
+                    )
+                };
+                let outcome = match send().await {
+                    Ok(_) => Ok(()),
+                    Err(error) => {
+                        tracing::warn!(%error, "useapi account set-up failed; trying once more");
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        send().await.map(drop)
+                    }
+                };
+                outcome.map_err(|error| match error {
+                    retryable @ ProviderError::Retryable { .. } => retryable,
+                    other => ProviderError::Unauthorized(UserText::same(other.to_string())),
+                })
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Uploads an image asset; its URL.
+    async fn upload(&self, image: &InputImage) -> Result<String, ProviderError> {
+        let url = self.url("/v1/kling/assets/")?;
+        let mime = if image.mime_type.starts_with("image/") {
+            image.mime_type.as_str()
+        } else {
+            "image/png"
+        };
+        let request = self
+            .client
+            .post(url)
+            .header(CONTENT_TYPE, mime)
+            .body(image.bytes.clone());
+        let document = self.call("asset", request, ProviderError::Fatal).await?;
+        ["url", "resourceUrl", "resource_url"]
+            .iter()
+            .find_map(|key| document.value.get(key).and_then(Value::as_str))
+            .filter(|url| url.starts_with("http"))
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ProviderError::fatal(messages::no_asset_url(python_json_unicode(&document.value)))
+            })
+    }
+
+    /// Creates the task: its id and the create answer.
+    pub async fn create(
+        &self,
+        job: &GenerationJob,
+        image: Option<&InputImage>,
+    ) -> Result<(String, Document), ProviderError> {
+        self.ensure_account().await?;
+        let endpoint = Endpoint::of(job);
+        let named =
+            image_param(&job.params, endpoint == Endpoint::Omni).filter(|url| hosted_by_kling(url));
+        let image = match (named, image) {
+            (Some(url), _) => Some(url),
+            (None, Some(image)) if endpoint != Endpoint::TextToVideo => {
+                Some(self.upload(image).await?)
+            }
+            _ => None,
+        };
+        if endpoint == Endpoint::ImageFrames && image.is_none() {
+            return Err(ProviderError::fatal(messages::no_image()));
+        }
+        let body = create_body(
+            job,
+            endpoint,
+            &Extras {
+                max_jobs: self.max_jobs,
+                email: self.email.as_deref(),
+                image,
+            },
+        );
+        let url = self.url(endpoint.path())?;
+        // Only a rate limit is retried: after any other failure a task may
+        // exist, and useapi.net cannot find it by anything genworker chose.
+        let document = http::with_retries(http::rate_limited, || {
+            self.call(
+                "create",
+                self.client.post(url.clone()).json(&body),
+                ProviderError::Fatal,
+            )
+        })
+        .await?;
+        let id = read::task_id(&document.value).ok_or_else(|| {
+            ProviderError::fatal(
+                read::message(&document.value).map_or_else(messages::no_task_id, UserText::same),
+            )
+        })?;
+        Ok((id, document))
+    }
+
+    /// Reads the task (`/v1/kling/tasks/{id}`, then `/v1/tasks/{id}`); a task
+    /// neither knows yet is still pending, as the bot takes it.
+    pub async fn status(&self, task_id: &str) -> Result<Document, ProviderError> {
+        let id = url::form_urlencoded::byte_serialize(task_id.as_bytes()).collect::<String>();
+        for path in [format!("/v1/kling/tasks/{id}"), format!("/v1/tasks/{id}")] {
+            let url = self.url(&path)?;
+            match http::with_retries(http::any_retryable, || {
+                self.call("status", self.client.get(url.clone()), |message| {
+                    ProviderError::retryable(message)
+                })
+            })
+            .await
+            {
+                Err(error) if not_found(&error) => continue,
+                other => return other,
+            }
+        }
+        Document::parse(bytes::Bytes::from_static(b"{}"))
+            .map_err(|error| ProviderError::retryable(messages::not_an_object(error)))
+    }
+
+    /// Where a task stands; a succeeded one's video comes from the assets
+    /// download, else from the answer, fetched without credentials.
+    pub async fn state(
+        &self,
+        job: &GenerationJob,
+        document: &Document,
+    ) -> Result<TaskState, ProviderError> {
+        match read::status(&document.value) {
+            Status::Pending => Ok(TaskState::Pending),
+            Status::Failed(Some(message)) => Ok(TaskState::Failed(messages::failed(&message))),
+            Status::Failed(None) => Ok(TaskState::Failed(messages::failed_without_message())),
+            Status::Succeeded => {
+                let url = match self.download_url(&document.value).await {
+                    Some(url) => Some(url),
+                    None => read::video_url(&document.value),
+                };
+                let omni = Endpoint::of(job) == Endpoint::Omni;
+                let url = url
+                    .and_then(|url| Url::parse(&url).ok())
+                    .ok_or_else(|| ProviderError::fatal(messages::no_video(omni)))?;
+                Ok(TaskState::Succeeded(VideoSource::Url {
+                    url,
+                    credentials: None,
+                }))
+            }
+        }
+    }
+
+    /// `GET /v1/kling/assets/download?workIds=…&fileTypes=MP4`: its `cdnUrl`;
+    /// any failure there is ignored, as the bot ignores it.
+    async fn download_url(&self, answer: &Value) -> Option<String> {
+        let work = read::first_work_id(answer)?;
+        let mut url = self.url("/v1/kling/assets/download").ok()?;
+        url.query_pairs_mut()
+            .append_pair("workIds", &work)
+            .append_pair("fileTypes", "MP4");
+        let document = self
+            .call("download", self.client.get(url), ProviderError::Fatal)
+            .await
+            .ok()?;
+        ["cdnUrl", "cdn_url"]
+            .iter()
+            .find_map(|key| document.value.get(key).and_then(Value::as_str))
+            .filter(|url| url.starts_with("http"))
+            .map(str::to_owned)
+    }
+}
+
+/// useapi.net's 404 (or `ResourceNotFound`).
+fn not_found(error: &ProviderError) -> bool {
+    let text = error.to_string();
+    text.starts_with("useapi Kling HTTP 404") || text.contains("ResourceNotFound")
+}
+
+/// `useapi Kling HTTP <status>: <detail>`, classified for retries (429 a rate
+/// limit, 5xx may pass, 401/403 the operator's).
+fn status_error(reply: &Reply) -> ProviderError {
+    reply.status_error(messages::http_error(reply.status.as_u16(), &detail(reply)))
+}
+
+/// The bot's detail: the first message-like string of the JSON body, else
+/// `error.{message,detail,reason}`, else the body itself.
+fn detail(reply: &Reply) -> String {
+    let Ok(value) = serde_json::from_slice::<Value>(&reply.body) else {
+        return reply.body_text();
+    };
+    let text = |value: Option<&Value>| {
+        value
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    [
+        "message",
+        "error",
+        "detail",
+        "failMsg",
+        "fail_message",
+        "reason",
+    ]
+    .iter()
+    .find_map(|key| text(value.get(key)))
+    .or_else(|| {
+        let error = value.get("error")?;
+        ["message", "detail", "reason"]
+            .iter()
+            .find_map(|key| text(error.get(key)))
+    })
+    .unwrap_or_else(|| python_json_unicode(&value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &'static str) -> Reply {
+        Reply {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: bytes::Bytes::from_static(body.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn http_errors_carry_the_bots_detail_and_class() {
+        let limited = status_error(&reply(429, r#"{"error":"Too many parallel jobs"}"#));
+        assert_eq!(
+            limited.to_string(),
+            "useapi Kling HTTP 429: Too many parallel jobs"
+        );
+        assert!(http::rate_limited(&limited));
+        assert_eq!(
+            status_error(&reply(400, r#"{"error":{"message":"bad prompt"}}"#)).to_string(),
+            "useapi Kling HTTP 400: bad prompt"
+        );
+        assert_eq!(
+            status_error(&reply(400, r#"{"code":7}"#)).to_string(),
+            r#"useapi Kling HTTP 400: {"code": 7}"#
+        );
+        assert_eq!(
+            status_error(&reply(502, "Bad Gateway")).to_string(),
+            "useapi Kling HTTP 502: Bad Gateway"
+        );
+        assert!(status_error(&reply(502, "x")).is_retryable());
+        assert!(matches!(
+            status_error(&reply(401, "{}")),
+            ProviderError::Unauthorized(_)
+        ));
+        assert!(not_found(&status_error(&reply(
+            404,
+            r#"{"error":"ResourceNotFound"}"#
+        ))));
+        assert!(!not_found(&status_error(&reply(
+            400,
+            r#"{"error":"task 404 gone?"}"#
+        ))));
+    }
+}
