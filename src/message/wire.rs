@@ -15,6 +15,34 @@ pub fn python_json(value: &Value) -> String {
     out
 }
 
+/// Python's `str()` of the parsed value (`repr` of a dict): single-quoted
+/// strings, `True`/`False`/`None`, as the bot shows an error body without a message.
+pub fn python_repr(value: &Value) -> String {
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(object) => format!(
+            "{{{}}}",
+            object
+                .iter()
+                .map(|(key, item)| format!(
+                    "{}: {}",
+                    python_repr(&Value::String(key.clone())),
+                    python_repr(item)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// `json.dumps(value, ensure_ascii=False)`.
 pub fn python_json_unicode(value: &Value) -> String {
     let mut out = String::new();

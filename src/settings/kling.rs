@@ -70,15 +70,19 @@ pub struct KlingSettings {
     pub max_video_bytes: u64,
     /// `KLING_MAX_CONCURRENT`: Kling tasks in flight per process (default 20).
     pub max_concurrent: u32,
-    /// The useapi.net style's own variables.
-    pub useapi: UseapiSettings,
+    /// The useapi.net style's own variables, read only in that style (so a bad
+    /// one never stops the others; the bot's Runway provider shares them).
+    pub useapi: Option<UseapiSettings>,
 }
 
 impl KlingSettings {
     /// Whether the chosen style's key is set: Kling is meant to run here.
     pub fn has_credentials(&self) -> bool {
         match self.api_style {
-            KlingApiStyle::Useapi => self.useapi.api_key.is_some(),
+            KlingApiStyle::Useapi => self
+                .useapi
+                .as_ref()
+                .is_some_and(|useapi| useapi.api_key.is_some()),
             KlingApiStyle::Generic | KlingApiStyle::Official => self.api_key.is_some(),
         }
     }
@@ -102,6 +106,7 @@ impl KlingSettings {
                 "must contain {job_id}",
             ));
         }
+        let api_style = source.parse_or("KLING_API_STYLE", || Ok(KlingApiStyle::Generic))?;
         Ok(Self {
             api_key: source.raw("KLING_API_KEY")?.map(SecretString::from),
             api_secret: source.raw("KLING_API_SECRET")?.map(SecretString::from),
@@ -131,12 +136,15 @@ impl KlingSettings {
                     .map_err(|reason| SettingsError::invalid("KLING_EXTRA_HEADERS", reason))?,
                 None => Vec::new(),
             },
-            api_style: source.parse_or("KLING_API_STYLE", || Ok(KlingApiStyle::Generic))?,
+            api_style,
             max_video_bytes: u64::from(source.parse_with("KLING_MAX_VIDEO_MB", 1024, positive)?)
                 * 1024
                 * 1024,
             max_concurrent: source.parse_with("KLING_MAX_CONCURRENT", 20, positive)?,
-            useapi: UseapiSettings::read(source)?,
+            useapi: match api_style {
+                KlingApiStyle::Useapi => Some(UseapiSettings::read(source)?),
+                KlingApiStyle::Generic | KlingApiStyle::Official => None,
+            },
         })
     }
 }

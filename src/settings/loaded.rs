@@ -271,10 +271,9 @@ public_base_url = "https://bot.example.com"
         assert_eq!(settings.kling.extra_headers.len(), 1);
         assert!(settings.daemon.allow_private_urls);
         assert_eq!(settings.kling.max_concurrent, 5);
-        assert_eq!(settings.kling.useapi.max_jobs, 7);
-        assert_eq!(
-            settings.kling.useapi.account_email.as_deref(),
-            Some("acc@example.com")
+        assert!(
+            settings.kling.useapi.is_none(),
+            "read only in the useapi style"
         );
         assert_eq!(settings.veo.api_style, super::super::VeoApiStyle::Gemini);
         assert_eq!(settings.veo.location, "europe-west4");

@@ -65,18 +65,24 @@ impl KlingProvider {
                 OfficialApi::new(settings, client, max_body)
                     .ok_or("KLING_API_STYLE=official needs KLING_API_KEY and KLING_API_SECRET")?,
             ),
-            KlingApiStyle::Useapi => Style::Useapi(Box::new(UseapiApi::new(settings, max_body)?)),
+            KlingApiStyle::Useapi => Style::Useapi(Box::new(UseapiApi::new(
+                settings
+                    .useapi
+                    .as_ref()
+                    .ok_or("the useapi.net settings were not read")?,
+                max_body,
+            )?)),
         };
-        let limits = match style {
+        let limits = match (&style, &settings.useapi) {
             // The bot's own variables, and its account's parallel jobs as the concurrency.
-            Style::Useapi(_) => Limits {
-                poll_interval: settings.useapi.poll_interval,
-                poll_timeout: settings.useapi.poll_timeout,
-                max_concurrent: settings.max_concurrent.min(settings.useapi.max_jobs),
+            (Style::Useapi(_), Some(useapi)) => Limits {
+                poll_interval: useapi.poll_interval,
+                poll_timeout: useapi.poll_timeout,
+                max_concurrent: settings.max_concurrent.min(useapi.max_jobs),
                 max_video_bytes: settings.max_video_bytes,
-                download_timeout: settings.useapi.request_timeout,
+                download_timeout: useapi.request_timeout,
             },
-            Style::Generic(_) | Style::Official(_) => Limits {
+            _ => Limits {
                 poll_interval: settings.poll_interval,
                 poll_timeout: settings.poll_timeout,
                 max_concurrent: settings.max_concurrent,

@@ -40,6 +40,14 @@ use crate::support::TestDb;
 
 pub const TOKEN: &str = "4242:harness-bot-token";
 
+/// Owned settings as the `(&str, &str)` pairs [`Harness::start`] takes.
+pub fn pairs<'a>(settings: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    settings
+        .iter()
+        .map(|(key, value)| (*key, value.as_str()))
+        .collect()
+}
+
 /// A migrated database, a simulator, and settings pointing at both.
 pub struct Harness {
     pub db: TestDb,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use genworker::simulator::{Endpoint, Fault, Knobs, Outcome, SIM_PHOTO_FILE_ID};
 use serde_json::json;
 
-use super::Harness;
+use super::{Harness, pairs};
 use crate::support::{TestDb, on_every_schema};
 
 on_every_schema!(
@@ -35,13 +35,6 @@ fn useapi(h: &Harness) -> Vec<(&'static str, String)> {
         ("USEAPI_KLING_ACCOUNT_EMAIL", "acc@example.com".to_owned()),
         ("USEAPI_KLING_ACCOUNT_PASSWORD", "secret".to_owned()),
     ]
-}
-
-fn pairs<'a>(settings: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    settings
-        .iter()
-        .map(|(key, value)| (*key, value.as_str()))
-        .collect()
 }
 
 async fn text2video_sends_the_bots_body_after_one_account_set_up(db: TestDb) {

@@ -13,7 +13,7 @@ use genworker::simulator::{
 };
 use serde_json::{Value, json};
 
-use super::Harness;
+use super::{Harness, pairs};
 use crate::support::{BotRelease, TestDb, on_every_schema};
 
 on_every_schema!(
@@ -76,13 +76,6 @@ fn veo(h: &Harness, style: &str) -> Vec<(&'static str, String)> {
         ("VEO_POLL_INTERVAL", "0.02".to_owned()),
         ("GENWORKER_ALLOW_PRIVATE_URLS", "true".to_owned()),
     ]
-}
-
-fn pairs<'a>(settings: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    settings
-        .iter()
-        .map(|(key, value)| (*key, value.as_str()))
-        .collect()
 }
 
 fn knobs(change: impl FnOnce(&mut Knobs)) -> Knobs {

@@ -73,9 +73,23 @@ pub struct Extras<'a> {
     pub image: Option<String>,
 }
 
+/// The first of `keys` with a truthy value, as the bot's `a or b or c` takes
+/// it (null, `""`, `0`, `false` and empty collections fall through).
 fn param<'a>(params: &'a Map<String, Value>, keys: &[&str]) -> Option<&'a Value> {
     keys.iter()
-        .find_map(|key| params.get(*key).filter(|value| !value.is_null()))
+        .find_map(|key| params.get(*key).filter(|value| truthy(value)))
+}
+
+/// Python's truth value of a JSON value.
+pub fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(flag) => *flag,
+        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(text) => !text.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(object) => !object.is_empty(),
+    }
 }
 
 fn as_text(value: &Value) -> String {
@@ -162,7 +176,7 @@ fn frames(job: &GenerationJob, endpoint: Endpoint, extras: &Extras<'_>) -> Value
     {
         body.insert(
             "cfg_scale".into(),
-            json!((scale.clamp(0.0, 1.0) * 100.0).round() / 100.0),
+            json!((scale.clamp(0.0, 1.0) * 100.0).round_ties_even() / 100.0),
         );
     }
     if endpoint == Endpoint::TextToVideo
@@ -344,5 +358,27 @@ mod tests {
         let body = create_body(&old, Endpoint::TextToVideo, &extras(None));
         assert_eq!(body["cfg_scale"], 1.0);
         assert_eq!(body["maxJobs"], 50);
+        let falsy = job(
+            "kling-v1-6",
+            GenerationKind::TextToVideo,
+            json!({"duration": 0, "seconds": 10, "maxJobs": 0, "cfg_scale": 0.125, "model_name": ""}),
+        );
+        let body = create_body(&falsy, Endpoint::TextToVideo, &extras(None));
+        assert_eq!(
+            body["duration"], "10",
+            "a falsy duration falls through to seconds"
+        );
+        assert_eq!(body["maxJobs"], 5, "a falsy maxJobs is the setting");
+        assert_eq!(body["model_name"], "kling-v1-6");
+        assert_eq!(body["cfg_scale"], 0.12, "Python rounds halves to even");
+        let omni = job(
+            "kling-o1",
+            GenerationKind::TextToVideo,
+            json!({"omni_version": ""}),
+        );
+        assert_eq!(
+            create_body(&omni, Endpoint::Omni, &extras(None))["omni_version"],
+            "o1"
+        );
     }
 }

@@ -18,11 +18,11 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::i18n::UserText;
-use crate::message::wire::python_json_unicode;
+use crate::message::wire::python_repr;
 use crate::provider::document::Document;
 use crate::provider::http::{self, CallError, Reply};
 use crate::provider::{GenerationJob, InputImage, ProviderError, TaskState, VideoSource};
-use crate::settings::KlingSettings;
+use crate::settings::UseapiSettings;
 pub use body::Endpoint;
 use body::{Extras, create_body, hosted_by_kling, image_param};
 pub use messages::poll_timeout;
@@ -43,8 +43,7 @@ pub struct UseapiApi {
 
 impl UseapiApi {
     /// Builds the client; it needs `USEAPI_API_KEY` (or `KLING_API_KEY`).
-    pub fn new(settings: &KlingSettings, max_body: u64) -> Result<Self, String> {
-        let useapi = &settings.useapi;
+    pub fn new(useapi: &UseapiSettings, max_body: u64) -> Result<Self, String> {
         let key = useapi
             .api_key
             .as_ref()
@@ -55,7 +54,10 @@ impl UseapiApi {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, bearer);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        // The bot's client follows redirects (reqwest drops the key on a hop to
+        // another host).
         let client = crate::net::client_builder()
+            .redirect(reqwest::redirect::Policy::limited(5))
             .timeout(useapi.request_timeout)
             .connect_timeout(Duration::from_secs(20).min(useapi.request_timeout))
             .build()
@@ -72,14 +74,23 @@ impl UseapiApi {
         })
     }
 
-    fn url(&self, path: &str) -> Result<Url, ProviderError> {
+    /// `<base><path>?<query>`, the account email last on the calls the bot
+    /// sends it with (polls, asset uploads and downloads).
+    fn url(&self, path: &str, query: &[(&str, &str)], email: bool) -> Result<Url, ProviderError> {
         let mut url = Url::parse(&format!(
             "{}{path}",
             self.base.as_str().trim_end_matches('/')
         ))
         .map_err(|error| ProviderError::fatal(format!("USEAPI_BASE_URL: {error}")))?;
-        if let Some(email) = &self.email {
-            url.query_pairs_mut().append_pair("email", email);
+        let email = self.email.as_deref().filter(|_| email);
+        if !query.is_empty() || email.is_some() {
+            let mut pairs = url.query_pairs_mut();
+            for (key, value) in query {
+                pairs.append_pair(key, value);
+            }
+            if let Some(email) = email {
+                pairs.append_pair("email", email);
+            }
         }
         Ok(url)
     }
@@ -129,7 +140,7 @@ impl UseapiApi {
             .get_or_try_init(|| async {
                 let body = json!({"email": email, "password": password.expose_secret(),
                                   "maxJobs": self.max_jobs});
-                let url = self.url("/v1/kling/accounts")?;
+                let url = self.url("/v1/kling/accounts", &[], false)?;
                 let send = || {
                     self.call(
                         "account",
@@ -145,9 +156,16 @@ impl UseapiApi {
                         send().await.map(drop)
                     }
                 };
+                // The operator's, and never with the password, should the
+                // server echo it.
                 outcome.map_err(|error| match error {
                     retryable @ ProviderError::Retryable { .. } => retryable,
-                    other => ProviderError::Unauthorized(UserText::same(other.to_string())),
+                    ProviderError::Fatal(text)
+                    | ProviderError::TaskFailed(text)
+                    | ProviderError::Unauthorized(text) => {
+                        let hide = |line: String| line.replace(password.expose_secret(), "***");
+                        ProviderError::Unauthorized(UserText::new(hide(text.ru), hide(text.en)))
+                    }
                 })
             })
             .await
@@ -156,7 +174,7 @@ impl UseapiApi {
 
     /// Uploads an image asset; its URL.
     async fn upload(&self, image: &InputImage) -> Result<String, ProviderError> {
-        let url = self.url("/v1/kling/assets/")?;
+        let url = self.url("/v1/kling/assets/", &[], true)?;
         let mime = if image.mime_type.starts_with("image/") {
             image.mime_type.as_str()
         } else {
@@ -174,7 +192,7 @@ impl UseapiApi {
             .filter(|url| url.starts_with("http"))
             .map(str::to_owned)
             .ok_or_else(|| {
-                ProviderError::fatal(messages::no_asset_url(python_json_unicode(&document.value)))
+                ProviderError::fatal(messages::no_asset_url(python_repr(&document.value)))
             })
     }
 
@@ -207,7 +225,7 @@ impl UseapiApi {
                 image,
             },
         );
-        let url = self.url(endpoint.path())?;
+        let url = self.url(endpoint.path(), &[], false)?;
         // Only a rate limit is retried: after any other failure a task may
         // exist, and useapi.net cannot find it by anything genworker chose.
         let document = http::with_retries(http::rate_limited, || {
@@ -227,17 +245,22 @@ impl UseapiApi {
     }
 
     /// Reads the task (`/v1/kling/tasks/{id}`, then `/v1/tasks/{id}`); a task
-    /// neither knows yet is still pending, as the bot takes it.
+    /// neither knows yet is still pending, as the bot takes it. A failed read
+    /// is the runner's to tolerate (no retries here, so a poll never outlives
+    /// the timeout by much).
     pub async fn status(&self, task_id: &str) -> Result<Document, ProviderError> {
         let id = url::form_urlencoded::byte_serialize(task_id.as_bytes()).collect::<String>();
         for path in [format!("/v1/kling/tasks/{id}"), format!("/v1/tasks/{id}")] {
-            let url = self.url(&path)?;
-            match http::with_retries(http::any_retryable, || {
-                self.call("status", self.client.get(url.clone()), |message| {
+            let url = self.url(&path, &[], true)?;
+            let request = self
+                .client
+                .get(url)
+                .header(CONTENT_TYPE, "application/json");
+            match self
+                .call("status", request, |message| {
                     ProviderError::retryable(message)
                 })
-            })
-            .await
+                .await
             {
                 Err(error) if not_found(&error) => continue,
                 other => return other,
@@ -279,12 +302,19 @@ impl UseapiApi {
     /// any failure there is ignored, as the bot ignores it.
     async fn download_url(&self, answer: &Value) -> Option<String> {
         let work = read::first_work_id(answer)?;
-        let mut url = self.url("/v1/kling/assets/download").ok()?;
-        url.query_pairs_mut()
-            .append_pair("workIds", &work)
-            .append_pair("fileTypes", "MP4");
+        let url = self
+            .url(
+                "/v1/kling/assets/download",
+                &[("workIds", &work), ("fileTypes", "MP4")],
+                true,
+            )
+            .ok()?;
+        let request = self
+            .client
+            .get(url)
+            .header(CONTENT_TYPE, "application/json");
         let document = self
-            .call("download", self.client.get(url), ProviderError::Fatal)
+            .call("download", request, ProviderError::Fatal)
             .await
             .ok()?;
         ["cdnUrl", "cdn_url"]
@@ -336,7 +366,7 @@ fn detail(reply: &Reply) -> String {
             .iter()
             .find_map(|key| text(error.get(key)))
     })
-    .unwrap_or_else(|| python_json_unicode(&value))
+    .unwrap_or_else(|| python_repr(&value))
 }
 
 #[cfg(test)]
@@ -364,8 +394,8 @@ mod tests {
             "useapi Kling HTTP 400: bad prompt"
         );
         assert_eq!(
-            status_error(&reply(400, r#"{"code":7}"#)).to_string(),
-            r#"useapi Kling HTTP 400: {"code": 7}"#
+            status_error(&reply(400, r#"{"code":7,"ok":false,"why":null}"#)).to_string(),
+            "useapi Kling HTTP 400: {'code': 7, 'ok': False, 'why': None}"
         );
         assert_eq!(
             status_error(&reply(502, "Bad Gateway")).to_string(),

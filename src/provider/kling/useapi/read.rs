@@ -109,7 +109,7 @@ pub fn status(answer: &Value) -> Status {
         .any(|level| {
             ["status_final", "statusFinal"]
                 .iter()
-                .any(|key| level.get(key).and_then(Value::as_bool) == Some(true))
+                .any(|key| level.get(key).is_some_and(super::body::truthy))
         });
     let status = status.unwrap_or_default();
     if SUCCESS.contains(&status.as_str()) {
@@ -215,6 +215,11 @@ mod tests {
             status(&json!({"status": "QUEUED", "status_final": true})),
             Status::Failed(Some("QUEUED".into())),
             "final outside the success set is a failure"
+        );
+        assert_eq!(
+            status(&json!({"status": "QUEUED", "statusFinal": 1})),
+            Status::Failed(Some("QUEUED".into())),
+            "a truthy final flag counts"
         );
         assert_eq!(
             status(&json!({"history": [{"works": [{"status": "DONE"}]}]})),
