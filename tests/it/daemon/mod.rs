@@ -134,6 +134,20 @@ impl Harness {
         Settings::from_sources(None, env).unwrap()
     }
 
+    /// Runs a daemon named `worker` until every one of `ids` is final (within
+    /// `within`), then stops it.
+    pub async fn run_to_end(
+        &self,
+        worker: &str,
+        overrides: &[(&str, &str)],
+        ids: &[i64],
+        within: Duration,
+    ) {
+        let daemon = self.start(worker, overrides);
+        self.wait_final(ids, within).await;
+        daemon.shutdown().await;
+    }
+
     /// Starts a daemon named `worker`.
     pub fn start(&self, worker: &str, overrides: &[(&str, &str)]) -> Running {
         self.start_with(worker, overrides, |_| {})

@@ -51,9 +51,13 @@ async fn text2video_sends_the_bots_body_after_one_account_set_up(db: TestDb) {
         .enqueue("Sea", "text2video", json!({"duration": 10}), Some(92))
         .await;
     let settings = useapi(&h);
-    let daemon = h.start("useapi-t2v", &pairs(&settings));
-    h.wait_final(&[first.id, second.id], WITHIN).await;
-    daemon.shutdown().await;
+    h.run_to_end(
+        "useapi-t2v",
+        &pairs(&settings),
+        &[first.id, second.id],
+        WITHIN,
+    )
+    .await;
     for id in [first.id, second.id] {
         let done = h.request(id).await;
         assert_eq!(done.status, "done", "{}", done.error_message);
@@ -103,9 +107,8 @@ async fn image2video_uploads_the_photo_as_an_asset_and_sends_its_url(db: TestDb)
         )
         .await;
     let settings = useapi(&h);
-    let daemon = h.start("useapi-i2v", &pairs(&settings));
-    h.wait_final(&[request.id], WITHIN).await;
-    daemon.shutdown().await;
+    h.run_to_end("useapi-i2v", &pairs(&settings), &[request.id], WITHIN)
+        .await;
     let done = h.request(request.id).await;
     assert_eq!(done.status, "done", "{}", done.error_message);
     let assets = h.sim.useapi_assets();
@@ -131,9 +134,8 @@ async fn a_failed_task_fails_with_one_refund_and_the_bots_text(db: TestDb) {
         .enqueue("forbidden", "text2video", json!({}), Some(94))
         .await;
     let settings = useapi(&h);
-    let daemon = h.start("useapi-fail", &pairs(&settings));
-    h.wait_final(&[request.id], WITHIN).await;
-    daemon.shutdown().await;
+    h.run_to_end("useapi-fail", &pairs(&settings), &[request.id], WITHIN)
+        .await;
     let failed = h.request(request.id).await;
     assert_eq!(failed.status, "error");
     assert_eq!(failed.error_message, "Kling: Content moderation failed");
@@ -183,9 +185,8 @@ async fn a_rate_limited_create_waits_and_then_goes_through(db: TestDb) {
         .enqueue("busy account", "text2video", json!({}), Some(96))
         .await;
     let settings = useapi(&h);
-    let daemon = h.start("useapi-429", &pairs(&settings));
-    h.wait_final(&[request.id], WITHIN).await;
-    daemon.shutdown().await;
+    h.run_to_end("useapi-429", &pairs(&settings), &[request.id], WITHIN)
+        .await;
     let done = h.request(request.id).await;
     assert_eq!(done.status, "done", "{}", done.error_message);
     assert_eq!(
@@ -209,9 +210,8 @@ async fn a_task_the_kling_path_does_not_know_is_read_on_the_fallback_path(db: Te
         .enqueue("a moved task", "text2video", json!({}), Some(100))
         .await;
     let settings = useapi(&h);
-    let daemon = h.start("useapi-fallback", &pairs(&settings));
-    h.wait_final(&[request.id], WITHIN).await;
-    daemon.shutdown().await;
+    h.run_to_end("useapi-fallback", &pairs(&settings), &[request.id], WITHIN)
+        .await;
     assert_eq!(h.request(request.id).await.status, "done");
     assert!(
         h.sim.calls(Endpoint::UseapiTaskFallback) >= 1,
@@ -226,9 +226,8 @@ async fn a_private_result_address_is_refused(db: TestDb) {
         .await;
     let mut settings = useapi(&h);
     settings.push(("GENWORKER_ALLOW_PRIVATE_URLS", "false".to_owned()));
-    let daemon = h.start("useapi-private", &pairs(&settings));
-    h.wait_final(&[request.id], WITHIN).await;
-    daemon.shutdown().await;
+    h.run_to_end("useapi-private", &pairs(&settings), &[request.id], WITHIN)
+        .await;
     let failed = h.request(request.id).await;
     assert_eq!(failed.status, "error");
     assert!(
@@ -272,9 +271,13 @@ async fn postgres_latest_every_active_kling_model_of_the_bots_catalog_finishes()
         );
     }
     let settings = useapi(&h);
-    let daemon = h.start("useapi-catalog", &pairs(&settings));
-    h.wait_final(&ids, Duration::from_secs(40)).await;
-    daemon.shutdown().await;
+    h.run_to_end(
+        "useapi-catalog",
+        &pairs(&settings),
+        &ids,
+        Duration::from_secs(40),
+    )
+    .await;
     for (id, model) in ids.iter().zip(&models) {
         let done = h.request(*id).await;
         assert_eq!(
@@ -302,9 +305,8 @@ async fn postgres_latest_o1_goes_through_omni_with_its_image() {
         )
         .await;
     let settings = useapi(&h);
-    let daemon = h.start("useapi-omni", &pairs(&settings));
-    h.wait_final(&[request.id], WITHIN).await;
-    daemon.shutdown().await;
+    h.run_to_end("useapi-omni", &pairs(&settings), &[request.id], WITHIN)
+        .await;
     let done = h.request(request.id).await;
     assert_eq!(done.status, "done", "{}", done.error_message);
     let body = h.sim.last_body(Endpoint::UseapiCreate).unwrap();
