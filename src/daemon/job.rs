@@ -8,7 +8,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::end::{FailureReason, JobEnd};
-use super::image::TelegramImage;
+use super::image::RequestImage;
 use super::notify::{Notifier, Told};
 use super::outcome::Shown;
 use super::plan::{Plan, Widths, plan};
@@ -286,9 +286,10 @@ impl JobContext {
         } else {
             Some(request.provider_job_id.as_str()).filter(|id| !id.is_empty())
         };
-        let image = TelegramImage {
+        let image = RequestImage {
             notifier: self.notifier.as_ref(),
-            file_id: plan.image_file_id.as_deref(),
+            image: plan.image.as_ref(),
+            downloader: runner.downloader(),
         };
         let ids = FencedTaskIds {
             writes: self.writes.clone(),

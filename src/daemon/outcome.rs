@@ -40,7 +40,8 @@ fn internal_error() -> UserText {
 pub(super) struct Shown<'a> {
     /// The request's model.
     pub model: &'a AiModel,
-    /// Its merged params (duration, resolution, aspect ratio).
+    /// Its merged params (duration, resolution, aspect ratio, unless the
+    /// provider reports the video's own).
     pub plan: &'a Plan,
     /// Its charge.
     pub charged: Option<&'a ChargeFacts>,
@@ -55,7 +56,7 @@ impl JobContext {
         shown: Shown<'_>,
         video: VideoResult,
     ) -> JobEnd {
-        let plan = shown.plan;
+        let stored = shown.plan.finished(&video.reported, self.widths);
         let result_url = match self.publish(&video).await {
             Ok(url) => url,
             Err(error) => return self.handle_error(claimed, request, language, error).await,
@@ -63,9 +64,9 @@ impl JobContext {
         let success = Success {
             result_url,
             file_size: video.size_bytes,
-            duration: plan.duration,
-            video_resolution: plan.resolution.clone(),
-            aspect_ratio: plan.aspect_ratio.clone(),
+            duration: stored.duration,
+            video_resolution: stored.resolution.clone(),
+            aspect_ratio: stored.aspect_ratio.clone(),
             provider_job_id: video.task_id.clone(),
             provider_metadata: video.metadata.clone(),
             notify: self.notifier.is_some() && request.chat_id != 0,
@@ -84,9 +85,9 @@ impl JobContext {
                 info!(bytes = video.size_bytes, "request done");
                 // What the row now says, as a redelivery would read it.
                 let values = (
-                    kept_seconds(plan.duration, request.duration),
-                    kept_text(&plan.resolution, &request.video_resolution),
-                    kept_text(&plan.aspect_ratio, &request.aspect_ratio),
+                    kept_seconds(stored.duration, request.duration),
+                    kept_text(&stored.resolution, &request.video_resolution),
+                    kept_text(&stored.aspect_ratio, &request.aspect_ratio),
                 );
                 let facts = video_facts(request, shown.model, shown.charged, values);
                 self.tell_done(

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::catalog::AiModel;
 use crate::db::live::Tables;
 use crate::i18n::UserText;
-use crate::provider::GenerationKind;
+use crate::provider::{GenerationKind, Reported};
 use crate::queue::GenRequest;
 
 /// A request ready for its provider.
@@ -17,14 +17,79 @@ pub struct Plan {
     pub kind: GenerationKind,
     /// Merged params.
     pub params: Map<String, Value>,
-    /// The Telegram file id of the input image (image2video).
-    pub image_file_id: Option<String>,
+    /// Where the input image is (image2video).
+    pub image: Option<ImageRef>,
     /// Seconds of video, when the params say.
     pub duration: Option<i32>,
     /// `resolution` from the params, or "".
     pub resolution: String,
     /// `aspect_ratio` from the params, or "".
     pub aspect_ratio: String,
+}
+
+/// The duration, resolution and aspect ratio a finished video is stored with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// Seconds of video.
+    pub duration: Option<i32>,
+    /// `video_resolution`, or "".
+    pub resolution: String,
+    /// `aspect_ratio`, or "".
+    pub aspect_ratio: String,
+}
+
+impl Plan {
+    /// The values a finished video is stored with: each one the provider
+    /// reports (when its column holds it), else the plan's.
+    pub fn finished(&self, reported: &Reported, widths: Widths) -> Finished {
+        let text =
+            |reported: &Option<String>, planned: &str, width: Option<u32>, column| match reported
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+            {
+                Some(value) if width.is_none_or(|max| value.chars().count() <= max as usize) => {
+                    value.to_owned()
+                }
+                Some(value) => {
+                    tracing::warn!(
+                        column,
+                        value,
+                        "the provider's value does not fit its column; keeping the request's"
+                    );
+                    planned.to_owned()
+                }
+                None => planned.to_owned(),
+            };
+        Finished {
+            duration: reported
+                .duration
+                .filter(|seconds| *seconds > 0)
+                .or(self.duration),
+            resolution: text(
+                &reported.resolution,
+                &self.resolution,
+                widths.resolution,
+                "video_resolution",
+            ),
+            aspect_ratio: text(
+                &reported.aspect_ratio,
+                &self.aspect_ratio,
+                widths.aspect_ratio,
+                "aspect_ratio",
+            ),
+        }
+    }
+}
+
+/// Where an image2video request's input image is, in the order the bot's
+/// worker looks: the Telegram file, else the address the Kling WebApp stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRef {
+    /// `input_image_file_id` (or `source_media.telegram_file_id`).
+    Telegram(String),
+    /// `source_media.storage_url`, else `image_url|imageUrl|reference_image`.
+    Address(String),
 }
 
 /// How many characters the request columns a plan's texts end up in hold
@@ -110,22 +175,13 @@ pub fn plan(
             )
         })?),
     };
-    let image_file_id = match kind {
-        GenerationKind::ImageToVideo => Some(
-            text(&params, "input_image_file_id")
-                .or_else(|| {
-                    text(
-                        request.source_media.0.as_object().unwrap_or(&Map::new()),
-                        "telegram_file_id",
-                    )
-                })
-                .ok_or_else(|| {
-                    UserText::new(
-                        "Для режима image2video нужно изображение.",
-                        "image2video needs an image.",
-                    )
-                })?,
-        ),
+    let image = match kind {
+        GenerationKind::ImageToVideo => Some(image(request, &params).ok_or_else(|| {
+            UserText::new(
+                "Для режима image2video нужно изображение.",
+                "image2video needs an image.",
+            )
+        })?),
         GenerationKind::TextToVideo => None,
     };
     let resolution = fitting(&params, "resolution", widths.resolution)?;
@@ -135,9 +191,26 @@ pub fn plan(
         resolution,
         aspect_ratio,
         params,
-        image_file_id,
+        image,
         duration,
     })
+}
+
+/// The request's input image: its Telegram file, else an address.
+fn image(request: &GenRequest, params: &Map<String, Value>) -> Option<ImageRef> {
+    let empty = Map::new();
+    let media = request.source_media.0.as_object().unwrap_or(&empty);
+    let address = || {
+        text(media, "storage_url").or_else(|| {
+            ["image_url", "imageUrl", "reference_image"]
+                .iter()
+                .find_map(|key| text(params, key))
+        })
+    };
+    text(params, "input_image_file_id")
+        .or_else(|| text(media, "telegram_file_id"))
+        .map(ImageRef::Telegram)
+        .or_else(|| address().map(ImageRef::Address))
 }
 
 /// The text of `key` ("" when absent), refused when longer than `width`.

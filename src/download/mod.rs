@@ -40,14 +40,23 @@ pub struct Stored {
     pub mime_type: String,
 }
 
+/// A file read into memory.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// The type its `Content-Type` names, without parameters ("" when none).
+    pub mime_type: String,
+}
+
 /// Why a video could not be stored.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
     /// The URL (or a redirect) is not one we fetch.
     #[error("refused to fetch {0}")]
     Refused(String),
-    /// The video is bigger than the cap.
-    #[error("the video is larger than {limit_bytes} bytes")]
+    /// The file is bigger than the cap.
+    #[error("the file is larger than {limit_bytes} bytes")]
     TooLarge {
         /// The cap.
         limit_bytes: u64,
@@ -148,11 +157,57 @@ impl Downloader {
         credentials: Option<&Credentials>,
         target: &OutputTarget,
     ) -> Result<Stored, DownloadError> {
-        let _turn = self
-            .running
+        let _turn = self.turn().await?;
+        let (current, response) = self.open(url, credentials).await?;
+        self.store(&current, response, target).await
+    }
+
+    /// Reads `url` (no credentials, the same checks and redirects as
+    /// [`Downloader::fetch`]) into memory, refusing more than `max_bytes`: an
+    /// input image or video a request names by its address.
+    pub async fn fetch_bytes(&self, url: &Url, max_bytes: u64) -> Result<Fetched, DownloadError> {
+        let _turn = self.turn().await?;
+        let (_, mut response) = self.open(url, None).await?;
+        let too_large = DownloadError::TooLarge {
+            limit_bytes: max_bytes,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > max_bytes)
+        {
+            return Err(too_large);
+        }
+        let mime_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|essence| essence.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if bytes.len() as u64 + chunk.len() as u64 > max_bytes {
+                return Err(too_large);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched { bytes, mime_type })
+    }
+
+    async fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, DownloadError> {
+        self.running
             .acquire()
             .await
-            .map_err(|_| DownloadError::Refused("the downloader is closed".into()))?;
+            .map_err(|_| DownloadError::Refused("the downloader is closed".into()))
+    }
+
+    /// The first answer that is no redirect, and the URL that gave it; every
+    /// hop is checked against the policy.
+    async fn open(
+        &self,
+        url: &Url,
+        credentials: Option<&Credentials>,
+    ) -> Result<(Url, reqwest::Response), DownloadError> {
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
             self.check(&current)?;
@@ -174,7 +229,15 @@ impl Downloader {
                     .map_err(|_| DownloadError::Refused(format!("redirect to `{location}`")))?;
                 continue;
             }
-            return self.store(&current, response, target).await;
+            let status = response.status();
+            if !status.is_success() {
+                let body = response.text().await.unwrap_or_default();
+                return Err(DownloadError::Status {
+                    status,
+                    body: truncate(&body),
+                });
+            }
+            return Ok((current, response));
         }
         Err(DownloadError::Refused(format!(
             "more than {MAX_REDIRECTS} redirects"
@@ -198,27 +261,13 @@ impl Downloader {
         mut response: reqwest::Response,
         target: &OutputTarget,
     ) -> Result<Stored, DownloadError> {
-        let status = response.status();
-        if !status.is_success() {
-            let body = response.text().await.unwrap_or_default();
-            return Err(DownloadError::Status {
-                status,
-                body: truncate(&body),
-            });
-        }
         let expected = response.content_length();
         if expected.is_some_and(|length| length > self.max_bytes) {
             return Err(DownloadError::TooLarge {
                 limit_bytes: self.max_bytes,
             });
         }
-        let mime_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(media_type::from_content_type)
-            .or_else(|| media_type::from_extension(url.path()).map(str::to_owned))
-            .unwrap_or_else(|| "video/mp4".to_owned());
+        let mime_type = mime_type(url, &response).unwrap_or_else(|| "video/mp4".to_owned());
         let mut file = PartFile::create(target).await.map_err(DownloadError::io)?;
         loop {
             let chunk = match response.chunk().await {
@@ -261,6 +310,17 @@ impl Downloader {
             mime_type,
         })
     }
+}
+
+/// The type the answer's Content-Type names, else the one its path's
+/// extension implies.
+fn mime_type(url: &Url, response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(media_type::from_content_type)
+        .or_else(|| media_type::from_extension(url.path()).map(str::to_owned))
 }
 
 fn transport(error: reqwest::Error) -> DownloadError {

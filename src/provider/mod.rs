@@ -54,13 +54,15 @@ impl GenerationKind {
     }
 }
 
-/// An input image, already fetched (from Telegram).
+/// An input image, already fetched (from Telegram, or from an address).
 #[derive(Debug, Clone)]
 pub struct InputImage {
     /// The image bytes (Telegram caps downloads at 20 MB).
     pub bytes: Vec<u8>,
     /// Its MIME type, e.g. `image/png`.
     pub mime_type: String,
+    /// The address it was read from, when it was named by one (not a Telegram file).
+    pub source_url: Option<String>,
 }
 
 /// Where a result video goes: `<dir>/<stem>.<ext>`, the extension chosen from its type.
@@ -104,6 +106,21 @@ pub struct VideoResult {
     pub mime_type: String,
     /// The provider's responses and the task id, base64 blobs replaced by a marker.
     pub metadata: Value,
+    /// What the provider says the video is.
+    pub reported: Reported,
+}
+
+/// What a provider says about a finished video; each value it gives is stored
+/// over the request's own (as the bot's `complete_generation` takes its
+/// provider's result).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reported {
+    /// Seconds of video.
+    pub duration: Option<i32>,
+    /// E.g. `1280x720`.
+    pub resolution: Option<String>,
+    /// E.g. `16:9`.
+    pub aspect_ratio: Option<String>,
 }
 
 /// Where a finished task's video is.
@@ -155,6 +172,9 @@ pub struct Submitted {
     /// once); read only after the id is saved, so a response that says
     /// something wrong never loses the id of a paid task.
     pub answer: Result<Answer, ProviderError>,
+    /// Keys the provider adds to `provider_metadata` from the create (what it
+    /// sent, when that holds no secret and no blob).
+    pub metadata: Map<String, Value>,
 }
 
 /// How the runner drives one provider's tasks.
@@ -215,6 +235,12 @@ pub trait VideoProvider: Send + Sync {
         created: &Value,
         last: &Value,
     ) -> Map<String, Value>;
+
+    /// What the final response says the video is (by default nothing: the
+    /// request's own values stay).
+    fn reported(&self, _job: &GenerationJob, _last: &Value) -> Reported {
+        Reported::default()
+    }
 
     /// The user's message when the task outlived [`Limits::poll_timeout`].
     fn poll_timeout_message(&self, timeout: Duration) -> UserText;

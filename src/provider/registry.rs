@@ -41,7 +41,7 @@ impl ProviderRegistry {
         registry.add_configured(
             kling::NAME,
             settings.kling.has_credentials(),
-            KlingProvider::from_settings(&settings.kling),
+            KlingProvider::from_settings(&settings.kling, registry.policy),
         );
         registry.add_configured(
             veo::NAME,

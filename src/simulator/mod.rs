@@ -41,6 +41,7 @@ mod endpoint;
 mod faults;
 mod files;
 mod google_token;
+mod hosted;
 mod key_file;
 mod kling_generic;
 mod kling_official;
@@ -83,6 +84,7 @@ use tokio::task::JoinHandle;
 pub use clip::{CLIP, video_size};
 pub use endpoint::Endpoint;
 pub use files::video_content;
+pub use hosted::LARGE_IMAGE_MIN_BYTES;
 pub use key_file::ServiceAccountFile;
 pub use kling_useapi_state::{UseapiIdShape, UseapiStatusStyle};
 pub use photo::{SIM_PHOTO, SIM_PHOTO_FILE_ID, SIM_PHOTO_PATH};
@@ -183,6 +185,7 @@ fn router(shared: Arc<Shared>) -> Router {
             get(kling_useapi_assets::served),
         )
         .route("/files/{name}", get(files::video_file))
+        .route("/_sim/hosted/{name}", get(hosted::hosted))
         .route("/token", post(google_token::token))
         .route("/v1/projects/{*rest}", post(veo_vertex::dispatch))
         .route(

@@ -258,7 +258,11 @@ impl TelegramClient {
         }
         let mime_type = image_mime(content_type.as_deref(), &file_path, &bytes)
             .ok_or(TelegramError::NotAnImage)?;
-        Ok(InputImage { bytes, mime_type })
+        Ok(InputImage {
+            bytes,
+            mime_type,
+            source_url: None,
+        })
     }
 
     /// Uploads a finished video (streamed from disk) as `upload` says, with the

@@ -189,6 +189,7 @@ mod tests {
         let image = InputImage {
             bytes: vec![1, 2, 3],
             mime_type: "image/png".into(),
+            source_url: None,
         };
         let body = create_body(&job, Some(&image));
         assert_eq!(body["mode"], "image2video");

@@ -20,11 +20,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
-use crate::download::DownloadError;
+use crate::download::{DownloadError, Downloader};
 use crate::i18n::UserText;
+use crate::net::AddressPolicy;
 use crate::provider::document::Document;
 use crate::provider::{
-    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Submitted,
+    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Reported, Submitted,
     VideoProvider,
 };
 use crate::settings::{KlingApiStyle, KlingSettings};
@@ -50,8 +51,10 @@ pub struct KlingProvider {
 }
 
 impl KlingProvider {
-    /// Builds the provider, or says which required setting is missing.
-    pub fn from_settings(settings: &KlingSettings) -> Result<Self, String> {
+    /// Builds the provider, or says which required setting is missing; media a
+    /// request names by address (the useapi.net style fetches those) are read
+    /// under `policy`.
+    pub fn from_settings(settings: &KlingSettings, policy: AddressPolicy) -> Result<Self, String> {
         let client = crate::net::client_builder()
             .timeout(settings.request_timeout)
             .build()
@@ -71,6 +74,7 @@ impl KlingProvider {
                     .as_ref()
                     .ok_or("the useapi.net settings were not read")?,
                 max_body,
+                Downloader::new(policy, settings.max_video_bytes, settings.request_timeout)?,
             )?)),
         };
         let limits = match (&style, &settings.useapi) {
@@ -166,13 +170,23 @@ impl VideoProvider for KlingProvider {
         job: &GenerationJob,
         image: Option<&InputImage>,
     ) -> Result<Submitted, ProviderError> {
+        let mut metadata = Map::new();
         let (task_id, document) = match &self.style {
             Style::Generic(api) => api.create(job, image).await?,
             Style::Official(api) => api.create(job, image).await?,
-            Style::Useapi(api) => api.create(job, image).await?,
+            Style::Useapi(api) => {
+                let (task_id, document, body) = api.create(job, image).await?;
+                // The bot keeps the body it sent as `request`.
+                metadata.insert("request".into(), body);
+                (task_id, document)
+            }
         };
         let answer = self.answer(job, &document, &task_id).await;
-        Ok(Submitted { task_id, answer })
+        Ok(Submitted {
+            task_id,
+            answer,
+            metadata,
+        })
     }
 
     async fn poll(&self, job: &GenerationJob, task_id: &str) -> Result<Answer, ProviderError> {
@@ -213,6 +227,15 @@ impl VideoProvider for KlingProvider {
         keys.insert("prompt".into(), json!(job.prompt));
         keys.insert("generationType".into(), json!(job.kind.as_str()));
         keys
+    }
+
+    /// The useapi.net style reads the video's duration, resolution and aspect
+    /// ratio from the final answer, as the bot does; the others report nothing.
+    fn reported(&self, job: &GenerationJob, last: &Value) -> Reported {
+        match self.style {
+            Style::Useapi(_) => useapi::reported(job, last),
+            Style::Generic(_) | Style::Official(_) => Reported::default(),
+        }
     }
 
     fn poll_timeout_message(&self, timeout: Duration) -> UserText {

@@ -294,6 +294,7 @@ mod tests {
         let image = InputImage {
             bytes: vec![1, 2, 3],
             mime_type: "image/png".into(),
+            source_url: None,
         };
         assert_eq!(
             create_body(&job, Some(&image)),

@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 use tracing::info;
 
 use super::{
-    Answer, GenerationJob, InputImage, ProviderError, TaskState, VideoProvider, VideoResult,
-    VideoSource,
+    Answer, GenerationJob, InputImage, ProviderError, Submitted, TaskState, VideoProvider,
+    VideoResult, VideoSource,
 };
 use crate::download::Downloader;
 use crate::net::AddressPolicy;
@@ -91,6 +91,11 @@ impl Runner {
         &self.provider
     }
 
+    /// The downloader its videos (and the media requests name by address) go through.
+    pub fn downloader(&self) -> &Downloader {
+        &self.downloader
+    }
+
     /// The provider's name.
     pub fn name(&self) -> &'static str {
         self.provider.name()
@@ -131,16 +136,25 @@ impl Runner {
             let image = image.fetch().await.map_err(RunError::Image)?;
             self.provider.submit(job, image.as_ref()).await?
         };
-        let task_id = submitted.task_id;
+        let Submitted {
+            task_id,
+            answer,
+            metadata: submitted,
+        } = submitted;
         tracing::Span::current().record("provider.task_id", task_id.as_str());
         ids.save(&task_id).await?;
         info!(provider.task_id = %task_id, provider = self.provider.name(), "provider task created");
-        let Answer { state, response } = submitted.answer?;
+        let Answer { state, response } = answer?;
         let (video, last) = match state {
             TaskState::Succeeded(video) => (video, response.clone()),
             TaskState::Pending | TaskState::Failed(_) => self.wait(job, &task_id).await?,
         };
-        Ok(self.finish(job, &task_id, &response, video, &last).await?)
+        let exchange = Exchange {
+            created: &response,
+            submitted,
+            last: &last,
+        };
+        Ok(self.finish(job, &task_id, video, exchange).await?)
     }
 
     /// Waits for an existing task (created by an earlier attempt) and stores
@@ -157,9 +171,12 @@ impl Runner {
             TaskState::Failed(message) => return Err(ProviderError::TaskFailed(message).into()),
             TaskState::Pending => self.wait(job, task_id).await?,
         };
-        Ok(self
-            .finish(job, task_id, &Value::Null, video, &last)
-            .await?)
+        let exchange = Exchange {
+            created: &Value::Null,
+            submitted: Map::new(),
+            last: &last,
+        };
+        Ok(self.finish(job, task_id, video, exchange).await?)
     }
 
     /// The task an earlier attempt created for this job, if the provider can tell.
@@ -172,16 +189,21 @@ impl Runner {
         &self,
         job: &GenerationJob,
         task_id: &str,
-        created: &Value,
         video: VideoSource,
-        last: &Value,
+        exchange: Exchange<'_>,
     ) -> Result<VideoResult, ProviderError> {
         let stored = store::store(self, job, video).await?;
+        let Exchange {
+            created,
+            submitted,
+            last,
+        } = exchange;
         let mut metadata = Map::new();
         metadata.insert("provider".into(), json!(self.provider.name()));
         metadata.insert("task_id".into(), json!(task_id));
         metadata.insert("create_response".into(), created.clone());
         metadata.insert("final_response".into(), last.clone());
+        metadata.extend(submitted);
         metadata.extend(self.provider.metadata(job, task_id, created, last));
         Ok(VideoResult {
             task_id: task_id.to_owned(),
@@ -189,6 +211,15 @@ impl Runner {
             size_bytes: stored.size_bytes,
             mime_type: stored.mime_type,
             metadata: Value::Object(metadata),
+            reported: self.provider.reported(job, last),
         })
     }
+}
+
+/// What was said about a task: the create answer (null for a resumed task),
+/// the provider's keys from the submit, and the final answer.
+struct Exchange<'a> {
+    created: &'a Value,
+    submitted: Map<String, Value>,
+    last: &'a Value,
 }

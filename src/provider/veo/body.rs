@@ -307,6 +307,7 @@ mod tests {
         let image = InputImage {
             bytes: vec![0xff, 0xd8, 0xff],
             mime_type: "image/jpeg".into(),
+            source_url: None,
         };
         let i2v = job(GenerationKind::ImageToVideo, json!({}));
         assert_eq!(
@@ -324,6 +325,7 @@ mod tests {
         let untyped = InputImage {
             bytes: vec![1],
             mime_type: String::new(),
+            source_url: None,
         };
         assert_eq!(
             instance(&i2v, Some(&untyped))["image"]["mimeType"],

@@ -180,7 +180,11 @@ impl VideoProvider for VeoProvider {
                 Ok(document) => {
                     let (task_id, document) = operation_name(document)?;
                     let answer = self.answer(&document).await;
-                    return Ok(Submitted { task_id, answer });
+                    return Ok(Submitted {
+                        task_id,
+                        answer,
+                        metadata: Map::new(),
+                    });
                 }
                 Err(error) if api::model_not_found(&error) => last = Some(error),
                 Err(error) => return Err(error),

@@ -18,6 +18,7 @@ mod replicas;
 mod requeue;
 mod rows;
 mod useapi;
+mod useapi_media;
 mod veo;
 
 use std::collections::HashMap;

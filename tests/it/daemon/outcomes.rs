@@ -12,6 +12,7 @@ use crate::support::{TestDb, on_every_schema};
 on_every_schema!(
     text2video_succeeds_end_to_end,
     image2video_fetches_the_telegram_image,
+    image2video_without_telegram_reads_the_stored_address,
     a_rejected_task_fails_with_one_refund_as_the_bot_writes_it,
     retryable_errors_are_retried_then_fail_with_the_last_message,
     rate_limits_wait_without_using_an_attempt,
@@ -122,6 +123,39 @@ async fn image2video_fetches_the_telegram_image(db: TestDb) {
     assert_eq!(body["duration"], 5);
     assert!(body.get("input_image_file_id").is_none());
     assert_eq!(h.sim.calls(Endpoint::TelegramGetFile), 1);
+}
+
+/// A Kling WebApp request keeps its photo at `source_media.storage_url`, with
+/// no Telegram file: the image is read from there (under the address policy).
+async fn image2video_without_telegram_reads_the_stored_address(db: TestDb) {
+    let h = Harness::new(db, &[]).await;
+    let request = h
+        .enqueue(
+            "make it move",
+            "image2video",
+            json!({"duration": 5}),
+            Some(7),
+        )
+        .await;
+    let address = format!("{}/_sim/hosted/photo.jpg", h.sim.base_url());
+    h.sql(&format!(
+        "UPDATE botapp_genrequest SET source_media = '{}' WHERE id = {}",
+        json!({"storage_url": address}),
+        request.id
+    ));
+    h.run_to_end("w1", &[], &[request.id], Duration::from_secs(20))
+        .await;
+    let done = h.request(request.id).await;
+    assert_eq!(done.status, "done", "{}", done.error_message);
+    let body = h.sim.last_create_body().unwrap();
+    assert_eq!(body["mode"], "image2video");
+    assert_eq!(body["reference_image_mime_type"], "image/jpeg");
+    assert_eq!(
+        body["reference_image"].as_str().map(str::len),
+        Some(genworker::simulator::SIM_PHOTO.len().div_ceil(3) * 4),
+        "the photo, base64"
+    );
+    assert_eq!(h.sim.calls(Endpoint::TelegramGetFile), 0);
 }
 
 async fn a_rejected_task_fails_with_one_refund_as_the_bot_writes_it(db: TestDb) {

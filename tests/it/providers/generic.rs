@@ -47,6 +47,7 @@ async fn sends_the_seed_headers_and_body_then_polls_to_a_url_result() {
     job.image = Some(InputImage {
         bytes: vec![0xFF, 0xD8, 0xFF],
         mime_type: "image/jpeg".into(),
+        source_url: None,
     });
     Mock::given(method("POST"))
         .and(path(CREATE))

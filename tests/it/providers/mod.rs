@@ -36,7 +36,9 @@ pub struct Provider(pub Runner);
 impl Provider {
     /// The Kling provider of these settings.
     pub fn kling(settings: &Settings) -> Self {
-        let provider = KlingProvider::from_settings(&settings.kling).unwrap();
+        let provider =
+            KlingProvider::from_settings(&settings.kling, settings.daemon.address_policy())
+                .unwrap();
         Self(Runner::new(Arc::new(provider), settings.daemon.address_policy()).unwrap())
     }
 

@@ -50,6 +50,7 @@ async fn image2video_end_to_end_with_a_jwt_and_the_official_body() {
     job.image = Some(InputImage {
         bytes: vec![0x89, b'P', b'N', b'G'],
         mime_type: "image/png".into(),
+        source_url: None,
     });
     let sink = RecordingSink::default();
     let result = official(&sim.base_url(), "secret-key")
@@ -224,11 +225,11 @@ async fn rate_limit_codes_are_retried_and_server_codes_are_retryable() {
 #[tokio::test]
 async fn the_official_style_needs_the_secret() {
     let vars = [("KLING_API_STYLE", "official"), ("KLING_API_KEY", "k")];
-    let error = KlingProvider::from_settings(&settings(&vars).kling)
+    let error = KlingProvider::from_settings(&settings(&vars).kling, Default::default())
         .err()
         .unwrap();
     assert!(error.contains("KLING_API_SECRET"), "{error}");
-    let error = KlingProvider::from_settings(&settings(&[]).kling)
+    let error = KlingProvider::from_settings(&settings(&[]).kling, Default::default())
         .err()
         .unwrap();
     assert!(error.contains("KLING_API_KEY"), "{error}");

@@ -5,63 +5,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::provider::{GenerationJob, GenerationKind};
-
-/// Which create endpoint a job goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `/v1/kling/videos/text2video`.
-    TextToVideo,
-    /// `/v1/kling/videos/image2video-frames`.
-    ImageFrames,
-    /// `/v1/kling/videos/omni` (Kling O1, any generation type).
-    Omni,
-}
-
-impl Endpoint {
-    /// The endpoint for this job: omni when the model is an O1, else by type.
-    pub fn of(job: &GenerationJob) -> Self {
-        if normalize_model(&job.model_name).contains("o1") {
-            Self::Omni
-        } else {
-            match job.kind {
-                GenerationKind::ImageToVideo => Self::ImageFrames,
-                GenerationKind::TextToVideo => Self::TextToVideo,
-            }
-        }
-    }
-
-    /// Its path under the base URL.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::TextToVideo => "/v1/kling/videos/text2video",
-            Self::ImageFrames => "/v1/kling/videos/image2video-frames",
-            Self::Omni => "/v1/kling/videos/omni",
-        }
-    }
-}
-
-/// The bot's `_normalize_model_name`.
-pub fn normalize_model(name: &str) -> String {
-    let value = name.trim().to_lowercase().replace('_', "-");
-    if value.contains("v2-6") {
-        "kling-v2-6".into()
-    } else if value.contains("v2-5") {
-        "kling-v2-5".into()
-    } else if value.contains("v2-1") && value.contains("master") {
-        "kling-v2-1-master".into()
-    } else if value.contains("v2-1") {
-        "kling-v2-1".into()
-    } else if value.contains("v1-6") {
-        "kling-v1-6".into()
-    } else if value.contains("v1-5") {
-        "kling-v1-5".into()
-    } else if value.starts_with("kling") {
-        value
-    } else {
-        format!("kling-{value}")
-    }
-}
+use super::endpoint::Endpoint;
+use super::endpoint::normalize_model;
+use super::params::{as_text, float, param};
+use crate::provider::GenerationJob;
 
 /// What a body is built from besides the job.
 pub struct Extras<'a> {
@@ -69,41 +16,21 @@ pub struct Extras<'a> {
     pub max_jobs: u32,
     /// The account email, when set.
     pub email: Option<&'a str>,
-    /// The start frame (image2video) or `image_1` (omni) URL, when there is one.
-    pub image: Option<String>,
+    /// The media URLs, each under its body key.
+    pub media: Media,
 }
 
-/// The first of `keys` with a truthy value, as the bot's `a or b or c` takes
-/// it (null, `""`, `0`, `false` and empty collections fall through).
-fn param<'a>(params: &'a Map<String, Value>, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter()
-        .find_map(|key| params.get(*key).filter(|value| truthy(value)))
+/// A create's media: `(body key, URL)` in the order the bot adds them
+/// (`image`, `image_tail`; omni's `image_<i>` and `video_1`).
+#[derive(Debug, Default)]
+pub struct Media {
+    /// The URLs, each under its key.
+    pub frames: Vec<(&'static str, String)>,
 }
 
-/// Python's truth value of a JSON value.
-pub fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
-        Value::String(text) => !text.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(object) => !object.is_empty(),
-    }
-}
-
-fn as_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn float(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(number) => number.as_f64(),
-        Value::String(text) => text.trim().parse().ok(),
-        _ => None,
+impl Media {
+    fn has(&self, key: &str) -> bool {
+        self.frames.iter().any(|(name, _)| *name == key)
     }
 }
 
@@ -111,6 +38,24 @@ fn max_jobs(params: &Map<String, Value>, setting: u32) -> u32 {
     match param(params, &["maxJobs", "max_jobs"]) {
         Some(value) => crate::settings::sanitize_max_jobs(Some(&as_text(value))),
         None => setting,
+    }
+}
+
+/// The duration a create sends, in seconds: omni's clamped to 3..10 (5 when
+/// unreadable), the others' 10 from ten seconds up, else 5.
+pub fn sent_seconds(params: &Map<String, Value>, endpoint: Endpoint) -> i64 {
+    let asked = param(params, &["duration", "seconds"])
+        .and_then(float)
+        .map(f64::trunc);
+    match endpoint {
+        Endpoint::Omni => asked.map_or(5, |secs| (secs as i64).clamp(3, 10)),
+        Endpoint::TextToVideo | Endpoint::ImageFrames => {
+            if asked.unwrap_or(0.0) >= 10.0 {
+                10
+            } else {
+                5
+            }
+        }
     }
 }
 
@@ -126,12 +71,9 @@ fn frames(job: &GenerationJob, endpoint: Endpoint, extras: &Extras<'_>) -> Value
     let params = &job.params;
     let mut body = Map::new();
     body.insert("prompt".into(), json!(job.prompt));
-    let seconds = param(params, &["duration", "seconds"])
-        .and_then(float)
-        .map_or(0, |secs| secs.trunc() as i64);
     body.insert(
         "duration".into(),
-        json!(if seconds >= 10 { "10" } else { "5" }),
+        json!(sent_seconds(params, endpoint).to_string()),
     );
     let model = normalize_model(
         &param(params, &["model_name", "model"])
@@ -161,15 +103,18 @@ fn frames(job: &GenerationJob, endpoint: Endpoint, extras: &Extras<'_>) -> Value
     {
         body.insert("mode".into(), json!(quality));
     }
+    if endpoint == Endpoint::ImageFrames && extras.media.has("image_tail") {
+        body.insert("mode".into(), json!("pro"));
+    }
     if endpoint == Endpoint::TextToVideo
         && let Some(aspect) = param(params, &["aspect_ratio", "aspectRatio", "ratio"])
     {
         body.insert("aspect_ratio".into(), json!(as_text(aspect)));
     }
-    if endpoint == Endpoint::ImageFrames
-        && let Some(image) = &extras.image
-    {
-        body.insert("image".into(), json!(image));
+    if endpoint == Endpoint::ImageFrames {
+        for (key, url) in &extras.media.frames {
+            body.insert((*key).into(), json!(url));
+        }
     }
     if !model.starts_with("kling-v2-")
         && let Some(scale) = param(params, &["cfg_scale"]).and_then(float)
@@ -198,10 +143,10 @@ fn omni(job: &GenerationJob, extras: &Extras<'_>) -> Value {
     let params = &job.params;
     let mut body = Map::new();
     body.insert("prompt".into(), json!(job.prompt));
-    let seconds = param(params, &["duration", "seconds"])
-        .and_then(float)
-        .map_or(5, |secs| (secs.trunc() as i64).clamp(3, 10));
-    body.insert("duration".into(), json!(seconds.to_string()));
+    body.insert(
+        "duration".into(),
+        json!(sent_seconds(params, Endpoint::Omni).to_string()),
+    );
     let aspect = param(params, &["aspect_ratio", "aspectRatio", "ratio"])
         .map_or_else(|| "16:9".to_owned(), as_text);
     if matches!(aspect.as_str(), "16:9" | "9:16" | "1:1" | "auto") {
@@ -213,8 +158,11 @@ fn omni(job: &GenerationJob, extras: &Extras<'_>) -> Value {
         body.insert("email".into(), json!(email));
     }
     body.insert("maxJobs".into(), json!(max_jobs(params, extras.max_jobs)));
-    if let Some(image) = &extras.image {
-        body.insert("image_1".into(), json!(image));
+    for (key, url) in &extras.media.frames {
+        body.insert((*key).into(), json!(url));
+    }
+    if extras.media.has("video_1") {
+        body.insert("aspect_ratio".into(), json!("auto"));
     }
     for (target, keys) in [
         ("replyUrl", ["replyUrl", "reply_url"]),
@@ -227,27 +175,10 @@ fn omni(job: &GenerationJob, extras: &Extras<'_>) -> Value {
     Value::Object(body)
 }
 
-/// A URL the bot sends as it is (useapi.net's or Kling's own), not re-uploaded.
-pub fn hosted_by_kling(url: &str) -> bool {
-    url.contains("useapi.net") || url.contains("klingai.com")
-}
-
-/// The start frame URL a request's params name (`image_url|imageUrl|reference_image`).
-pub fn image_param(params: &Map<String, Value>, omni: bool) -> Option<String> {
-    let keys: &[&str] = if omni {
-        &["image_1", "image1"]
-    } else {
-        &["image_url", "imageUrl", "reference_image"]
-    };
-    param(params, keys)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::OutputTarget;
+    use crate::provider::{GenerationKind, OutputTarget};
 
     fn job(model: &str, kind: GenerationKind, params: Value) -> GenerationJob {
         GenerationJob {
@@ -263,34 +194,17 @@ mod tests {
         }
     }
 
-    fn extras(image: Option<&str>) -> Extras<'static> {
+    fn extras(media: &[(&'static str, &str)]) -> Extras<'static> {
         Extras {
             max_jobs: 5,
             email: Some("acc@example.com"),
-            image: image.map(str::to_owned),
+            media: Media {
+                frames: media
+                    .iter()
+                    .map(|(key, url)| (*key, (*url).to_owned()))
+                    .collect(),
+            },
         }
-    }
-
-    #[test]
-    fn model_names_and_endpoints_as_the_bot_maps_them() {
-        for (given, normalized) in [
-            ("kling-v2-5-turbo", "kling-v2-5"),
-            ("kling-v2-6-pro-with-sound", "kling-v2-6"),
-            ("kling-v2-1-master", "kling-v2-1-master"),
-            ("kling-v2-1-pro", "kling-v2-1"),
-            ("kling_O1", "kling-o1"),
-            ("v1-6", "kling-v1-6"),
-            ("custom", "kling-custom"),
-        ] {
-            assert_eq!(normalize_model(given), normalized, "{given}");
-        }
-        let omni = job("kling-o1", GenerationKind::TextToVideo, json!({}));
-        assert_eq!(Endpoint::of(&omni), Endpoint::Omni);
-        let frames = job("kling-v2-1", GenerationKind::ImageToVideo, json!({}));
-        assert_eq!(
-            Endpoint::of(&frames).path(),
-            "/v1/kling/videos/image2video-frames"
-        );
     }
 
     #[test]
@@ -301,7 +215,7 @@ mod tests {
             json!({"aspect_ratio": "16:9", "duration": 5, "mode": "std", "cfg_scale": 0.5}),
         );
         assert_eq!(
-            create_body(&one, Endpoint::TextToVideo, &extras(None)).to_string(),
+            create_body(&one, Endpoint::TextToVideo, &extras(&[])).to_string(),
             r#"{"prompt":"A fox in snow","duration":"5","model_name":"kling-v2-6","maxJobs":5,"email":"acc@example.com","mode":"std","aspect_ratio":"16:9"}"#
         );
         let two = job(
@@ -310,7 +224,7 @@ mod tests {
             json!({"aspect_ratio": "9:16", "duration": 10, "mode": "pro", "negative_prompt": "blur", "cfg_scale": 0.7}),
         );
         assert_eq!(
-            create_body(&two, Endpoint::TextToVideo, &extras(None)).to_string(),
+            create_body(&two, Endpoint::TextToVideo, &extras(&[])).to_string(),
             r#"{"prompt":"A fox in snow","duration":"10","model_name":"kling-v2-5","maxJobs":5,"email":"acc@example.com","aspect_ratio":"9:16"}"#
         );
         let three = job(
@@ -319,7 +233,7 @@ mod tests {
             json!({"duration": 7, "mode": "text2video", "enable_audio": true, "aspect_ratio": "16:9"}),
         );
         assert_eq!(
-            create_body(&three, Endpoint::TextToVideo, &extras(None)).to_string(),
+            create_body(&three, Endpoint::TextToVideo, &extras(&[])).to_string(),
             r#"{"prompt":"A fox in snow","duration":"5","model_name":"kling-v2-1","maxJobs":5,"email":"acc@example.com","aspect_ratio":"16:9","enable_audio":true}"#
         );
         let five = job(
@@ -328,7 +242,12 @@ mod tests {
             json!({"duration": 12}),
         );
         assert_eq!(
-            create_body(&five, Endpoint::Omni, &extras(Some("https://a/1.png"))).to_string(),
+            create_body(
+                &five,
+                Endpoint::Omni,
+                &extras(&[("image_1", "https://a/1.png")])
+            )
+            .to_string(),
             r#"{"prompt":"A fox in snow","duration":"10","aspect_ratio":"16:9","omni_version":"o1","email":"acc@example.com","maxJobs":5,"image_1":"https://a/1.png"}"#
         );
         let frames = job(
@@ -339,7 +258,7 @@ mod tests {
         let body = create_body(
             &frames,
             Endpoint::ImageFrames,
-            &extras(Some("https://a/1.png")),
+            &extras(&[("image", "https://a/1.png")]),
         );
         assert_eq!(body["image"], "https://a/1.png");
         assert!(
@@ -350,12 +269,58 @@ mod tests {
             body.get("cfg_scale").is_none(),
             "v2 models take no cfg_scale"
         );
+        let four = job(
+            "kling-v2-1",
+            GenerationKind::ImageToVideo,
+            json!({"image_url": "https://x/1.png", "image_tail": "https://x/2.png"}),
+        );
+        assert_eq!(
+            create_body(
+                &four,
+                Endpoint::ImageFrames,
+                &extras(&[("image", "https://a/1"), ("image_tail", "https://a/2")])
+            )
+            .to_string()
+            .replace("A fox in snow", "Walk"),
+            r#"{"prompt":"Walk","duration":"5","model_name":"kling-v2-1","maxJobs":5,"email":"acc@example.com","mode":"pro","image":"https://a/1","image_tail":"https://a/2"}"#,
+            "the captured body: an end frame forces mode pro"
+        );
+        let master = job(
+            "kling-v2-1-master",
+            GenerationKind::ImageToVideo,
+            json!({"mode": "std"}),
+        );
+        let body = create_body(
+            &master,
+            Endpoint::ImageFrames,
+            &extras(&[("image", "https://a/1"), ("image_tail", "https://a/2")]),
+        );
+        assert_eq!(body["mode"], "pro", "forced even where mode is never sent");
+        let references = job(
+            "kling-o1",
+            GenerationKind::TextToVideo,
+            json!({"aspect_ratio": "9:16"}),
+        );
+        let body = create_body(
+            &references,
+            Endpoint::Omni,
+            &extras(&[
+                ("image_2", "https://a/2"),
+                ("image_1", "https://a/1"),
+                ("video_1", "https://a/v"),
+            ]),
+        );
+        assert_eq!(
+            body.to_string(),
+            r#"{"prompt":"A fox in snow","duration":"5","aspect_ratio":"auto","omni_version":"o1","email":"acc@example.com","maxJobs":5,"image_2":"https://a/2","image_1":"https://a/1","video_1":"https://a/v"}"#,
+            "a reference video forces aspect_ratio auto, in its place"
+        );
         let old = job(
             "kling-v1-6",
             GenerationKind::TextToVideo,
             json!({"cfg_scale": 3, "maxJobs": 99}),
         );
-        let body = create_body(&old, Endpoint::TextToVideo, &extras(None));
+        let body = create_body(&old, Endpoint::TextToVideo, &extras(&[]));
         assert_eq!(body["cfg_scale"], 1.0);
         assert_eq!(body["maxJobs"], 50);
         let falsy = job(
@@ -363,7 +328,7 @@ mod tests {
             GenerationKind::TextToVideo,
             json!({"duration": 0, "seconds": 10, "maxJobs": 0, "cfg_scale": 0.125, "model_name": ""}),
         );
-        let body = create_body(&falsy, Endpoint::TextToVideo, &extras(None));
+        let body = create_body(&falsy, Endpoint::TextToVideo, &extras(&[]));
         assert_eq!(
             body["duration"], "10",
             "a falsy duration falls through to seconds"
@@ -377,7 +342,7 @@ mod tests {
             json!({"omni_version": ""}),
         );
         assert_eq!(
-            create_body(&omni, Endpoint::Omni, &extras(None))["omni_version"],
+            create_body(&omni, Endpoint::Omni, &extras(&[]))["omni_version"],
             "o1"
         );
     }

@@ -86,6 +86,30 @@ pub fn no_asset_url(data: impl Display) -> UserText {
     )
 }
 
+/// The video asset upload answered without a URL.
+pub fn no_video_asset_url(data: impl Display) -> UserText {
+    UserText::new(
+        format!("useapi не вернул ссылку на видео-ассет Kling: {data}"),
+        format!("useapi returned no Kling video asset link: {data}"),
+    )
+}
+
+/// An image a request names by address could not be fetched.
+pub fn image_not_fetched(error: impl Display) -> UserText {
+    UserText::new(
+        format!("Не удалось скачать изображение Kling: {error}"),
+        format!("Could not download the Kling image: {error}"),
+    )
+}
+
+/// A video a request names by address could not be fetched.
+pub fn video_not_fetched(error: impl Display) -> UserText {
+    UserText::new(
+        format!("Не удалось скачать видео Kling: {error}"),
+        format!("Could not download the Kling video: {error}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,8 +137,15 @@ mod tests {
             transport("timed out").ru,
             "Ошибка запроса к useapi Kling: timed out"
         );
+        assert_eq!(
+            image_not_fetched("HTTP 404").ru,
+            "Не удалось скачать изображение Kling: HTTP 404"
+        );
         for text in [
             no_image(),
+            no_video_asset_url("{}"),
+            image_not_fetched("x"),
+            video_not_fetched("x"),
             no_asset_url("{}"),
             not_an_object("[]"),
             failed_without_message(),

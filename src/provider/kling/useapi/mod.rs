@@ -6,7 +6,11 @@
 //! video's URL from the assets download (fetched without credentials).
 
 mod body;
+mod endpoint;
+mod facts;
+mod media;
 mod messages;
+mod params;
 mod read;
 mod reply;
 
@@ -18,15 +22,18 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use url::Url;
 
+use crate::download::Downloader;
 use crate::i18n::UserText;
-use crate::message::wire::python_repr;
 use crate::provider::document::Document;
 use crate::provider::http::{self, CallError};
 use crate::provider::{GenerationJob, InputImage, ProviderError, TaskState, VideoSource};
 use crate::settings::UseapiSettings;
-pub use body::Endpoint;
-use body::{Extras, create_body, hosted_by_kling, image_param};
+use body::{Extras, Media, create_body};
+pub use endpoint::Endpoint;
+pub use facts::reported;
+use media::Asset;
 pub use messages::poll_timeout;
+use params::{END_FRAME, REFERENCES, START_FRAME, media_param};
 use read::Status;
 use reply::{not_found, status_error};
 
@@ -41,11 +48,14 @@ pub struct UseapiApi {
     password: Option<secrecy::SecretString>,
     account_ready: OnceCell<()>,
     max_body: u64,
+    /// Fetches the media a request names by address.
+    media: Downloader,
 }
 
 impl UseapiApi {
     /// Builds the client; it needs `USEAPI_API_KEY` (or `KLING_API_KEY`).
-    pub fn new(useapi: &UseapiSettings, max_body: u64) -> Result<Self, String> {
+    /// `media` fetches the images and videos a request names by address.
+    pub fn new(useapi: &UseapiSettings, max_body: u64, media: Downloader) -> Result<Self, String> {
         let key = useapi
             .api_key
             .as_ref()
@@ -73,6 +83,7 @@ impl UseapiApi {
             password: useapi.account_password.clone(),
             account_ready: OnceCell::new(),
             max_body,
+            media,
         })
     }
 
@@ -174,57 +185,84 @@ impl UseapiApi {
             .map(|_| ())
     }
 
-    /// Uploads an image asset; its URL.
-    async fn upload(&self, image: &InputImage) -> Result<String, ProviderError> {
-        let url = self.url("/v1/kling/assets/", &[], true)?;
-        let mime = if image.mime_type.starts_with("image/") {
-            image.mime_type.as_str()
-        } else {
-            "image/png"
+    /// The media URLs a create sends: image2video's start frame (named, else
+    /// the input image; one is needed) and end frame; omni's `image_1`…`image_7`
+    /// (the input image as `image_1` when none is named) and `video_1`.
+    async fn media_of(
+        &self,
+        job: &GenerationJob,
+        endpoint: Endpoint,
+        image: Option<&InputImage>,
+    ) -> Result<Media, ProviderError> {
+        let mut media = Media::default();
+        let params = &job.params;
+        let input = || async {
+            match image {
+                Some(image) => self
+                    .upload(image.bytes.clone(), &image.mime_type, Asset::Image)
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
         };
-        let request = self
-            .client
-            .post(url)
-            .header(CONTENT_TYPE, mime)
-            .body(image.bytes.clone());
-        let document = self.call("asset", request, ProviderError::Fatal).await?;
-        ["url", "resourceUrl", "resource_url"]
-            .iter()
-            .find_map(|key| document.value.get(key).and_then(Value::as_str))
-            .filter(|url| url.starts_with("http"))
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                ProviderError::fatal(messages::no_asset_url(python_repr(&document.value)))
-            })
+        match endpoint {
+            Endpoint::TextToVideo => {}
+            Endpoint::ImageFrames => {
+                let start = match media_param(params, START_FRAME) {
+                    Some(address) => Some(self.media_url(address, Asset::Image, image).await?),
+                    None => input().await?,
+                };
+                media.frames = vec![(
+                    "image",
+                    start.ok_or_else(|| ProviderError::fatal(messages::no_image()))?,
+                )];
+                if let Some(address) = media_param(params, END_FRAME) {
+                    media.frames.push((
+                        "image_tail",
+                        self.media_url(address, Asset::Image, image).await?,
+                    ));
+                }
+            }
+            Endpoint::Omni => {
+                for (target, keys) in REFERENCES {
+                    if let Some(address) = media_param(params, &keys) {
+                        media
+                            .frames
+                            .push((target, self.media_url(address, Asset::Image, image).await?));
+                    }
+                }
+                if !media.frames.iter().any(|(key, _)| *key == "image_1")
+                    && let Some(url) = input().await?
+                {
+                    media.frames.push(("image_1", url));
+                }
+                if let Some(address) = media_param(params, &["video_1", "video1"]) {
+                    media.frames.push((
+                        "video_1",
+                        self.media_url(address, Asset::Video, None).await?,
+                    ));
+                }
+            }
+        }
+        Ok(media)
     }
 
-    /// Creates the task: its id and the create answer.
+    /// Creates the task: its id, the create answer and the body sent.
     pub async fn create(
         &self,
         job: &GenerationJob,
         image: Option<&InputImage>,
-    ) -> Result<(String, Document), ProviderError> {
+    ) -> Result<(String, Document, Value), ProviderError> {
         self.ensure_account().await?;
         let endpoint = Endpoint::of(job);
-        let named =
-            image_param(&job.params, endpoint == Endpoint::Omni).filter(|url| hosted_by_kling(url));
-        let image = match (named, image) {
-            (Some(url), _) => Some(url),
-            (None, Some(image)) if endpoint != Endpoint::TextToVideo => {
-                Some(self.upload(image).await?)
-            }
-            _ => None,
-        };
-        if endpoint == Endpoint::ImageFrames && image.is_none() {
-            return Err(ProviderError::fatal(messages::no_image()));
-        }
+        let media = self.media_of(job, endpoint, image).await?;
         let body = create_body(
             job,
             endpoint,
             &Extras {
                 max_jobs: self.max_jobs,
                 email: self.email.as_deref(),
-                image,
+                media,
             },
         );
         let url = self.url(endpoint.path(), &[], false)?;
@@ -243,7 +281,7 @@ impl UseapiApi {
                 read::message(&document.value).map_or_else(messages::no_task_id, UserText::same),
             )
         })?;
-        Ok((id, document))
+        Ok((id, document, body))
     }
 
     /// Reads the task (`/v1/kling/tasks/{id}`, then `/v1/tasks/{id}`); a task

@@ -109,7 +109,7 @@ pub fn status(answer: &Value) -> Status {
         .any(|level| {
             ["status_final", "statusFinal"]
                 .iter()
-                .any(|key| level.get(key).is_some_and(super::body::truthy))
+                .any(|key| level.get(key).is_some_and(super::params::truthy))
         });
     let status = status.unwrap_or_default();
     if SUCCESS.contains(&status.as_str()) {
