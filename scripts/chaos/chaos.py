@@ -182,6 +182,14 @@ def daemon_env(url, sim, style="generic", **extra):
         "GENWORKER_SHUTDOWN_GRACE": "2",
         "MEDIA_ROOT": os.path.join(WORK, "media"),
     })
+    if style == "useapi":
+        # Kling through useapi.net: the bot's own variables (the key is KLING_API_KEY's).
+        env.update({
+            "USEAPI_BASE_URL": sim.base,
+            "USEAPI_POLL_INTERVAL": "0.5",
+            "USEAPI_REQUEST_TIMEOUT": "10",
+            "USEAPI_KLING_MAX_JOBS": "50",
+        })
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -369,7 +377,8 @@ def scenario_kill9(admin, rounds, inflight, style):
                   outcome={"Reject": {"message": f"chaos reject r{rnd}"}} if reject else "Succeed")
         body = ('{"code":1201,"message":"chaos: invalid parameter","request_id":"c","data":null}'
                 if style == "official" else '{"error":"chaos: invalid parameter"}')
-        sim.inject("KlingCreate", [{"Reject": {"code": 400, "body": body}}] * 3)
+        sim.inject("UseapiCreate" if style == "useapi" else "KlingCreate",
+                   [{"Reject": {"code": 400, "body": body}}] * 3)
         injected += 3
         daemon = Daemon(env, f"kill9-{style}")
         wait = rng.uniform(0.3, 5.0)
@@ -406,7 +415,7 @@ def scenario_kill9(admin, rounds, inflight, style):
         note = f"{ntasks} tasks, {saved} task ids saved"
         if twice_sub:
             note += (f"; {twice_sub} tasks were created but killed before their id was saved: the "
-                     "generic style has no way to find them, so their requests paid twice")
+                     f"{style} style has no way to find them, so their requests paid twice")
     counts = status_counts(url)
     note += f"; final {counts}"
     if not finished:
@@ -685,7 +694,8 @@ def main():
     global VERBOSE
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--only", default="", help="comma list: kill9,kill9generic,pg,faults,replicas")
+    p.add_argument("--only", default="",
+                   help="comma list: kill9,kill9generic,kill9useapi,pg,faults,replicas")
     p.add_argument("--rounds", type=int)
     p.add_argument("--inflight", type=int)
     p.add_argument("--replicas-count", type=int)
@@ -696,7 +706,8 @@ def main():
     inflight = a.inflight or (30 if a.quick else 200)
     rep = a.replicas_count or (300 if a.quick else 10000)
     only = set(filter(None, a.only.split(","))) or (
-        {"kill9", "pg", "faults", "replicas"} if a.quick else {"kill9", "kill9generic", "pg", "faults", "replicas"})
+        {"kill9", "pg", "faults", "replicas"} if a.quick
+        else {"kill9", "kill9generic", "kill9useapi", "pg", "faults", "replicas"})
     t0 = time.time()
     try:
         psql(PG_ADMIN, "SELECT 1")
@@ -707,6 +718,8 @@ def main():
             jobs.append(lambda: scenario_kill9(PG_ADMIN, rounds, inflight, "official"))
         if "kill9generic" in only:
             jobs.append(lambda: scenario_kill9(PG_ADMIN, rounds, inflight, "generic"))
+        if "kill9useapi" in only:
+            jobs.append(lambda: scenario_kill9(PG_ADMIN, rounds, inflight, "useapi"))
         if "pg" in only:
             jobs.append(lambda: scenario_pg_restart(inflight, a.quick))
         if "replicas" in only:
