@@ -1,5 +1,6 @@
 //! Queue benchmarks (issue 5): throughput against a pgbench floor, pickup latency,
-//! capacity (thousands of Kling jobs in flight) and idle cost.
+//! capacity (thousands of Kling jobs in flight), idle cost, and crash recovery
+//! (issue 16: SIGKILL with jobs in flight, with the takeover and with the lease alone).
 //!
 //! Everything runs as separate processes: `genworker simulate` plays Kling,
 //! `genworker run` is the daemon under test (so its CPU and RSS are its own, read
@@ -9,7 +10,7 @@
 //!
 //! Run: `scripts/bench.sh` (full) or `scripts/bench.sh --quick` (small counts, < 60 s);
 //! `scripts/bench.sh --smoke` (debug build, smallest counts: scripts/test.sh);
-//! or `cargo bench --bench queue -- [--quick] [--only idle,latency,throughput,capacity]`.
+//! or `cargo bench --bench queue -- [--quick] [--only idle,latency,throughput,capacity,recovery]`.
 //! PostgreSQL: `BENCH_DATABASE_URL` (else `TEST_DATABASE_URL`, else
 //! `postgres://postgres@127.0.0.1:5432/postgres`); `pgbench` and `psql` on PATH.
 
@@ -20,6 +21,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
+
+#[path = "queue/recovery.rs"]
+mod recovery;
 
 const BIN: &str = env!("CARGO_BIN_EXE_genworker");
 const KEY: &str = "bench-key";
@@ -991,7 +995,7 @@ async fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|list| list.split(',').map(str::to_owned).collect())
         .unwrap_or_else(|| {
-            ["idle", "latency", "throughput", "capacity"]
+            ["idle", "latency", "throughput", "capacity", "recovery"]
                 .map(str::to_owned)
                 .to_vec()
         });
@@ -1064,6 +1068,9 @@ async fn main() {
     }
     if only.iter().any(|s| s == "capacity") {
         bench.capacity(baseline_rss).await;
+    }
+    if only.iter().any(|s| s == "recovery") {
+        bench.recovery().await;
     }
     println!();
     println!(

@@ -43,6 +43,8 @@ pub const CIRCUIT_OPEN: &str = "genworker_circuit_open";
 pub const BUILD_INFO: &str = "genworker_build_info";
 /// Log lines lost (the log queue full, or standard error closed).
 pub const LOG_LINES_DROPPED: &str = "genworker_log_lines_dropped_total";
+/// Counter: leases of dead workers taken over before they expired.
+pub const TAKEN_OVER: &str = "genworker_leases_taken_over_total";
 
 /// Provider calls take from milliseconds (a status read) to a minute (a slow create).
 const CALL_BUCKETS: [f64; 12] = [
@@ -78,6 +80,7 @@ pub fn install() -> Result<PrometheusHandle, InstallError> {
     describe();
     metrics_process::Collector::default().describe();
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    counter!(TAKEN_OVER).absolute(0);
     *installed = Some(handle.clone());
     Ok(handle)
 }
@@ -88,6 +91,10 @@ fn describe() {
     describe_counter!(FAILURES, "Requests failed, by provider and reason.");
     describe_counter!(RETRIES, "Requests given back to retry later.");
     describe_counter!(REFUNDS, "Refunds written for failed requests.");
+    describe_counter!(
+        TAKEN_OVER,
+        "Leases of dead workers taken over before they expired."
+    );
     describe_counter!(
         CANCELLATIONS,
         "Requests cancelled while this process ran them."
@@ -108,6 +115,11 @@ fn describe() {
 /// Records `count` requests claimed for `provider`.
 pub fn claimed(provider: &'static str, count: usize) {
     counter!(CLAIMS, "provider" => provider).increment(count as u64);
+}
+
+/// Records `count` leases of dead workers taken over.
+pub fn taken_over(count: usize) {
+    counter!(TAKEN_OVER).increment(count as u64);
 }
 
 /// Records one call to a provider's API.

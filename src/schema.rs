@@ -171,6 +171,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DateTimeField;
+
+    /// One row per running daemon (genworker's own table).
+    genworker_worker (id) {
+        id -> Text,
+        host -> Text,
+        pid -> Integer,
+        process_space -> Text,
+        lock_key -> BigInt,
+        started_at -> DateTimeField,
+        heartbeat_at -> DateTimeField,
+    }
+}
+
 diesel::joinable!(genworker_lease -> botapp_genrequest (request_id));
 diesel::joinable!(botapp_genrequest -> botapp_aimodel (ai_model_id));
 
@@ -182,4 +198,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     botapp_userbalance,
     genworker_lease,
     genworker_refund,
+    genworker_worker,
 );

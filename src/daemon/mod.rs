@@ -11,6 +11,7 @@ mod http;
 mod image;
 mod job;
 mod listener;
+mod liveness;
 mod notify;
 mod outcome;
 mod plan;
@@ -32,13 +33,14 @@ use tokio_util::task::TaskTracker;
 use availability::Availability;
 pub use end::{FailureReason, JobEnd};
 use job::JobContext;
+use liveness::Liveness;
 use notify::Notifier;
 use slots::{Slots, Stop};
 use supervise::{Watch, supervise};
 use writes::Writers;
 
 use crate::db::live::Tables;
-use crate::db::{Database, DbError};
+use crate::db::{Database, DatabaseUrl, DbError};
 use crate::provider::ProviderRegistry;
 use crate::queue::QueueStore;
 use crate::settings::Settings;
@@ -70,6 +72,8 @@ pub struct Daemon {
     lease: Duration,
     grace: Duration,
     listen_url: Option<String>,
+    /// Where the worker registry is, when dead workers' leases are taken over.
+    takeover: Option<DatabaseUrl>,
     /// Started by `run`.
     writers: Option<Writers>,
     http_addr: Option<std::net::SocketAddr>,
@@ -115,7 +119,10 @@ impl Daemon {
         let results = crate::storage::from_settings(settings)
             .map_err(|error| DaemonError::Setup(error.to_string()))?;
         let (writes, writers) = writes::batched_writes();
+        let takeover = (daemon.takeover && liveness::supported(&db, &settings.database_url))
+            .then(|| settings.database_url.clone());
         Ok(Self {
+            takeover,
             writers: Some(writers),
             http_addr: daemon.http_addr,
             slots: Slots::new(daemon.concurrency as usize, limits),
@@ -180,30 +187,71 @@ impl Daemon {
         if let Some(url) = self.listen_url.clone() {
             tokio::spawn(listener::listen(url, wake.clone(), background.clone()));
         }
+        let mut liveness = match &self.takeover {
+            Some(url) => Some(self.register(url, &store).await?),
+            None => None,
+        };
         tokio::spawn(heartbeat(
             store.clone(),
             self.slots.clone(),
             self.lease,
+            liveness.as_ref().map(Liveness::changes),
             background.clone(),
         ));
         let tracker = TaskTracker::new();
         tokio::pin!(shutdown);
+        // Before the first claim: a predecessor's leases are taken at once.
+        let mut next_check = tokio::time::Instant::now();
+        let mut claim = true;
         loop {
-            ticks.tick();
-            let full = self.claim_round(&tracker, &wake).await;
-            if full {
-                continue;
+            let now = tokio::time::Instant::now();
+            if let Some(liveness) = liveness.as_mut()
+                && now >= next_check
+            {
+                next_check = now + liveness::CHECK_EVERY;
+                claim |= check_others(liveness, &store).await;
             }
+            let registered = liveness.as_ref().is_none_or(|held| held.held().is_some());
+            if claim && registered {
+                ticks.tick();
+                if self.claim_round(&tracker, &wake).await {
+                    continue;
+                }
+            }
+            let next_poll = tokio::time::Instant::now() + self.poll_interval;
+            claim = false;
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = wake.notified() => self.gather_slots(&wake).await,
-                _ = tokio::time::sleep(self.poll_interval) => {}
+                _ = wake.notified() => {
+                    self.gather_slots(&wake).await;
+                    claim = true;
+                }
+                _ = tokio::time::sleep_until(next_poll) => claim = true,
+                _ = tokio::time::sleep_until(next_check), if liveness.is_some() => {}
             }
         }
         self.drain(tracker).await;
         background.cancel();
+        if let Some(liveness) = liveness {
+            liveness.stop(&store).await;
+        }
         tracing::info!("daemon stopped");
         Ok(())
+    }
+
+    /// Registers this worker in the registry and waits (a few seconds) for its lock.
+    async fn register(
+        &self,
+        url: &DatabaseUrl,
+        store: &QueueStore,
+    ) -> Result<Liveness, DaemonError> {
+        let liveness = Liveness::start(url, store)
+            .await
+            .map_err(DaemonError::Setup)?;
+        if !liveness.wait_held(Duration::from_secs(10)).await {
+            tracing::warn!("not registered in the worker registry yet: not claiming until it is");
+        }
+        Ok(liveness)
     }
 
     /// Under load, jobs end one at a time: rather than one claim transaction per
@@ -287,15 +335,48 @@ impl Daemon {
     }
 }
 
+/// Takes over the leases of the workers found dead; true when it took any (a
+/// claim should follow at once).
+async fn check_others(liveness: &mut Liveness, store: &QueueStore) -> bool {
+    match liveness.take_over_dead(store).await {
+        Ok(taken) => taken > 0,
+        Err(error) => {
+            tracing::warn!(%error, "cannot check the other workers");
+            false
+        }
+    }
+}
+
 /// Extends the leases of the jobs really running here every third of the lease
-/// (a lease whose job is gone is left to expire); stops jobs whose lease another
-/// worker took or whose request was cancelled or set back to `queued`.
-async fn heartbeat(store: QueueStore, slots: Slots, lease: Duration, stop: CancellationToken) {
+/// (a lease whose job is gone is left to expire), and at once when this worker
+/// registers again after losing its lock (another may have taken its leases);
+/// stops jobs whose lease another worker took or whose request was cancelled or
+/// set back to `queued`.
+async fn heartbeat(
+    store: QueueStore,
+    slots: Slots,
+    lease: Duration,
+    registered: Option<tokio::sync::watch::Receiver<Option<i64>>>,
+    stop: CancellationToken,
+) {
     let every = lease / 3;
+    let mut registered = registered;
     loop {
+        let again = async {
+            match registered.as_mut() {
+                Some(changes) => {
+                    if changes.changed().await.is_err() {
+                        // The holder is gone (the daemon is stopping).
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
+            _ = again => {}
         }
         let since = tokio::time::Instant::now();
         match store.heartbeat(&slots.running(), lease).await {

@@ -1,7 +1,8 @@
 //! Daemon settings: `GENWORKER_CONCURRENCY`, `GENWORKER_POLL_INTERVAL`,
 //! `GENWORKER_LEASE_SECONDS`, `GENWORKER_MAX_ATTEMPTS`, `GENWORKER_RETRY_BASE`,
 //! `GENWORKER_SHUTDOWN_GRACE`,
-//! `GENWORKER_WORKER_ID`, `GENWORKER_HTTP_ADDR`, `GENWORKER_ALLOW_PRIVATE_URLS`
+//! `GENWORKER_WORKER_ID`, `GENWORKER_TAKEOVER`, `GENWORKER_HTTP_ADDR`,
+//! `GENWORKER_ALLOW_PRIVATE_URLS`
 //! (`KLING_ALLOW_PRIVATE_URLS`, its old name), `MEDIA_ROOT`, `MEDIA_URL`.
 
 use std::path::PathBuf;
@@ -27,6 +28,10 @@ pub struct DaemonSettings {
     pub shutdown_grace: Duration,
     /// `GENWORKER_WORKER_ID`: this process's name in leases (default host-pid-random).
     pub worker_id: String,
+    /// `GENWORKER_TAKEOVER` (default true): register in `genworker_worker`, hold
+    /// a lock only a live process holds, and take over the leases of workers
+    /// whose lock is free at once rather than when they expire.
+    pub takeover: bool,
     /// `GENWORKER_HTTP_ADDR`: where `/healthz` is served (off when unset).
     pub http_addr: Option<std::net::SocketAddr>,
     /// `GENWORKER_ALLOW_PRIVATE_URLS` (or its old name `KLING_ALLOW_PRIVATE_URLS`;
@@ -84,6 +89,7 @@ impl DaemonSettings {
             worker_id: source
                 .raw("GENWORKER_WORKER_ID")?
                 .unwrap_or_else(default_worker_id),
+            takeover: source.parse_with("GENWORKER_TAKEOVER", true, boolean)?,
             http_addr: match source.raw("GENWORKER_HTTP_ADDR")? {
                 Some(value) => Some(value.trim().parse().map_err(|_| {
                     SettingsError::invalid(

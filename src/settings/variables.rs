@@ -48,6 +48,10 @@ pub const VARIABLES: &[Variable] = &[
     ),
     var("GENWORKER_WORKER_ID", "this process's name in leases"),
     var(
+        "GENWORKER_TAKEOVER",
+        "take over a dead worker's leases at once (the worker registry)",
+    ),
+    var(
         "GENWORKER_HTTP_ADDR",
         "serve /healthz and /metrics here (off when unset)",
     ),

@@ -243,6 +243,10 @@ async fn every_series_exists_at_zero_from_start_up() {
         sample(&text, "genworker_log_lines_dropped_total", &[]),
         Some(0.0)
     );
+    assert_eq!(
+        sample(&text, "genworker_leases_taken_over_total", &[]),
+        Some(0.0)
+    );
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
         sample(&text, "genworker_build_info", &[("version", version)]),

@@ -25,13 +25,14 @@ mod every_schema {
     crate::support::on_every_schema!(migrate_twice_changes_nothing_the_second_time);
 }
 
-const ALL: [&str; 6] = [
+const ALL: [&str; 7] = [
     "0001_botapp_tables",
     "0022_add_kling_model",
     "0023_genworker_queue",
     "0024_genworker_lease_pending_idx",
     "0025_genworker_lease_error_message_en",
     "0026_genworker_lease_failed_task",
+    "0027_genworker_worker",
 ];
 
 fn backend(db: &TestDb) -> &'static str {
@@ -81,7 +82,7 @@ async fn up_down_up_leaves_a_working_catalog(db: TestDb) {
     assert_eq!(migrated.applied, ALL);
     assert_eq!(migrated.seed, Some(Seed::Inserted));
     let reverted = migrate::revert_all(&pool).await.unwrap();
-    assert_eq!(reverted.len(), 6, "{reverted:?}");
+    assert_eq!(reverted.len(), ALL.len(), "{reverted:?}");
     assert!(migrate::ensure_applied(&pool).await.is_err());
     assert!(
         catalog::list(&pool).await.is_err(),

@@ -17,6 +17,7 @@ mod progress;
 mod replicas;
 mod requeue;
 mod rows;
+mod takeover;
 mod useapi;
 mod useapi_media;
 mod veo;

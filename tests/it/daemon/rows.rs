@@ -134,6 +134,17 @@ impl Harness {
         (sizes.0, completed, seconds, metadata.0)
     }
 
+    /// Rows in `genworker_worker`.
+    pub async fn registered_workers(&self) -> i64 {
+        with_conn!(&self.pool, |conn| {
+            genworker::schema::genworker_worker::table
+                .count()
+                .get_result(conn)
+                .map_err(DbError::from)
+        })
+        .unwrap()
+    }
+
     pub async fn refund_count(&self) -> i64 {
         with_conn!(&self.pool, |conn| refund::table
             .count()

@@ -1,0 +1,149 @@
+//! Liveness on PostgreSQL: a connection of its own holding a session-level
+//! advisory lock for as long as the process and that session live, and beating
+//! through it. When the session fails or the row says another worker took this
+//! one for dead, the lock is let go with the session and a new registration
+//! (a new key) is made; a dropped holder closes its session without leaving
+//! (as a crash would).
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::watch;
+
+use crate::db::DatabaseUrl;
+use crate::db::types::UtcTime;
+use crate::queue::workers::{WorkerOps, WorkerRow, pg_lock};
+
+/// Time between beats.
+const BEAT: Duration = Duration::from_millis(300);
+/// Time before registering again after the session failed (or after a failed
+/// attempt): longer than a claimer's [`super::GRACE`] plus its check interval,
+/// so that a worker taken for dead is taken over before it comes back, and
+/// finds out at its next lease heartbeat which jobs are no longer its own.
+const RETRY: Duration = Duration::from_millis(2500);
+
+/// The thread holding this worker's lock; dropping it ends the session.
+pub struct PgHolder {
+    stop: Sender<()>,
+    done: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl PgHolder {
+    /// Starts holding; `state` says the key while the lock is held and the row
+    /// registered, `None` while it is not.
+    pub fn start(
+        url: &DatabaseUrl,
+        me: WorkerRow,
+        state: watch::Sender<Option<i64>>,
+    ) -> Result<Self, String> {
+        let target = url
+            .postgres_connection_string()
+            .ok_or("liveness on PostgreSQL needs a PostgreSQL URL")?;
+        let target = SecretString::from(target.to_owned());
+        let url = url.clone();
+        let (stop, stopped) = channel();
+        let (finished, done) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("genworker-liveness".into())
+            .spawn(move || {
+                hold(&target, &url, me, &state, &stopped);
+                state.send_replace(None);
+                let _ = finished.send(());
+            })
+            .map_err(|error| format!("cannot start the liveness thread: {error}"))?;
+        Ok(Self {
+            stop,
+            done: Some(done),
+        })
+    }
+
+    /// Leaves the registry and lets the lock go (a clean stop).
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(());
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+/// Registers and beats until stopped (leaving) or dropped (not leaving).
+fn hold(
+    target: &SecretString,
+    url: &DatabaseUrl,
+    template: WorkerRow,
+    state: &watch::Sender<Option<i64>>,
+    stopped: &Receiver<()>,
+) {
+    loop {
+        let me = WorkerRow {
+            lock_key: new_key(),
+            ..template.clone()
+        };
+        match register(target, &me) {
+            Ok(mut conn) => {
+                state.send_replace(Some(me.lock_key));
+                tracing::debug!(lock_key = me.lock_key, "worker registered");
+                loop {
+                    match stopped.recv_timeout(BEAT) {
+                        Ok(()) => {
+                            if let Err(error) = conn.unregister(&me.id, me.lock_key) {
+                                tracing::warn!(%error, "cannot leave the worker registry");
+                            }
+                            return;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                        Err(RecvTimeoutError::Timeout) => {}
+                    }
+                    match conn.beat(&me.id, me.lock_key, UtcTime::now()) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(
+                                "another worker took this one for dead (or shares its \
+                                 GENWORKER_WORKER_ID); registering again"
+                            );
+                            break;
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "liveness session lost; registering again");
+                            break;
+                        }
+                    }
+                }
+                state.send_replace(None);
+            }
+            Err(error) => {
+                state.send_replace(None);
+                tracing::warn!(
+                    error = %url.hide_password(&error),
+                    "cannot register in the worker registry; trying again"
+                );
+            }
+        }
+        match stopped.recv_timeout(RETRY) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
+/// A new session holding `me`'s lock, with `me` registered.
+fn register(target: &SecretString, me: &WorkerRow) -> Result<PgConnection, String> {
+    let mut conn =
+        PgConnection::establish(target.expose_secret()).map_err(|error| error.to_string())?;
+    diesel::sql_query("SELECT set_config('application_name', $1, false)")
+        .bind::<Text, _>(format!("genworker liveness {}", me.id))
+        .execute(&mut conn)
+        .map_err(|error| error.to_string())?;
+    pg_lock(&mut conn, me.lock_key).map_err(|error| error.to_string())?;
+    conn.register(me, UtcTime::now())
+        .map_err(|error| error.to_string())?;
+    Ok(conn)
+}
+
+/// A random non-negative lock key.
+fn new_key() -> i64 {
+    (rand::random::<u64>() >> 1) as i64
+}
