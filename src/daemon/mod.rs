@@ -202,6 +202,7 @@ impl Daemon {
         tokio::pin!(shutdown);
         // Before the first claim: a predecessor's leases are taken at once.
         let mut next_check = tokio::time::Instant::now();
+        let mut next_poll = next_check;
         let mut claim = true;
         loop {
             let now = tokio::time::Instant::now();
@@ -211,22 +212,29 @@ impl Daemon {
                 next_check = now + liveness::CHECK_EVERY;
                 claim |= check_others(liveness, &store).await;
             }
+            if now >= next_poll {
+                claim = true;
+                next_poll = now + self.poll_interval;
+            }
+            // Unregistered (the lock lost), a claim waits: another worker may
+            // be taking this one's leases over.
             let registered = liveness.as_ref().is_none_or(|held| held.held().is_some());
             if claim && registered {
+                claim = false;
                 ticks.tick();
                 if self.claim_round(&tracker, &wake).await {
+                    claim = true;
                     continue;
                 }
+                next_poll = tokio::time::Instant::now() + self.poll_interval;
             }
-            let next_poll = tokio::time::Instant::now() + self.poll_interval;
-            claim = false;
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = wake.notified() => {
                     self.gather_slots(&wake).await;
                     claim = true;
                 }
-                _ = tokio::time::sleep_until(next_poll) => claim = true,
+                _ = tokio::time::sleep_until(next_poll) => {}
                 _ = tokio::time::sleep_until(next_check), if liveness.is_some() => {}
             }
         }

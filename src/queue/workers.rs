@@ -66,9 +66,10 @@ impl PgWorker {
 pub enum Takeover {
     /// Every lease: its process is known to be gone, so nothing of it still runs.
     All,
-    /// Only the leases whose provider task id is saved (resuming one is safe
-    /// whatever the worker still does); the others may be in the middle of a
-    /// submit and wait for their lease to expire.
+    /// Only the leases of running requests whose own provider task id is saved
+    /// (resuming one is safe whatever the worker still does); the others may be
+    /// in the middle of a submit, or of telling the user, and wait for their
+    /// lease to expire.
     Saved,
 }
 
@@ -176,10 +177,18 @@ macro_rules! worker_ops {
                             .set(lease::lease_expires_at.eq(now))
                             .execute(conn)?,
                         Takeover::Saved => {
-                            let saved = req::table
-                                .filter(req::provider_job_id.ne(""))
-                                .select(req::id);
-                            diesel::update(held.filter(lease::request_id.eq_any(saved)))
+                            // Running with a task of its own saved: not a task the
+                            // provider reported failed (a requeued request keeps
+                            // that id while its next task is submitted), and not an
+                            // outcome the worker may be telling the user right now.
+                            let resumable = diesel::dsl::exists(
+                                req::table
+                                    .filter(req::id.eq(lease::request_id))
+                                    .filter(req::status.eq(super::status::PROCESSING))
+                                    .filter(req::provider_job_id.ne(""))
+                                    .filter(req::provider_job_id.ne(lease::failed_task_id)),
+                            );
+                            diesel::update(held.filter(resumable))
                                 .set(lease::lease_expires_at.eq(now))
                                 .execute(conn)?
                         }

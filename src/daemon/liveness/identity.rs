@@ -1,9 +1,7 @@
 //! Who this process is, as the worker registry records it: its host name, its
 //! pid, and its process space (the kernel's boot id and the pid namespace), so
-//! that a worker seeing another of the same space can tell from `/proc` that
-//! its process is gone.
-
-use std::path::Path;
+//! that a worker seeing another of the same space can tell that its process
+//! is gone.
 
 /// This process's host name (`/etc/hostname`, else `genworker`).
 pub fn host() -> String {
@@ -29,9 +27,20 @@ pub fn process_space() -> String {
     }
 }
 
-/// Whether a process of this pid exists in this process space.
+/// Whether a process of this pid exists in this process space: a signal-0
+/// check, so a process of another user counts too (`EPERM`), whatever `/proc`
+/// shows (`hidepid`).
 pub fn process_exists(pid: i32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    if pid <= 0 {
+        return false;
+    }
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return false;
+    };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(error) => error != rustix::io::Errno::SRCH,
+    }
 }
 
 #[cfg(test)]
@@ -42,6 +51,8 @@ mod tests {
     fn this_process_is_seen_and_a_pid_beyond_the_maximum_is_not() {
         assert!(process_exists(std::process::id() as i32));
         assert!(!process_exists(i32::MAX));
+        assert!(!process_exists(0), "not a process id");
+        assert!(!process_exists(-1), "never a process group");
         let space = process_space();
         assert!(space.contains("/pid:["), "{space}");
         assert_eq!(space, process_space(), "stable within a process");

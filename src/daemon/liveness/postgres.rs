@@ -18,7 +18,9 @@ use crate::db::types::UtcTime;
 use crate::queue::workers::{WorkerOps, WorkerRow, pg_lock};
 
 /// Time between beats.
-const BEAT: Duration = Duration::from_millis(300);
+const BEAT: Duration = Duration::from_secs(1);
+/// How long a clean stop waits for the session to leave the registry.
+const STOP_WAIT: Duration = Duration::from_secs(5);
 /// Time before registering again after the session failed (or after a failed
 /// attempt): longer than a claimer's [`super::GRACE`] plus its check interval,
 /// so that a worker taken for dead is taken over before it comes back, and
@@ -42,7 +44,7 @@ impl PgHolder {
         let target = url
             .postgres_connection_string()
             .ok_or("liveness on PostgreSQL needs a PostgreSQL URL")?;
-        let target = SecretString::from(target.to_owned());
+        let target = SecretString::from(with_timeouts(target));
         let url = url.clone();
         let (stop, stopped) = channel();
         let (finished, done) = tokio::sync::oneshot::channel();
@@ -60,11 +62,14 @@ impl PgHolder {
         })
     }
 
-    /// Leaves the registry and lets the lock go (a clean stop).
+    /// Leaves the registry and lets the lock go (a clean stop); gives up
+    /// waiting after [`STOP_WAIT`] (the session then ends with the process).
     pub async fn stop(mut self) {
         let _ = self.stop.send(());
-        if let Some(done) = self.done.take() {
-            let _ = done.await;
+        if let Some(done) = self.done.take()
+            && tokio::time::timeout(STOP_WAIT, done).await.is_err()
+        {
+            tracing::warn!("the liveness session did not end in time; leaving it to the exit");
         }
     }
 }
@@ -133,6 +138,10 @@ fn hold(
 fn register(target: &SecretString, me: &WorkerRow) -> Result<PgConnection, String> {
     let mut conn =
         PgConnection::establish(target.expose_secret()).map_err(|error| error.to_string())?;
+    // A beat that cannot finish within the statement timeout is a lost session.
+    diesel::sql_query("SET statement_timeout = '5s'")
+        .execute(&mut conn)
+        .map_err(|error| error.to_string())?;
     diesel::sql_query("SELECT set_config('application_name', $1, false)")
         .bind::<Text, _>(format!("genworker liveness {}", me.id))
         .execute(&mut conn)
@@ -143,7 +152,53 @@ fn register(target: &SecretString, me: &WorkerRow) -> Result<PgConnection, Strin
     Ok(conn)
 }
 
+/// `url` with a connect timeout and TCP keepalives unless it names its own, so
+/// that neither a silent server nor a half-open connection holds the liveness
+/// thread (a `key=value` connection string is used as it is).
+fn with_timeouts(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let given: Vec<String> = parsed
+        .query_pairs()
+        .map(|(key, _)| key.into_owned())
+        .collect();
+    let mut pairs = parsed.query_pairs_mut();
+    for (key, value) in [
+        ("connect_timeout", "5"),
+        ("keepalives", "1"),
+        ("keepalives_idle", "5"),
+        ("keepalives_interval", "2"),
+        ("keepalives_count", "2"),
+    ] {
+        if !given.iter().any(|name| name == key) {
+            pairs.append_pair(key, value);
+        }
+    }
+    drop(pairs);
+    parsed.into()
+}
+
 /// A random non-negative lock key.
 fn new_key() -> i64 {
     (rand::random::<u64>() >> 1) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_added_unless_given() {
+        assert_eq!(
+            with_timeouts("postgres://u:p@h:5432/db"),
+            "postgres://u:p@h:5432/db?connect_timeout=5&keepalives=1&keepalives_idle=5\
+             &keepalives_interval=2&keepalives_count=2"
+        );
+        assert_eq!(
+            with_timeouts("postgres://h/db?connect_timeout=9&keepalives=0"),
+            "postgres://h/db?connect_timeout=9&keepalives=0&keepalives_idle=5\
+             &keepalives_interval=2&keepalives_count=2"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Liveness on SQLite: an exclusive `flock` on a file of this worker's own
 //! beside the database (`<database>.workers/<key>.lock`), held for as long as
 //! the process lives; another worker that can take the lock knows the
-//! process is gone.
+//! process is gone (a crashed worker's file stays behind for it to find).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -49,12 +49,20 @@ impl LockFile {
     }
 }
 
-/// Whether the worker with lock `key` is gone: its file is missing, or its lock
-/// can be taken (then the file is removed).
+/// Whether the worker with lock `key` is gone: its lock can be taken (then its
+/// file is removed). A file that cannot be opened (missing, no permission, no
+/// descriptor left) says nothing, so its worker counts as alive and its leases
+/// wait for their expiry.
 pub fn is_gone(folder: &Path, key: i64) -> bool {
     let path = path(folder, key);
-    let Ok(file) = OpenOptions::new().write(true).open(&path) else {
-        return true;
+    let file = match OpenOptions::new().read(true).open(&path) {
+        Ok(file) => file,
+        Err(error) => {
+            if error.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %path.display(), %error, "cannot check a worker's lock file");
+            }
+            return false;
+        }
     };
     match file.try_lock() {
         Ok(()) => {
@@ -75,7 +83,10 @@ mod tests {
         let folder = folder(&dir.path().join("db.sqlite3"));
         let held = LockFile::take(&folder, 7).unwrap();
         assert!(!is_gone(&folder, 7), "held by this open file");
-        assert!(is_gone(&folder, 8), "no file at all");
+        assert!(
+            !is_gone(&folder, 8),
+            "no file says nothing: left to the lease"
+        );
         drop(held);
         assert!(is_gone(&folder, 7), "let go");
         assert!(

@@ -155,3 +155,19 @@ async fn postgres_a_worker_whose_session_is_terminated_is_taken_over_and_writes_
     second.shutdown().await;
     assert_eq!(h.refund_count().await, 0);
 }
+
+/// The registry's check every half second must not stop the poll: a daemon
+/// polling every 1.2 s (SQLite has no NOTIFY) still claims a request enqueued
+/// while it idles.
+#[tokio::test]
+async fn sqlite_a_poll_longer_than_the_registry_check_still_claims() {
+    let h = Harness::new(TestDb::sqlite(), &[]).await;
+    let running = h.start("patient", &[("GENWORKER_POLL_INTERVAL", "1.2")]);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let request = h
+        .enqueue("late arrival", "text2video", json!({}), Some(80))
+        .await;
+    h.wait_final(&[request.id], Duration::from_secs(10)).await;
+    running.shutdown().await;
+    assert_eq!(h.request(request.id).await.status, "done");
+}

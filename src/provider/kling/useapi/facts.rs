@@ -1,7 +1,7 @@
 //! What a finished useapi.net task says the video is, as the bot reads it
 //! (useapi_kling.md §9): the duration from the task's arguments, else the
-//! work's length, else what was asked; the aspect ratio from the arguments
-//! (text2video: else the request's); the resolution from the work's size.
+//! work's length, else what was asked; text2video's aspect ratio from the
+//! arguments, else the request's; the resolution from the work's size.
 
 use serde_json::{Map, Value};
 
@@ -31,17 +31,17 @@ pub fn reported(job: &GenerationJob, answer: &Value) -> Reported {
         .map(|seconds| seconds.trunc() as i64)
         .filter(|seconds| *seconds != 0)
         .unwrap_or_else(|| sent_seconds(&job.params, endpoint));
-    let aspect_ratio = argument(&["aspect_ratio", "aspectRatio", "ratio"])
-        .or_else(|| {
-            (endpoint == Endpoint::TextToVideo)
-                .then(|| {
-                    job.params
-                        .get("aspect_ratio")
-                        .filter(|value| truthy(value))
-                        .cloned()
-                })
-                .flatten()
+    // Only text2video's result carries one (image2video's and omni's say None).
+    let aspect_ratio = (endpoint == Endpoint::TextToVideo)
+        .then(|| {
+            argument(&["aspect_ratio", "aspectRatio", "ratio"]).or_else(|| {
+                job.params
+                    .get("aspect_ratio")
+                    .filter(|value| truthy(value))
+                    .cloned()
+            })
         })
+        .flatten()
         .map(|value| as_text(&value));
     let resolution = resource.and_then(|resource| {
         let side = |key| float(resource.get(key)?).map(|value| value.trunc() as i64);
@@ -151,6 +151,13 @@ mod tests {
                 aspect_ratio: Some("1:1".into()),
             },
             "what was sent, and text2video's own aspect ratio"
+        );
+        let with_arguments = json!({"task": {"taskInfo": {"arguments": [
+            {"name": "aspect_ratio", "value": "16:9"}]}}});
+        assert_eq!(
+            reported(&frames, &with_arguments).aspect_ratio,
+            None,
+            "only text2video reports one"
         );
         let omni = job(
             "kling-o1",

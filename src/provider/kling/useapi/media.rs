@@ -19,8 +19,12 @@ use crate::provider::{InputImage, ProviderError};
 const MAX_UPLOADED_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 /// The largest image fetched from an address.
 const MAX_FETCHED_IMAGE_BYTES: u64 = 32 * 1024 * 1024;
+/// The largest reference video fetched from an address.
+const MAX_FETCHED_VIDEO_BYTES: u64 = 64 * 1024 * 1024;
 /// JPEG quality of a re-encoded image.
 const JPEG_QUALITY: u8 = 90;
+/// The widest or tallest image re-encoded.
+const MAX_SIDE: u32 = 16_384;
 
 /// What an asset holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +64,7 @@ impl UseapiApi {
         let url = Url::parse(address).map_err(|error| ProviderError::fatal(not_fetched(&error)))?;
         let cap = match asset {
             Asset::Image => MAX_FETCHED_IMAGE_BYTES,
-            Asset::Video => self.media.max_bytes(),
+            Asset::Video => MAX_FETCHED_VIDEO_BYTES,
         };
         let fetched = self.media.fetch_bytes(&url, cap).await.map_err(|error| {
             if error.is_retryable() {
@@ -81,7 +85,10 @@ impl UseapiApi {
     ) -> Result<String, ProviderError> {
         let (bytes, mime_type) = match asset {
             Asset::Image if bytes.len() > MAX_UPLOADED_IMAGE_BYTES => {
-                (as_jpeg(&bytes)?, "image/jpeg")
+                let encoded = tokio::task::spawn_blocking(move || as_jpeg(&bytes))
+                    .await
+                    .map_err(|error| ProviderError::fatal(not_reencoded(error)))??;
+                (encoded, "image/jpeg")
             }
             Asset::Image if mime_type.starts_with("image/") => (bytes, mime_type),
             Asset::Image => (bytes, "image/png"),
@@ -110,15 +117,25 @@ impl UseapiApi {
     }
 }
 
-/// The image re-encoded as an RGB JPEG.
+fn not_reencoded(error: impl std::fmt::Display) -> UserText {
+    UserText::new(
+        format!("Не удалось перекодировать изображение в JPEG: {error}"),
+        format!("Could not re-encode the image as JPEG: {error}"),
+    )
+}
+
+/// The image re-encoded as an RGB JPEG (at most [`MAX_SIDE`] pixels a side;
+/// blocking: run it off the async threads).
 fn as_jpeg(bytes: &[u8]) -> Result<Vec<u8>, ProviderError> {
-    let unreadable = |error: image::ImageError| {
-        ProviderError::fatal(UserText::new(
-            format!("Не удалось перекодировать изображение в JPEG: {error}"),
-            format!("Could not re-encode the image as JPEG: {error}"),
-        ))
-    };
-    let decoded = image::load_from_memory(bytes).map_err(unreadable)?;
+    let unreadable = |error: image::ImageError| ProviderError::fatal(not_reencoded(error));
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|error| ProviderError::fatal(not_reencoded(error)))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(unreadable)?;
     let mut out = Cursor::new(Vec::new());
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
     decoded
