@@ -185,6 +185,7 @@ genworker_max_attempts = 2
 genworker_retry_base = 1
 genworker_shutdown_grace = 4
 genworker_worker_id = "w-file"
+genworker_takeover = false
 genworker_http_addr = "127.0.0.1:9999"
 media_root = "/srv/media"
 media_url = "/m"
@@ -263,6 +264,7 @@ public_base_url = "https://bot.example.com"
         assert_eq!(settings.log_format, LogFormat::Json);
         assert_eq!(settings.daemon.concurrency, 7);
         assert_eq!(settings.daemon.worker_id, "w-file");
+        assert!(!settings.daemon.takeover);
         assert_eq!(settings.daemon.media_url, "/m/");
         assert_eq!(
             settings.kling.api_style,
