@@ -4,6 +4,7 @@
 //! exact tables Django creates ([`schema`]), [`catalog`] manages the AI models,
 //! and [`cli`] is the command line an operator uses.
 
+pub mod callback;
 pub mod catalog;
 pub mod cli;
 pub mod daemon;

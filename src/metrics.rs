@@ -43,6 +43,8 @@ pub const CIRCUIT_OPEN: &str = "genworker_circuit_open";
 pub const BUILD_INFO: &str = "genworker_build_info";
 /// Log lines lost (the log queue full, or standard error closed).
 pub const LOG_LINES_DROPPED: &str = "genworker_log_lines_dropped_total";
+/// Counter: provider callbacks received, by outcome (`accepted`, `refused`).
+pub const CALLBACKS: &str = "genworker_callbacks_total";
 /// Counter: leases of dead workers taken over before they expired.
 pub const TAKEN_OVER: &str = "genworker_leases_taken_over_total";
 
@@ -81,6 +83,9 @@ pub fn install() -> Result<PrometheusHandle, InstallError> {
     metrics_process::Collector::default().describe();
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     counter!(TAKEN_OVER).absolute(0);
+    for outcome in ["accepted", "refused"] {
+        counter!(CALLBACKS, "outcome" => outcome).absolute(0);
+    }
     *installed = Some(handle.clone());
     Ok(handle)
 }
@@ -91,6 +96,10 @@ fn describe() {
     describe_counter!(FAILURES, "Requests failed, by provider and reason.");
     describe_counter!(RETRIES, "Requests given back to retry later.");
     describe_counter!(REFUNDS, "Refunds written for failed requests.");
+    describe_counter!(
+        CALLBACKS,
+        "Provider callbacks received: accepted (a good token) or refused."
+    );
     describe_counter!(
         TAKEN_OVER,
         "Leases of dead workers taken over before they expired."
@@ -115,6 +124,11 @@ fn describe() {
 /// Records `count` requests claimed for `provider`.
 pub fn claimed(provider: &'static str, count: usize) {
     counter!(CLAIMS, "provider" => provider).increment(count as u64);
+}
+
+/// Records one provider callback received.
+pub fn callback(outcome: &'static str) {
+    counter!(CALLBACKS, "outcome" => outcome).increment(1);
 }
 
 /// Records `count` leases of dead workers taken over.

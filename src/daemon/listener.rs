@@ -1,5 +1,7 @@
 //! PostgreSQL wake-ups: a dedicated connection LISTENs on `genworker_queue`
-//! (NOTIFYed by a trigger when a row becomes queued) and wakes the claim loop.
+//! (NOTIFYed by a trigger when a row becomes queued) and wakes the claim loop,
+//! and on `genworker_callback` (a provider's callback that reached another
+//! replica: `<provider>/<task key>`) and wakes that task's wait if it runs here.
 //! If it cannot connect it says so and retries; polling covers the gap.
 
 use std::sync::Arc;
@@ -12,12 +14,23 @@ use tokio_util::sync::CancellationToken;
 
 /// The channel the trigger notifies.
 pub const CHANNEL: &str = "genworker_queue";
+/// The channel a replica that received a callback for a task it does not run notifies.
+pub const CALLBACK_CHANNEL: &str = "genworker_callback";
 
-/// Listens until `stop`, waking `wake` on every notification.
-pub async fn listen(url: String, wake: Arc<Notify>, stop: CancellationToken) {
+/// Wakes the wait of `<provider>/<task key>` if it runs in this process.
+pub type CallbackWake = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Listens until `stop`, waking `wake` on every queue notification and passing
+/// every callback notification to `callback`.
+pub async fn listen(
+    url: String,
+    wake: Arc<Notify>,
+    callback: CallbackWake,
+    stop: CancellationToken,
+) {
     let mut delay = Duration::from_millis(500);
     while !stop.is_cancelled() {
-        match listen_once(&url, &wake, &stop).await {
+        match listen_once(&url, &wake, &callback, &stop).await {
             Ok(()) if stop.is_cancelled() => return,
             Ok(()) => tracing::warn!("LISTEN connection closed; reconnecting"),
             Err(error) => {
@@ -52,11 +65,12 @@ fn cause(error: &tokio_postgres::Error) -> String {
 async fn listen_once(
     url: &str,
     wake: &Arc<Notify>,
+    callback: &CallbackWake,
     stop: &CancellationToken,
 ) -> Result<(), tokio_postgres::Error> {
     let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-    let command = format!("LISTEN {CHANNEL}");
+    let command = format!("LISTEN {CHANNEL}; LISTEN {CALLBACK_CHANNEL}");
     let subscribe = client.batch_execute(&command);
     tokio::pin!(subscribe);
     // The connection must be driven while the LISTEN command runs.
@@ -76,6 +90,9 @@ async fn listen_once(
         tokio::select! {
             _ = stop.cancelled() => return Ok(()),
             message = messages.next() => match message {
+                Some(Ok(AsyncMessage::Notification(note))) if note.channel() == CALLBACK_CHANNEL => {
+                    callback(note.payload());
+                }
                 Some(Ok(AsyncMessage::Notification(_))) => wake.notify_one(),
                 Some(Ok(_)) => {}
                 Some(Err(error)) => return Err(error),

@@ -4,6 +4,7 @@
 //! gives jobs a grace period, then hands what still runs back to the queue.
 
 mod availability;
+mod callbacks;
 mod circuit;
 mod end;
 mod health;
@@ -182,10 +183,30 @@ impl Daemon {
                 slots: self.slots.clone(),
                 recorder,
             };
-            tokio::spawn(http::serve(listener, checks, scrape, background.clone()));
+            let callbacks = self.callbacks();
+            tokio::spawn(http::serve(
+                listener,
+                checks,
+                scrape,
+                callbacks,
+                background.clone(),
+            ));
         }
         if let Some(url) = self.listen_url.clone() {
-            tokio::spawn(listener::listen(url, wake.clone(), background.clone()));
+            let callbacks = self.callbacks();
+            let callback: listener::CallbackWake = Arc::new(move |payload: &str| {
+                if let (Some(callbacks), Some((provider, task_key))) =
+                    (&callbacks, payload.split_once('/'))
+                {
+                    callbacks.wake_here(provider, task_key);
+                }
+            });
+            tokio::spawn(listener::listen(
+                url,
+                wake.clone(),
+                callback,
+                background.clone(),
+            ));
         }
         let mut liveness = match &self.takeover {
             Some(url) => Some(self.register(url, &store).await?),
@@ -245,6 +266,15 @@ impl Daemon {
         }
         tracing::info!("daemon stopped");
         Ok(())
+    }
+
+    /// What the callback route needs, when callbacks are on.
+    fn callbacks(&self) -> Option<callbacks::Callbacks> {
+        let keys = self.ctx.settings.callbacks.clone()?;
+        Some(callbacks::Callbacks {
+            keys,
+            ctx: self.ctx.clone(),
+        })
     }
 
     /// Registers this worker in the registry and waits (a few seconds) for its lock.

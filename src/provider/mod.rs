@@ -182,6 +182,9 @@ pub struct Submitted {
 pub struct Limits {
     /// Time between polls.
     pub poll_interval: Duration,
+    /// Time between polls while the provider calls back when a task ends (a
+    /// callback wakes the job at once; this is the fallback for a lost one), when it does.
+    pub callback_poll_interval: Option<Duration>,
     /// How long a task may take from the first wait.
     pub poll_timeout: Duration,
     /// Tasks in flight per process.

@@ -41,7 +41,11 @@ impl ProviderRegistry {
         registry.add_configured(
             kling::NAME,
             settings.kling.has_credentials(),
-            KlingProvider::from_settings(&settings.kling, registry.policy),
+            KlingProvider::from_settings(
+                &settings.kling,
+                registry.policy,
+                settings.daemon.callbacks.clone(),
+            ),
         );
         registry.add_configured(
             veo::NAME,

@@ -17,6 +17,7 @@ pub(crate) mod refund;
 pub mod request;
 pub mod stats;
 mod store;
+pub mod wake;
 pub mod workers;
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! `GENWORKER_LEASE_SECONDS`, `GENWORKER_MAX_ATTEMPTS`, `GENWORKER_RETRY_BASE`,
 //! `GENWORKER_SHUTDOWN_GRACE`,
 //! `GENWORKER_WORKER_ID`, `GENWORKER_TAKEOVER`, `GENWORKER_HTTP_ADDR`,
-//! `GENWORKER_ALLOW_PRIVATE_URLS`
+//! `GENWORKER_CALLBACK_URL`, `GENWORKER_CALLBACK_SECRET`, `GENWORKER_ALLOW_PRIVATE_URLS`
 //! (`KLING_ALLOW_PRIVATE_URLS`, its old name), `MEDIA_ROOT`, `MEDIA_URL`.
 
 use std::path::PathBuf;
@@ -34,6 +34,10 @@ pub struct DaemonSettings {
     pub takeover: bool,
     /// `GENWORKER_HTTP_ADDR`: where `/healthz` is served (off when unset).
     pub http_addr: Option<std::net::SocketAddr>,
+    /// `GENWORKER_CALLBACK_URL` and `GENWORKER_CALLBACK_SECRET`: providers that
+    /// can call back (Kling's official API) get an address under that public base
+    /// of `GENWORKER_HTTP_ADDR`, and poll only as a fallback.
+    pub callbacks: Option<crate::callback::CallbackKeys>,
     /// `GENWORKER_ALLOW_PRIVATE_URLS` (or its old name `KLING_ALLOW_PRIVATE_URLS`;
     /// default false): fetch result videos from private addresses, for every provider.
     pub allow_private_urls: bool,
@@ -99,6 +103,7 @@ impl DaemonSettings {
                 })?),
                 None => None,
             },
+            callbacks: callbacks(source)?,
             allow_private_urls: match source.raw("GENWORKER_ALLOW_PRIVATE_URLS")? {
                 Some(_) => source.parse_with("GENWORKER_ALLOW_PRIVATE_URLS", false, boolean)?,
                 None => source.parse_with("KLING_ALLOW_PRIVATE_URLS", false, boolean)?,
@@ -111,6 +116,42 @@ impl DaemonSettings {
             media_url,
         })
     }
+}
+
+/// The callback settings: a public http(s) base URL, a secret of at least 16
+/// characters, and the HTTP endpoint that receives them.
+fn callbacks(source: &Source) -> Result<Option<crate::callback::CallbackKeys>, SettingsError> {
+    let Some(base) = source.raw("GENWORKER_CALLBACK_URL")? else {
+        return Ok(None);
+    };
+    let base = url::Url::parse(base.trim())
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+        .ok_or_else(|| {
+            SettingsError::invalid(
+                "GENWORKER_CALLBACK_URL",
+                format!("`{base}` is not an http(s) URL such as https://genworker.example.com"),
+            )
+        })?;
+    let secret = source
+        .raw("GENWORKER_CALLBACK_SECRET")?
+        .filter(|secret| secret.chars().count() >= 16)
+        .ok_or_else(|| {
+            SettingsError::invalid(
+                "GENWORKER_CALLBACK_SECRET",
+                "GENWORKER_CALLBACK_URL needs a secret of at least 16 characters (the same on every replica)",
+            )
+        })?;
+    if source.raw("GENWORKER_HTTP_ADDR")?.is_none() {
+        return Err(SettingsError::invalid(
+            "GENWORKER_HTTP_ADDR",
+            "GENWORKER_CALLBACK_URL needs the endpoint that receives the callbacks",
+        ));
+    }
+    Ok(Some(crate::callback::CallbackKeys::new(
+        base,
+        secrecy::SecretString::from(secret),
+    )))
 }
 
 fn default_worker_id() -> String {

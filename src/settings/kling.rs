@@ -58,6 +58,9 @@ pub struct KlingSettings {
     pub status_endpoint: String,
     /// `KLING_POLL_INTERVAL` (default 5 s).
     pub poll_interval: Duration,
+    /// `KLING_CALLBACK_POLL_INTERVAL` (default 60 s): the official style's polls
+    /// while callbacks are on (`GENWORKER_CALLBACK_URL`), a fallback for a lost one.
+    pub callback_poll_interval: Duration,
     /// `KLING_POLL_TIMEOUT` (default 720 s).
     pub poll_timeout: Duration,
     /// `KLING_REQUEST_TIMEOUT`: one HTTP request (default 60 s).
@@ -119,6 +122,11 @@ impl KlingSettings {
             poll_interval: source.parse_with(
                 "KLING_POLL_INTERVAL",
                 Duration::from_secs(5),
+                seconds,
+            )?,
+            callback_poll_interval: source.parse_with(
+                "KLING_CALLBACK_POLL_INTERVAL",
+                Duration::from_secs(60),
                 seconds,
             )?,
             poll_timeout: source.parse_with(

@@ -187,6 +187,8 @@ genworker_shutdown_grace = 4
 genworker_worker_id = "w-file"
 genworker_takeover = false
 genworker_http_addr = "127.0.0.1:9999"
+genworker_callback_url = "https://genworker.example.com"
+genworker_callback_secret = "a-secret-of-16-chars"
 media_root = "/srv/media"
 media_url = "/m"
 s3_bucket = "videos"
@@ -203,6 +205,7 @@ kling_api_style = "official"
 kling_create_endpoint = "/create"
 kling_status_endpoint = "/status/{job_id}"
 kling_poll_interval = 3
+kling_callback_poll_interval = 30
 kling_poll_timeout = 60
 kling_request_timeout = 9
 kling_extra_headers = '{"X-Client": "genworker"}'
@@ -265,6 +268,11 @@ public_base_url = "https://bot.example.com"
         assert_eq!(settings.daemon.concurrency, 7);
         assert_eq!(settings.daemon.worker_id, "w-file");
         assert!(!settings.daemon.takeover);
+        assert!(settings.daemon.callbacks.is_some());
+        assert_eq!(
+            settings.kling.callback_poll_interval,
+            std::time::Duration::from_secs(30)
+        );
         assert_eq!(settings.daemon.media_url, "/m/");
         assert_eq!(
             settings.kling.api_style,

@@ -56,6 +56,14 @@ pub const VARIABLES: &[Variable] = &[
         "serve /healthz and /metrics here (off when unset)",
     ),
     var(
+        "GENWORKER_CALLBACK_URL",
+        "the public base URL of GENWORKER_HTTP_ADDR, for provider callbacks",
+    ),
+    var(
+        "GENWORKER_CALLBACK_SECRET",
+        "the key of the callbacks' tokens (16+ characters, the same on every replica)",
+    ),
+    var(
         "MEDIA_ROOT",
         "where videos are stored (videos/<run_code>.<ext>)",
     ),
@@ -89,6 +97,10 @@ pub const VARIABLES: &[Variable] = &[
         "task status path with {job_id} (generic style)",
     ),
     var("KLING_POLL_INTERVAL", "seconds between status polls"),
+    var(
+        "KLING_CALLBACK_POLL_INTERVAL",
+        "official style, callbacks on: seconds between fallback polls",
+    ),
     var("KLING_POLL_TIMEOUT", "seconds before a task is given up"),
     var("KLING_REQUEST_TIMEOUT", "seconds per API request"),
     var(

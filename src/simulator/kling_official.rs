@@ -3,6 +3,7 @@
 //! `GET /v1/videos/{kind}?external_task_id=...`, `{code, message, request_id, data}`.
 
 use std::sync::Arc;
+use std::time::Duration;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -162,6 +163,10 @@ pub(crate) async fn create(
         .and_then(Value::as_str)
         .unwrap_or("5")
         .to_owned();
+    let callback_url = body
+        .get("callback_url")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let id = shared.next_id();
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut inner = shared.lock();
@@ -194,9 +199,37 @@ pub(crate) async fn create(
     }
     inner.tasks.insert(id.clone(), task.clone());
     inner.task_order.push(id.clone());
+    let lose = inner.knobs.lose_callbacks;
+    let finish_after = Duration::from_millis(inner.knobs.finish_after_ms);
     drop(inner);
+    if let Some(url) = callback_url.filter(|_| !lose) {
+        tokio::spawn(call_back(shared.clone(), url, task.clone(), finish_after));
+    }
     tracing::debug!(task_id = %id, "official task created");
     succeed(&shared, task_json(&shared, &task, &Phase::Submitted))
+}
+
+/// Kling's callback when the task ends: a POST of the task as a status
+/// answer would show it, to the create's `callback_url` (each answer's status
+/// recorded, 0 when none came).
+async fn call_back(shared: Arc<Shared>, url: String, task: Task, finish_after: Duration) {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    // A moment after the end, so a poll the callback triggers sees the end.
+    tokio::time::sleep(finish_after + Duration::from_millis(5)).await;
+    let phase = shared
+        .lock()
+        .poll(&task.id)
+        .map_or(Phase::Submitted, |(phase, _)| phase);
+    let body = task_json(&shared, &task, &phase);
+    let client = CLIENT.get_or_init(reqwest::Client::new);
+    let status = match client.post(&url).json(&body).send().await {
+        Ok(answer) => answer.status().as_u16(),
+        Err(error) => {
+            tracing::debug!(%error, "callback not delivered");
+            0
+        }
+    };
+    shared.lock().callbacks.push(status);
 }
 
 /// `GET /v1/videos/{kind}/{task_id}`: one task (by task id or external id).

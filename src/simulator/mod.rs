@@ -292,6 +292,12 @@ impl Simulator {
         self.shared.useapi_assets()
     }
 
+    /// The statuses genworker answered the official-style callbacks with, in
+    /// order (0: no answer).
+    pub fn callbacks(&self) -> Vec<u16> {
+        self.shared.lock().callbacks.clone()
+    }
+
     /// Every `email` a useapi.net call carried (body field or `?email=`), in order.
     pub fn useapi_emails(&self) -> Vec<String> {
         self.shared.useapi_emails()

@@ -62,6 +62,8 @@ pub struct Knobs {
     pub useapi_task_id_in: UseapiIdShape,
     /// How a useapi.net task poll spells its status.
     pub useapi_status_style: UseapiStatusStyle,
+    /// Official-style callbacks (`callback_url`) are not sent (lost on the way).
+    pub lose_callbacks: bool,
 }
 
 impl Default for Knobs {
@@ -79,6 +81,7 @@ impl Default for Knobs {
             gemini_redirect: GeminiRedirect::default(),
             useapi_task_id_in: UseapiIdShape::default(),
             useapi_status_style: UseapiStatusStyle::default(),
+            lose_callbacks: false,
         }
     }
 }
@@ -247,6 +250,8 @@ pub(crate) struct Inner {
     pub messages: Vec<TelegramMessage>,
     pub veo: VeoStore,
     pub useapi: UseapiStore,
+    /// Official-style callbacks posted, and the status each got (0: no answer).
+    pub callbacks: Vec<u16>,
 }
 
 impl Inner {

@@ -24,5 +24,6 @@ mod registry;
 mod s3_storage;
 mod schema_check;
 mod secrets;
+mod settings;
 mod simulator;
 mod snapshot;

@@ -247,6 +247,13 @@ async fn every_series_exists_at_zero_from_start_up() {
         sample(&text, "genworker_leases_taken_over_total", &[]),
         Some(0.0)
     );
+    for outcome in ["accepted", "refused"] {
+        assert_eq!(
+            sample(&text, "genworker_callbacks_total", &[("outcome", outcome)]),
+            Some(0.0),
+            "{outcome}"
+        );
+    }
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
         sample(&text, "genworker_build_info", &[("version", version)]),

@@ -20,6 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
+use crate::callback::CallbackKeys;
 use crate::download::{DownloadError, Downloader};
 use crate::i18n::UserText;
 use crate::net::AddressPolicy;
@@ -54,7 +55,11 @@ impl KlingProvider {
     /// Builds the provider, or says which required setting is missing; media a
     /// request names by address (the useapi.net style fetches those) are read
     /// under `policy`.
-    pub fn from_settings(settings: &KlingSettings, policy: AddressPolicy) -> Result<Self, String> {
+    pub fn from_settings(
+        settings: &KlingSettings,
+        policy: AddressPolicy,
+        callbacks: Option<CallbackKeys>,
+    ) -> Result<Self, String> {
         let client = crate::net::client_builder()
             .timeout(settings.request_timeout)
             .build()
@@ -65,7 +70,7 @@ impl KlingProvider {
                 GenericApi::new(settings, client, max_body)?.ok_or("KLING_API_KEY is not set")?,
             ),
             KlingApiStyle::Official => Style::Official(
-                OfficialApi::new(settings, client, max_body)
+                OfficialApi::new(settings, client, max_body, callbacks.clone())
                     .ok_or("KLING_API_STYLE=official needs KLING_API_KEY and KLING_API_SECRET")?,
             ),
             KlingApiStyle::Useapi => Style::Useapi(Box::new(UseapiApi::new(
@@ -81,6 +86,7 @@ impl KlingProvider {
             // The bot's own variables, and its account's parallel jobs as the concurrency.
             (Style::Useapi(_), Some(useapi)) => Limits {
                 poll_interval: useapi.poll_interval,
+                callback_poll_interval: None,
                 poll_timeout: useapi.poll_timeout,
                 max_concurrent: settings.max_concurrent.min(useapi.max_jobs),
                 max_video_bytes: settings.max_video_bytes,
@@ -88,6 +94,10 @@ impl KlingProvider {
             },
             _ => Limits {
                 poll_interval: settings.poll_interval,
+                // Only the official API calls back.
+                callback_poll_interval: matches!(style, Style::Official(_))
+                    .then_some(settings.callback_poll_interval)
+                    .filter(|_| callbacks.is_some()),
                 poll_timeout: settings.poll_timeout,
                 max_concurrent: settings.max_concurrent,
                 max_video_bytes: settings.max_video_bytes,

@@ -12,6 +12,7 @@ use super::api;
 use super::jwt::TokenSource;
 use super::messages;
 use super::mode::quality_mode;
+use crate::callback::CallbackKeys;
 use crate::download::Credentials;
 use crate::provider::document::Document;
 use crate::provider::http::{self, Reply};
@@ -34,17 +35,25 @@ pub struct OfficialApi {
     base: Url,
     tokens: TokenSource,
     max_body: u64,
+    /// Where Kling calls back when a task ends (`GENWORKER_CALLBACK_URL`).
+    callbacks: Option<CallbackKeys>,
 }
 
 impl OfficialApi {
     /// Builds the API; `None` without both `KLING_API_KEY` and `KLING_API_SECRET`.
-    pub fn new(settings: &KlingSettings, client: reqwest::Client, max_body: u64) -> Option<Self> {
+    pub fn new(
+        settings: &KlingSettings,
+        client: reqwest::Client,
+        max_body: u64,
+        callbacks: Option<CallbackKeys>,
+    ) -> Option<Self> {
         let tokens = TokenSource::new(settings.api_key.clone()?, settings.api_secret.clone()?);
         Some(Self {
             client,
             base: settings.api_base_url.clone(),
             tokens,
             max_body,
+            callbacks,
         })
     }
 
@@ -83,7 +92,11 @@ impl OfficialApi {
         image: Option<&InputImage>,
     ) -> Result<(String, Document), ProviderError> {
         let url = self.url(&format!("/v1/videos/{}", job.kind.as_str()))?;
-        let body = create_body(job, image);
+        let mut body = create_body(job, image);
+        if let Some(callbacks) = &self.callbacks {
+            // genworker's own address wins over one the params name.
+            body["callback_url"] = json!(callbacks.url_for(super::NAME, &job.task_key));
+        }
         let document = http::with_retries(http::rate_limited, || async {
             let request = self
                 .client

@@ -69,10 +69,12 @@ pub enum RunError {
     NotSaved(#[from] SaveError),
 }
 
-/// One provider and the downloader its videos go through.
+/// One provider, the downloader its videos go through, and the wake-ups of the
+/// tasks it waits for (a provider's callback wakes one).
 pub struct Runner {
     provider: Arc<dyn VideoProvider>,
     downloader: Downloader,
+    waiting: wait::Waiting,
 }
 
 impl Runner {
@@ -83,6 +85,7 @@ impl Runner {
         Ok(Self {
             provider,
             downloader,
+            waiting: wait::Waiting::default(),
         })
     }
 
@@ -94,6 +97,12 @@ impl Runner {
     /// The downloader its videos (and the media requests name by address) go through.
     pub fn downloader(&self) -> &Downloader {
         &self.downloader
+    }
+
+    /// Wakes the wait of the task named `task_key` (its provider called back),
+    /// so that it asks the provider now; false when no such task waits here.
+    pub fn wake(&self, task_key: &str) -> bool {
+        self.waiting.wake(task_key)
     }
 
     /// The provider's name.

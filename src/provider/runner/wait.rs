@@ -1,8 +1,13 @@
 //! The poll loop: every [`Limits::poll_interval`](crate::provider::Limits)
-//! until a final state or the provider's timeout, tolerating a few failed
-//! polls in a row (the task stays resumable when they run out).
+//! (or, while the provider calls back, every `callback_poll_interval` and at
+//! once when woken) until a final state or the provider's timeout, tolerating a
+//! few failed polls in a row (the task stays resumable when they run out).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Runner;
@@ -10,6 +15,60 @@ use crate::provider::{GenerationJob, ProviderError, TaskState, VideoSource};
 
 /// Failed polls in a row tolerated before the attempt gives up.
 const MAX_POLL_FAILURES: u32 = 5;
+
+/// The wake-ups of the tasks waited for, by task key.
+#[derive(Default)]
+pub(super) struct Waiting(Mutex<HashMap<String, Arc<Notify>>>);
+
+impl Waiting {
+    fn enter(&self, task_key: &str) -> Entered<'_> {
+        let notify = Arc::new(Notify::new());
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(task_key.to_owned(), notify.clone());
+        Entered {
+            waiting: self,
+            task_key: task_key.to_owned(),
+            notify,
+        }
+    }
+
+    pub(super) fn wake(&self, task_key: &str) -> bool {
+        let waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match waiting.get(task_key) {
+            Some(notify) => {
+                // A permit is kept when the wait is in a poll, not asleep.
+                notify.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A task's place among the waiting, left when its wait ends.
+struct Entered<'a> {
+    waiting: &'a Waiting,
+    task_key: String,
+    notify: Arc<Notify>,
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        let mut waiting = self
+            .waiting
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if waiting
+            .get(&self.task_key)
+            .is_some_and(|notify| Arc::ptr_eq(notify, &self.notify))
+        {
+            waiting.remove(&self.task_key);
+        }
+    }
+}
 
 impl Runner {
     /// Polls until the task succeeds (its video and last response), fails
@@ -21,9 +80,17 @@ impl Runner {
     ) -> Result<(VideoSource, Value), ProviderError> {
         let limits = self.provider.limits();
         let deadline = Instant::now() + limits.poll_timeout;
+        let interval = limits
+            .callback_poll_interval
+            .unwrap_or(limits.poll_interval);
+        let entered = self.waiting.enter(&job.task_key);
         let mut failures = 0;
         loop {
-            tokio::time::sleep(limits.poll_interval).await;
+            let next = (Instant::now() + interval).min(deadline);
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => {}
+                _ = entered.notify.notified() => {}
+            }
             if Instant::now() >= deadline {
                 return Err(ProviderError::fatal(
                     self.provider.poll_timeout_message(limits.poll_timeout),

@@ -69,6 +69,7 @@ impl VeoProvider {
             style,
             limits: Limits {
                 poll_interval: settings.poll_interval,
+                callback_poll_interval: None,
                 poll_timeout: settings.poll_timeout,
                 max_concurrent: settings.max_concurrent,
                 max_video_bytes: settings.max_video_bytes,

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod batch;
+mod callbacks;
 mod cancel;
 mod circuit;
 mod crash;

@@ -36,9 +36,12 @@ pub struct Provider(pub Runner);
 impl Provider {
     /// The Kling provider of these settings.
     pub fn kling(settings: &Settings) -> Self {
-        let provider =
-            KlingProvider::from_settings(&settings.kling, settings.daemon.address_policy())
-                .unwrap();
+        let provider = KlingProvider::from_settings(
+            &settings.kling,
+            settings.daemon.address_policy(),
+            settings.daemon.callbacks.clone(),
+        )
+        .unwrap();
         Self(Runner::new(Arc::new(provider), settings.daemon.address_policy()).unwrap())
     }
 

@@ -225,11 +225,11 @@ async fn rate_limit_codes_are_retried_and_server_codes_are_retryable() {
 #[tokio::test]
 async fn the_official_style_needs_the_secret() {
     let vars = [("KLING_API_STYLE", "official"), ("KLING_API_KEY", "k")];
-    let error = KlingProvider::from_settings(&settings(&vars).kling, Default::default())
+    let error = KlingProvider::from_settings(&settings(&vars).kling, Default::default(), None)
         .err()
         .unwrap();
     assert!(error.contains("KLING_API_SECRET"), "{error}");
-    let error = KlingProvider::from_settings(&settings(&[]).kling, Default::default())
+    let error = KlingProvider::from_settings(&settings(&[]).kling, Default::default(), None)
         .err()
         .unwrap();
     assert!(error.contains("KLING_API_KEY"), "{error}");
