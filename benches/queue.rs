@@ -1,6 +1,7 @@
 //! Queue benchmarks (issue 5): throughput against a pgbench floor, pickup latency,
 //! capacity (thousands of Kling jobs in flight), idle cost, and crash recovery
-//! (issue 16: SIGKILL with jobs in flight, with the takeover and with the lease alone).
+//! (issue 16: SIGKILL with jobs in flight, with the takeover and with the lease
+//! alone), and provider calls per video and delivery delay with polling and with callbacks.
 //!
 //! Everything runs as separate processes: `genworker simulate` plays Kling,
 //! `genworker run` is the daemon under test (so its CPU and RSS are its own, read
@@ -10,7 +11,7 @@
 //!
 //! Run: `scripts/bench.sh` (full) or `scripts/bench.sh --quick` (small counts, < 60 s);
 //! `scripts/bench.sh --smoke` (debug build, smallest counts: scripts/test.sh);
-//! or `cargo bench --bench queue -- [--quick] [--only idle,latency,throughput,capacity,recovery]`.
+//! or `cargo bench --bench queue -- [--quick] [--only idle,latency,throughput,capacity,recovery,callbacks]`.
 //! PostgreSQL: `BENCH_DATABASE_URL` (else `TEST_DATABASE_URL`, else
 //! `postgres://postgres@127.0.0.1:5432/postgres`); `pgbench` and `psql` on PATH.
 
@@ -22,11 +23,15 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+#[path = "queue/callbacks.rs"]
+mod callbacks;
 #[path = "queue/recovery.rs"]
 mod recovery;
 
 const BIN: &str = env!("CARGO_BIN_EXE_genworker");
 const KEY: &str = "bench-key";
+/// The simulator's Kling secret (the official style's JWT key).
+const SECRET: &str = "bench-secret";
 
 // ---------------------------------------------------------------- processes
 
@@ -995,9 +1000,16 @@ async fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|list| list.split(',').map(str::to_owned).collect())
         .unwrap_or_else(|| {
-            ["idle", "latency", "throughput", "capacity", "recovery"]
-                .map(str::to_owned)
-                .to_vec()
+            [
+                "idle",
+                "latency",
+                "throughput",
+                "capacity",
+                "recovery",
+                "callbacks",
+            ]
+            .map(str::to_owned)
+            .to_vec()
         });
     let admin_url = std::env::var("BENCH_DATABASE_URL")
         .or_else(|_| std::env::var("TEST_DATABASE_URL"))
@@ -1011,6 +1023,7 @@ async fn main() {
                 .args(["simulate", "--port", &port.to_string()])
                 .current_dir(dir.path())
                 .env("KLING_API_KEY", KEY)
+                .env("KLING_API_SECRET", SECRET)
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -1071,6 +1084,9 @@ async fn main() {
     }
     if only.iter().any(|s| s == "recovery") {
         bench.recovery().await;
+    }
+    if only.iter().any(|s| s == "callbacks") {
+        bench.callbacks().await;
     }
     println!();
     println!(

@@ -213,7 +213,7 @@ pub(crate) async fn create(
 /// answer would show it, to the create's `callback_url` (each answer's status
 /// recorded, 0 when none came).
 async fn call_back(shared: Arc<Shared>, url: String, task: Task, finish_after: Duration) {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    static CLIENT: std::sync::OnceLock<Option<reqwest::Client>> = std::sync::OnceLock::new();
     // A moment after the end, so a poll the callback triggers sees the end.
     tokio::time::sleep(finish_after + Duration::from_millis(5)).await;
     let phase = shared
@@ -221,13 +221,16 @@ async fn call_back(shared: Arc<Shared>, url: String, task: Task, finish_after: D
         .poll(&task.id)
         .map_or(Phase::Submitted, |(phase, _)| phase);
     let body = task_json(&shared, &task, &phase);
-    let client = CLIENT.get_or_init(reqwest::Client::new);
-    let status = match client.post(&url).json(&body).send().await {
-        Ok(answer) => answer.status().as_u16(),
-        Err(error) => {
-            tracing::debug!(%error, "callback not delivered");
-            0
-        }
+    let client = CLIENT.get_or_init(|| crate::net::client_builder().build().ok());
+    let status = match client {
+        Some(client) => match client.post(&url).json(&body).send().await {
+            Ok(answer) => answer.status().as_u16(),
+            Err(error) => {
+                tracing::debug!(%error, "callback not delivered");
+                0
+            }
+        },
+        None => 0,
     };
     shared.lock().callbacks.push(status);
 }
