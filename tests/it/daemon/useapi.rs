@@ -26,7 +26,7 @@ on_every_schema!(
 const WITHIN: Duration = Duration::from_secs(20);
 
 /// The daemon's useapi.net settings, against the simulator, with an account.
-fn useapi(h: &Harness) -> Vec<(&'static str, String)> {
+pub fn useapi(h: &Harness) -> Vec<(&'static str, String)> {
     vec![
         ("KLING_API_STYLE", "useapi".to_owned()),
         ("USEAPI_API_KEY", "kling-key".to_owned()),

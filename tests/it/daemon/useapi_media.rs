@@ -10,6 +10,7 @@ use std::time::Duration;
 use genworker::simulator::{Endpoint, LARGE_IMAGE_MIN_BYTES, SIM_PHOTO, SIM_PHOTO_FILE_ID};
 use serde_json::json;
 
+use super::useapi::useapi;
 use super::{Harness, pairs};
 use crate::support::{TestDb, on_every_schema};
 
@@ -23,18 +24,6 @@ on_every_schema!(
 );
 
 const WITHIN: Duration = Duration::from_secs(30);
-
-/// The daemon's useapi.net settings, against the simulator, with an account.
-fn useapi(h: &Harness) -> Vec<(&'static str, String)> {
-    vec![
-        ("KLING_API_STYLE", "useapi".to_owned()),
-        ("USEAPI_API_KEY", "kling-key".to_owned()),
-        ("USEAPI_BASE_URL", h.sim.base_url()),
-        ("USEAPI_POLL_INTERVAL", "0.02".to_owned()),
-        ("USEAPI_KLING_ACCOUNT_EMAIL", "acc@example.com".to_owned()),
-        ("USEAPI_KLING_ACCOUNT_PASSWORD", "secret".to_owned()),
-    ]
-}
 
 fn hosted(h: &Harness, name: &str) -> String {
     format!("{}/_sim/hosted/{name}", h.sim.base_url())

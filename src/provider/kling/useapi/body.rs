@@ -178,21 +178,8 @@ fn omni(job: &GenerationJob, extras: &Extras<'_>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{GenerationKind, OutputTarget};
-
-    fn job(model: &str, kind: GenerationKind, params: Value) -> GenerationJob {
-        GenerationJob {
-            task_key: "run".into(),
-            prompt: "A fox in snow".into(),
-            model_name: model.into(),
-            kind,
-            params: params.as_object().cloned().unwrap_or_default(),
-            output: OutputTarget {
-                dir: "/tmp".into(),
-                stem: "run".into(),
-            },
-        }
-    }
+    use crate::provider::GenerationKind;
+    use crate::provider::kling::useapi::test_job as job;
 
     fn extras(media: &[(&'static str, &str)]) -> Extras<'static> {
         Extras {

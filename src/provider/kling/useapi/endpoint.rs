@@ -62,22 +62,8 @@ pub fn normalize_model(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::OutputTarget;
-    use serde_json::{Value, json};
-
-    fn job(model: &str, kind: GenerationKind, params: Value) -> GenerationJob {
-        GenerationJob {
-            task_key: "run".into(),
-            prompt: "A fox in snow".into(),
-            model_name: model.into(),
-            kind,
-            params: params.as_object().cloned().unwrap_or_default(),
-            output: OutputTarget {
-                dir: "/tmp".into(),
-                stem: "run".into(),
-            },
-        }
-    }
+    use crate::provider::kling::useapi::test_job as job;
+    use serde_json::json;
 
     #[test]
     fn model_names_and_endpoints_as_the_bot_maps_them() {

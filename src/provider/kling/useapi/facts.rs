@@ -80,22 +80,9 @@ fn arguments(info: &Value) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{GenerationKind, OutputTarget};
+    use crate::provider::GenerationKind;
+    use crate::provider::kling::useapi::test_job as job;
     use serde_json::json;
-
-    fn job(model: &str, kind: GenerationKind, params: Value) -> GenerationJob {
-        GenerationJob {
-            task_key: "run".into(),
-            prompt: "p".into(),
-            model_name: model.into(),
-            kind,
-            params: params.as_object().cloned().unwrap_or_default(),
-            output: OutputTarget {
-                dir: "/tmp".into(),
-                stem: "run".into(),
-            },
-        }
-    }
 
     #[test]
     fn the_captured_answer() {

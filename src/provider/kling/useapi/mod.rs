@@ -364,3 +364,23 @@ impl UseapiApi {
             .map(str::to_owned)
     }
 }
+
+/// A job of `model` for the useapi.net unit tests.
+#[cfg(test)]
+pub(crate) fn test_job(
+    model: &str,
+    kind: crate::provider::GenerationKind,
+    params: Value,
+) -> GenerationJob {
+    GenerationJob {
+        task_key: "run".into(),
+        prompt: "A fox in snow".into(),
+        model_name: model.into(),
+        kind,
+        params: params.as_object().cloned().unwrap_or_default(),
+        output: crate::provider::OutputTarget {
+            dir: "/tmp".into(),
+            stem: "run".into(),
+        },
+    }
+}
