@@ -8,6 +8,7 @@ mod callbacks;
 mod circuit;
 mod end;
 mod health;
+mod heartbeat;
 mod http;
 mod image;
 mod job;
@@ -212,7 +213,7 @@ impl Daemon {
             Some(url) => Some(self.register(url, &store).await?),
             None => None,
         };
-        tokio::spawn(heartbeat(
+        tokio::spawn(heartbeat::heartbeat(
             store.clone(),
             self.slots.clone(),
             self.lease,
@@ -231,7 +232,7 @@ impl Daemon {
                 && now >= next_check
             {
                 next_check = now + liveness::CHECK_EVERY;
-                claim |= check_others(liveness, &store).await;
+                claim |= liveness.check(&store).await;
             }
             if now >= next_poll {
                 claim = true;
@@ -369,70 +370,6 @@ impl Daemon {
             );
             self.slots.stop_all(Stop::Shutdown);
             tracker.wait().await;
-        }
-    }
-}
-
-/// Takes over the leases of the workers found dead; true when it took any (a
-/// claim should follow at once).
-async fn check_others(liveness: &mut Liveness, store: &QueueStore) -> bool {
-    match liveness.take_over_dead(store).await {
-        Ok(taken) => taken > 0,
-        Err(error) => {
-            tracing::warn!(%error, "cannot check the other workers");
-            false
-        }
-    }
-}
-
-/// Extends the leases of the jobs really running here every third of the lease
-/// (a lease whose job is gone is left to expire), and at once when this worker
-/// registers again after losing its lock (another may have taken its leases);
-/// stops jobs whose lease another worker took or whose request was cancelled or
-/// set back to `queued`.
-async fn heartbeat(
-    store: QueueStore,
-    slots: Slots,
-    lease: Duration,
-    registered: Option<tokio::sync::watch::Receiver<Option<i64>>>,
-    stop: CancellationToken,
-) {
-    let every = lease / 3;
-    let mut registered = registered;
-    loop {
-        let again = async {
-            match registered.as_mut() {
-                Some(changes) => {
-                    if changes.changed().await.is_err() {
-                        // The holder is gone (the daemon is stopping).
-                        std::future::pending::<()>().await;
-                    }
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-            _ = again => {}
-        }
-        let since = tokio::time::Instant::now();
-        match store.heartbeat(&slots.running(), lease).await {
-            Ok(held) => slots.keep_only(&held, since),
-            Err(error) => tracing::warn!(%error, "heartbeat failed"),
-        }
-        match store.stopped_elsewhere().await {
-            Ok(stopped) => {
-                for (id, attempt, status) in stopped {
-                    let reason = if status == crate::queue::status::QUEUED {
-                        Stop::Requeued
-                    } else {
-                        Stop::Cancelled
-                    };
-                    slots.stop_attempt(id, attempt, reason);
-                }
-            }
-            Err(error) => tracing::warn!(%error, "cancellation check failed"),
         }
     }
 }

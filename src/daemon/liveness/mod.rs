@@ -118,10 +118,22 @@ impl Liveness {
             .is_ok_and(|held| held.is_ok())
     }
 
+    /// Takes over the leases of the workers found dead; true when it took any
+    /// (a claim should follow at once). A failure is logged.
+    pub async fn check(&mut self, store: &QueueStore) -> bool {
+        match self.take_over_dead(store).await {
+            Ok(taken) => taken > 0,
+            Err(error) => {
+                tracing::warn!(%error, "cannot check the other workers");
+                false
+            }
+        }
+    }
+
     /// Takes over the leases of every worker found gone; how many. On SQLite
     /// every tenth check also records this worker's beat (on PostgreSQL its
     /// own session beats).
-    pub async fn take_over_dead(&mut self, store: &QueueStore) -> Result<usize, DbError> {
+    async fn take_over_dead(&mut self, store: &QueueStore) -> Result<usize, DbError> {
         self.checks = self.checks.wrapping_add(1);
         if let (Holder::Sqlite { .. }, Some(key)) = (&self.holder, self.held())
             && self.checks.is_multiple_of(10)
