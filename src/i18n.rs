@@ -87,6 +87,12 @@ impl fmt::Display for UserText {
     }
 }
 
+/// Whether `text` has a Cyrillic letter (tests check that English wordings have none).
+#[cfg(test)]
+pub(crate) fn has_cyrillic(text: &str) -> bool {
+    text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,6 @@
 //! `GET /v1/video/generations/{job_id}`, static bearer key.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -51,7 +50,6 @@ pub(crate) async fn create(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let id = shared.next_id();
-    let now_ms = chrono::Utc::now().timestamp_millis();
     let duration = match body.get("duration") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -65,17 +63,7 @@ pub(crate) async fn create(
     inner.count_create(&prompt);
     inner.tasks.insert(
         id.clone(),
-        Task {
-            id: id.clone(),
-            style: TaskStyle::Generic,
-            external_task_id: None,
-            duration,
-            created: Instant::now(),
-            created_at_ms: now_ms,
-            updated_at_ms: now_ms,
-            polls: 0,
-            final_phase: None,
-        },
+        Task::new(id.clone(), TaskStyle::Generic, None, duration),
     );
     inner.task_order.push(id.clone());
     drop(inner);

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -168,7 +167,6 @@ pub(crate) async fn create(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let id = shared.next_id();
-    let now_ms = chrono::Utc::now().timestamp_millis();
     let mut inner = shared.lock();
     inner.last_bodies.insert(Endpoint::KlingCreate, body);
     if let Err(message) = checked {
@@ -183,17 +181,7 @@ pub(crate) async fn create(
             return invalid(&shared, "external_task_id already exists");
         }
     }
-    let task = Task {
-        id: id.clone(),
-        style: TaskStyle::Official(kind),
-        external_task_id: external,
-        duration,
-        created: Instant::now(),
-        created_at_ms: now_ms,
-        updated_at_ms: now_ms,
-        polls: 0,
-        final_phase: None,
-    };
+    let task = Task::new(id.clone(), TaskStyle::Official(kind), external, duration);
     if let Some(external) = &task.external_task_id {
         inner.by_external.insert(external.clone(), id.clone());
     }

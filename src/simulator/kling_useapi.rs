@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -103,7 +102,6 @@ pub(crate) async fn create(
     };
     let checked = check(kind, &body);
     let email = body.get("email").and_then(Value::as_str).map(str::to_owned);
-    let now_ms = chrono::Utc::now().timestamp_millis();
     let mut inner = shared.lock();
     inner.last_bodies.insert(Endpoint::UseapiCreate, body);
     inner.useapi.record_email(email.as_deref());
@@ -116,19 +114,14 @@ pub(crate) async fn create(
     let id = n.to_string();
     inner.tasks.insert(
         id.clone(),
-        Task {
-            id: id.clone(),
-            style: TaskStyle::Useapi {
+        Task::new(
+            id.clone(),
+            TaskStyle::Useapi {
                 aspect_ratio: request.aspect_ratio,
             },
-            external_task_id: None,
-            duration: request.duration,
-            created: Instant::now(),
-            created_at_ms: now_ms,
-            updated_at_ms: now_ms,
-            polls: 0,
-            final_phase: None,
-        },
+            None,
+            request.duration,
+        ),
     );
     inner.task_order.push(id.clone());
     let shape = inner.knobs.useapi_task_id_in;

@@ -223,6 +223,29 @@ pub(crate) struct Task {
     pub final_phase: Option<Phase>,
 }
 
+impl Task {
+    /// A task created now, not polled yet.
+    pub fn new(
+        id: String,
+        style: TaskStyle,
+        external_task_id: Option<String>,
+        duration: String,
+    ) -> Self {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        Self {
+            id,
+            style,
+            external_task_id,
+            duration,
+            created: Instant::now(),
+            created_at_ms: now_ms,
+            updated_at_ms: now_ms,
+            polls: 0,
+            final_phase: None,
+        }
+    }
+}
+
 /// A file served by the simulated Telegram.
 #[derive(Debug, Clone)]
 pub(crate) struct TelegramFile {

@@ -154,10 +154,7 @@ pub fn token_failed(error: impl Display) -> UserText {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cyrillic(text: &str) -> bool {
-        text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
-    }
+    use crate::i18n::has_cyrillic as cyrillic;
 
     #[test]
     fn the_bots_russian_texts_and_english_counterparts() {
