@@ -11,7 +11,7 @@
 //!
 //! Run: `scripts/bench.sh` (full) or `scripts/bench.sh --quick` (small counts, < 60 s);
 //! `scripts/bench.sh --smoke` (debug build, smallest counts: scripts/test.sh);
-//! or `cargo bench --bench queue -- [--quick] [--only idle,latency,throughput,capacity,recovery,callbacks]`.
+//! or `cargo bench --bench queue -- [--quick] [--only idle,latency,throughput,capacity,recovery,callbacks,engine]`.
 //! PostgreSQL: `BENCH_DATABASE_URL` (else `TEST_DATABASE_URL`, else
 //! `postgres://postgres@127.0.0.1:5432/postgres`); `pgbench` and `psql` on PATH.
 
@@ -25,8 +25,14 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 #[path = "queue/callbacks.rs"]
 mod callbacks;
+#[path = "queue/engine.rs"]
+mod engine;
+#[path = "queue/floor.rs"]
+mod floor;
 #[path = "queue/recovery.rs"]
 mod recovery;
+
+use floor::pgbench_floor;
 
 const BIN: &str = env!("CARGO_BIN_EXE_genworker");
 const KEY: &str = "bench-key";
@@ -782,59 +788,7 @@ impl Bench {
                 );
                 continue;
             }
-            // The floor: pgbench on the same server and database, same client count as the pool.
-            eprintln!("throughput: pgbench floor, {pool} clients, {n} rows");
-            db.sql("CREATE TABLE bench_queue (LIKE botapp_genrequest INCLUDING ALL)");
-            db.sql("INSERT INTO bench_queue SELECT * FROM botapp_genrequest");
-            db.sql(
-                "UPDATE bench_queue SET status = 'queued', started_at = NULL, completed_at = NULL, \
-                 processing_time = NULL",
-            );
-            db.sql("VACUUM ANALYZE bench_queue");
-            let script = self.dir.path().join("claim_complete.sql");
-            std::fs::write(
-                &script,
-                "BEGIN;\n\
-                 SELECT id FROM bench_queue WHERE status = 'queued' ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED \\gset\n\
-                 UPDATE bench_queue SET status = 'processing', started_at = now() WHERE id = :id;\n\
-                 UPDATE bench_queue SET status = 'done', completed_at = now(), processing_time = 0 WHERE id = :id;\n\
-                 END;\n",
-            )
-            .unwrap();
-            let Db::Pg { url, .. } = &db else {
-                unreachable!()
-            };
-            let per_client = n / pool;
-            let output = Command::new("pgbench")
-                .args([
-                    "-n",
-                    "-c",
-                    &pool.to_string(),
-                    "-j",
-                    "2",
-                    "-t",
-                    &per_client.to_string(),
-                    "-f",
-                ])
-                .arg(&script)
-                .arg(url)
-                .output()
-                .expect("run pgbench");
-            let text = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success(),
-                "pgbench failed: {text}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let floor = text
-                .lines()
-                .find(|l| l.starts_with("tps = ") && l.contains("without initial connection"))
-                .or_else(|| text.lines().find(|l| l.starts_with("tps = ")))
-                .and_then(|l| l.split_whitespace().nth(2))
-                .and_then(|v| v.parse::<f64>().ok())
-                .expect("pgbench tps");
-            let left = db.number("SELECT count(*) FROM bench_queue WHERE status <> 'done'");
-            assert_eq!(left, 0.0, "pgbench left rows undone");
+            let floor = pgbench_floor(self, &db, n, pool, 1);
             let ratio = 100.0 * rate / floor;
             let result = self.goal(
                 ratio >= 100.0,
@@ -992,6 +946,9 @@ fn print_table(rows: &[[String; 4]]) {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(engine::CHILD_ARG) {
+        return engine::child().await;
+    }
     let smoke = args.iter().any(|a| a == "--smoke");
     let quick = smoke || args.iter().any(|a| a == "--quick");
     let only: Vec<String> = args
@@ -1007,6 +964,7 @@ async fn main() {
                 "capacity",
                 "recovery",
                 "callbacks",
+                "engine",
             ]
             .map(str::to_owned)
             .to_vec()
@@ -1087,6 +1045,9 @@ async fn main() {
     }
     if only.iter().any(|s| s == "callbacks") {
         bench.callbacks().await;
+    }
+    if only.iter().any(|s| s == "engine") {
+        bench.engine().await;
     }
     println!();
     println!(

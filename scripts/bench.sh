@@ -7,12 +7,15 @@
 #   CPU %, Kling requests/s), and crash recovery (N jobs in flight, SIGKILL, a new
 #   daemon at once: seconds until all are done, with the worker registry's takeover
 #   and with the lease alone), and Kling calls per video and the delay after a task's
-#   end with polling and with callbacks. The daemon and the simulator run as child processes.
+#   end with polling and with callbacks, and the queue engine alone (the daemon with the
+#   instant test provider beside pgbench's one-row and 32-row floors, and its
+#   instructions per request under callgrind when valgrind is on PATH). The daemon and
+#   the simulator run as child processes.
 #
 #   scripts/bench.sh            the full run (about 10 minutes)
 #   scripts/bench.sh --quick    small counts, under a minute
 #   scripts/bench.sh --smoke    debug build, smallest counts: proves the harness runs (scripts/test.sh)
-#   scripts/bench.sh --only throughput,latency   some sections (idle, latency, throughput, capacity, recovery, callbacks)
+#   scripts/bench.sh --only throughput,latency   some sections (idle, latency, throughput, capacity, recovery, callbacks, engine)
 #
 # Needs PostgreSQL at BENCH_DATABASE_URL (else TEST_DATABASE_URL, else
 # postgres://postgres@127.0.0.1:5432/postgres; it creates and drops gw_bench_* databases),

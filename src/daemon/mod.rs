@@ -10,6 +10,7 @@ mod end;
 mod health;
 mod heartbeat;
 mod http;
+mod idle;
 mod image;
 mod job;
 mod listener;
@@ -146,7 +147,22 @@ impl Daemon {
     }
 
     /// Runs until `shutdown` completes, then drains and exits.
-    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+        self.run_until(shutdown, false).await
+    }
+
+    /// Runs until no job runs and nothing its providers could claim is queued
+    /// (a request waiting out a retry delay counts as queued), then exits: what
+    /// tests and benches run instead of watching the database.
+    pub async fn run_until_idle(self) -> Result<(), DaemonError> {
+        self.run_until(std::future::pending(), true).await
+    }
+
+    async fn run_until(
+        mut self,
+        shutdown: impl Future<Output = ()>,
+        until_idle: bool,
+    ) -> Result<(), DaemonError> {
         let store = self.ctx.store.clone();
         if let Some(writers) = self.writers.take() {
             writers.spawn(store.clone());
@@ -221,6 +237,10 @@ impl Daemon {
             background.clone(),
         ));
         let tracker = TaskTracker::new();
+        if until_idle {
+            // A closed tracker's `wait` ends whenever no job runs.
+            tracker.close();
+        }
         tokio::pin!(shutdown);
         // Before the first claim: a predecessor's leases are taken at once.
         let mut next_check = tokio::time::Instant::now();
@@ -249,9 +269,13 @@ impl Daemon {
                     continue;
                 }
                 next_poll = tokio::time::Instant::now() + self.poll_interval;
+                if until_idle && tracker.is_empty() && idle::nothing_queued(&self.ctx).await {
+                    break;
+                }
             }
             tokio::select! {
                 _ = &mut shutdown => break,
+                _ = tracker.wait(), if until_idle && !tracker.is_empty() => claim = true,
                 _ = wake.notified() => {
                     self.gather_slots(&wake).await;
                     claim = true;

@@ -7,6 +7,7 @@
 pub mod document;
 mod error;
 pub mod http;
+pub mod instant;
 pub mod kling;
 pub mod registry;
 pub mod runner;

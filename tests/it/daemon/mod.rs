@@ -9,6 +9,7 @@ mod circuit;
 mod crash;
 mod faults;
 mod health;
+mod instant;
 mod language;
 mod latest;
 mod logs;
