@@ -129,7 +129,15 @@ async fn postgres_a_worker_whose_session_is_terminated_is_taken_over_and_writes_
     let took = cut.elapsed();
     for id in &ids {
         assert_eq!(h.request(*id).await.status, "done");
-        let (_, attempt, _, delivered) = h.lease(*id).await.unwrap();
+        // `done` is written before the user is told; the lease is settled after.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (attempt, delivered) = loop {
+            let (_, attempt, _, delivered) = h.lease(*id).await.unwrap();
+            if delivered || Instant::now() > deadline {
+                break (attempt, delivered);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         assert_eq!(
             (attempt, delivered),
             (2, true),
