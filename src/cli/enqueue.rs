@@ -4,8 +4,7 @@ use clap::Args;
 use serde_json::{Map, Value, json};
 
 use super::CliError;
-use super::output::outln;
-use super::requests::print_json;
+use super::output::{outln, print_json};
 use crate::catalog::parse_default_param;
 use std::sync::Arc;
 

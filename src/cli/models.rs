@@ -6,7 +6,7 @@ use comfy_table::{Table, presets};
 use serde_json::{Value, json};
 
 use super::CliError;
-use super::output::outln;
+use super::output::{outln, print_json};
 use crate::catalog::{self, AiModel, ModelEdit, parse_default_param, parse_price};
 use crate::db::Database;
 use crate::db::live::Tables;
@@ -204,8 +204,4 @@ fn print_fields(fields: &Value) -> Result<(), CliError> {
         outln!("{key:<width$}  {text}")?;
     }
     Ok(())
-}
-
-fn print_json(value: &Value) -> Result<(), CliError> {
-    super::requests::print_json(value)
 }

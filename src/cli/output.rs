@@ -4,6 +4,8 @@
 
 use std::io::Write;
 
+use serde_json::Value;
+
 use super::CliError;
 
 /// Writes one line (`format!` arguments) on standard output, or fails with
@@ -36,4 +38,10 @@ pub(crate) fn closed_stdout_is_success(result: Result<(), CliError>) -> Result<(
         Err(CliError::Stdout(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+/// Prints pretty JSON on standard output.
+pub(crate) fn print_json(value: &Value) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Output(e.to_string()))?;
+    outln!("{text}")
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::CliError;
 use super::output::write_flushed;
-use super::requests::summary_table;
+use super::requests::summary::summary_table;
 use crate::db::Database;
 use crate::db::types::UtcTime;
 use crate::queue::admin;

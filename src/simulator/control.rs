@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 
 use super::endpoint::Endpoint;
 use super::faults::json_response;
-use super::state::{Fault, Knobs, Shared, TaskStyle, TelegramFile, TelegramMessage};
+use super::knobs::{Fault, Knobs};
+use super::state::{Shared, TaskStyle};
+use super::telegram_state::{TelegramFile, TelegramMessage};
 
 impl Shared {
     /// Replaces the knobs.

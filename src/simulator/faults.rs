@@ -8,7 +8,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
 use super::endpoint::Endpoint;
-use super::state::{Fault, Shared};
+use super::knobs::Fault;
+use super::state::Shared;
 
 /// Which API an endpoint belongs to: decides how a fault looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use super::clip::{header, video_size};
 use super::endpoint::Endpoint;
 use super::faults::{Flavor, enter, text_response};
-use super::state::{Knobs, Phase, Shared};
+use super::knobs::Knobs;
+use super::state::{Phase, Shared};
 
 /// Bytes per streamed chunk of a video file.
 const CHUNK: usize = 64 * 1024;

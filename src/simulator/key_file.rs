@@ -70,13 +70,13 @@ fn private_file(path: &Path) -> io::Result<std::fs::File> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Knobs;
-    use super::super::tests_support::start;
+    use super::super::SimulatorConfig;
     use super::*;
 
     #[tokio::test]
     async fn the_key_file_is_private_and_goes_on_drop() {
-        let sim = start(Knobs::default()).await;
+        let config = SimulatorConfig::new("key", "secret", "1:token");
+        let sim = Simulator::start(config).await.expect("simulator starts");
         let file = ServiceAccountFile::create(&sim).expect("written");
         let path = file.path().to_path_buf();
         let text = std::fs::read_to_string(&path).expect("readable");

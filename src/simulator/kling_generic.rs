@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use super::endpoint::Endpoint;
 use super::faults::{Flavor, bearer, enter, json_response, read_json};
 use super::files::base64_json;
-use super::state::{Phase, ResultMode, Shared, Task, TaskStyle};
+use super::knobs::ResultMode;
+use super::state::{Phase, Shared, Task, TaskStyle};
 
 fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     if bearer(headers) == Some(shared.api_key.as_str()) {

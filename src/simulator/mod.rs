@@ -49,26 +49,19 @@ mod kling_useapi;
 mod kling_useapi_assets;
 mod kling_useapi_request;
 mod kling_useapi_state;
+mod knobs;
 mod photo;
 mod service_account;
 mod state;
 mod telegram;
 mod telegram_entities;
+mod telegram_state;
 mod telegram_video;
 mod veo_files;
 mod veo_gemini;
 mod veo_request;
 mod veo_state;
 mod veo_vertex;
-
-#[cfg(test)]
-mod tests_faults;
-#[cfg(test)]
-mod tests_kling;
-#[cfg(test)]
-mod tests_support;
-#[cfg(test)]
-mod tests_telegram;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -87,12 +80,13 @@ pub use files::video_content;
 pub use hosted::LARGE_IMAGE_MIN_BYTES;
 pub use key_file::ServiceAccountFile;
 pub use kling_useapi_state::{UseapiIdShape, UseapiStatusStyle};
+pub use knobs::{
+    DEFAULT_TELEGRAM_UPLOAD_LIMIT, DEFAULT_TOKEN_LIFETIME_SECS, DEFAULT_VEO_MODELS,
+    DEFAULT_VIDEO_BYTES, Fault, Knobs, Outcome, ResultMode,
+};
 pub use photo::{SIM_PHOTO, SIM_PHOTO_FILE_ID, SIM_PHOTO_PATH};
 pub use service_account::{SIM_CLIENT_EMAIL, SIM_VERTEX_PROJECT};
-pub use state::{
-    DEFAULT_TELEGRAM_UPLOAD_LIMIT, DEFAULT_TOKEN_LIFETIME_SECS, DEFAULT_VEO_MODELS,
-    DEFAULT_VIDEO_BYTES, Fault, FilePart, Knobs, Outcome, ResultMode, TelegramMessage,
-};
+pub use telegram_state::{FilePart, TelegramMessage};
 pub use veo_gemini::SIM_GEMINI_API_KEY;
 pub use veo_state::GeminiRedirect;
 

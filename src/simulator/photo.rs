@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 
-use super::state::TelegramFile;
+use super::telegram_state::TelegramFile;
 
 /// The built-in Telegram file id (a photo's, as Telegram's start with `AgAC`).
 pub const SIM_PHOTO_FILE_ID: &str = "AgAC-sim-photo";

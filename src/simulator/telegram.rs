@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 use super::endpoint::Endpoint;
 use super::faults::{Flavor, enter, json_response, telegram_error, text_response};
-use super::state::{Shared, TelegramMessage};
+use super::state::Shared;
 use super::telegram_entities::parse_error;
+use super::telegram_state::TelegramMessage;
 use super::telegram_video::{Media, send_media};
 
 /// Largest non-multipart Telegram request body read.

@@ -7,8 +7,9 @@ use http::{StatusCode, header};
 use serde_json::json;
 
 use super::faults::{json_response, telegram_error};
-use super::state::{FilePart, Shared, TelegramMessage};
+use super::state::Shared;
 use super::telegram::{Params, chat_json, formatting_error, params, query_params, record};
+use super::telegram_state::{FilePart, TelegramMessage};
 
 /// Longest caption Telegram accepts, in characters.
 const MAX_CAPTION_CHARS: usize = 1024;

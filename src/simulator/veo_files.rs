@@ -12,7 +12,8 @@ use super::endpoint::Endpoint;
 use super::faults::{Flavor, enter, google_error, text_response};
 use super::files::video_response;
 use super::google_token::unauthenticated;
-use super::state::{Knobs, Shared};
+use super::knobs::Knobs;
+use super::state::Shared;
 use super::veo_gemini::key_refused;
 use super::veo_state::GeminiRedirect;
 

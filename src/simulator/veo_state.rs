@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::clip::video_size;
-use super::state::{Knobs, Outcome, ResultMode};
+use super::knobs::{Knobs, Outcome, ResultMode};
 
 /// Where `GET /v1beta/files/{id}:download` sends the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! output, and requeue/cancel with every refusal leaving the database unchanged.
 
 mod insert;
+mod inspect;
 mod manage;
 mod setup;
 mod watch;

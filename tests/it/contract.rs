@@ -79,10 +79,10 @@ fn backend_name(db: &TestDb) -> &'static str {
 
 fn introspect(db: &TestDb, tables: &[&str]) -> Schema {
     if db.is_postgres() {
-        introspect::postgres(&mut PgConnection::establish(db.url()).unwrap(), tables)
+        introspect::postgres::read(&mut PgConnection::establish(db.url()).unwrap(), tables)
     } else {
         let path = db.url().trim_start_matches("sqlite://").to_owned();
-        introspect::sqlite(&mut SqliteConnection::establish(&path).unwrap(), tables)
+        introspect::sqlite::read(&mut SqliteConnection::establish(&path).unwrap(), tables)
     }
 }
 

@@ -1,15 +1,16 @@
-//! Kling's generic style against wiremock: the seed's headers, body, id and
-//! status rules, error messages, and results.
+//! Kling's generic style against wiremock: the seed's headers and body, a
+//! result by URL, at once or as base64, and resuming a saved task; failed tasks
+//! and HTTP errors in the submodules.
 
-use genworker::provider::{GenerationKind, InputImage, ProviderError};
+mod failures;
+mod http_errors;
+
+use genworker::provider::{GenerationKind, InputImage};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{
-    RecordingSink, fatal, generate_text, generic_error, generic_provider, job, mp4, task_failed,
-    unauthorized,
-};
+use super::{RecordingSink, generate_text, generic_provider, job, mp4};
 
 const CREATE: &str = "/v1/video/generations";
 
@@ -103,19 +104,6 @@ async fn sends_the_seed_headers_and_body_then_polls_to_a_url_result() {
 }
 
 #[tokio::test]
-async fn a_create_response_without_an_id_is_the_seed_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"status": "queued", "data": {"x": 1}})),
-        )
-        .mount(&server)
-        .await;
-    let error = generic_error(&server.uri(), &[]).await;
-    assert_eq!(fatal(error), "Kling API не вернул идентификатор задания.");
-}
-
-#[tokio::test]
 async fn a_create_response_that_is_already_done_is_used_without_polling() {
     let server = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -140,52 +128,6 @@ async fn a_create_response_that_is_already_done_is_used_without_polling() {
         "{:?}: served as video/mp4",
         result.file
     );
-}
-
-async fn finish_with(status_body: serde_json::Value) -> ProviderError {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "J9"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(status_path("J9")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(status_body))
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    generate_text(&server.uri(), &[("KLING_POLL_TIMEOUT", "0.3")], &dir)
-        .await
-        .unwrap_err()
-}
-
-#[tokio::test]
-async fn failure_statuses_give_the_seed_messages() {
-    let error = finish_with(json!({"status": "REJECTED", "error_message": "NSFW prompt"})).await;
-    assert_eq!(task_failed(error), "Kling отклонил задачу J9: NSFW prompt");
-    let error = finish_with(json!({"task": {"state": "cancelled", "detail": "by operator"}})).await;
-    assert_eq!(task_failed(error), "Kling отклонил задачу J9: by operator");
-    let error = finish_with(json!({"status": "failed"})).await;
-    assert_eq!(
-        task_failed(error),
-        "Kling завершил задачу J9 со статусом ошибки."
-    );
-}
-
-#[tokio::test]
-async fn polling_past_the_timeout_gives_the_seed_message() {
-    let error = finish_with(json!({"status": "processing"})).await;
-    assert_eq!(
-        fatal(error),
-        "Ожидание результата Kling превысило 0.3 секунд."
-    );
-}
-
-#[tokio::test]
-async fn a_success_without_a_video_is_the_seed_error() {
-    let error =
-        finish_with(json!({"status": "success", "preview": "https://cdn.example.com/a.jpg"})).await;
-    assert_eq!(fatal(error), "Kling API не вернул ссылку или данные видео.");
 }
 
 #[tokio::test]
@@ -215,132 +157,6 @@ async fn a_base64_result_is_decoded_into_the_file() {
         stored.len()
     );
     assert!(stored.contains("<omitted: "), "{stored}");
-}
-
-#[tokio::test]
-async fn http_errors_carry_status_and_body_and_are_classified() {
-    let server = MockServer::start().await;
-    let long_body = "x".repeat(1500);
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_string(long_body))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let provider = generic_provider(&server.uri(), &[]);
-    let message = unauthorized(
-        provider
-            .generate(
-                &job(&dir, GenerationKind::TextToVideo, json!({})),
-                &RecordingSink::default(),
-            )
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(
-        message,
-        format!(
-            "Kling API error: 401 Unauthorized. Details: {}",
-            "x".repeat(1000)
-        )
-    );
-
-    // 5xx on create: retryable, and not repeated here (Kling may have created the task).
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("bad gateway"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let error = generate_text(&server.uri(), &[], &dir).await.unwrap_err();
-    assert!(
-        matches!(
-            &error,
-            ProviderError::Retryable {
-                rate_limited: false,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    assert!(
-        error
-            .to_string()
-            .starts_with("Kling API error: 502 Bad Gateway. Details: bad gateway")
-    );
-}
-
-#[tokio::test]
-async fn rate_limits_honour_retry_after_and_poll_errors_are_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
-                .set_body_string("slow down"),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"task_id": "R1"})))
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(status_path("R1")))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    let url = mount_video(&server, "r1.mp4", mp4(64)).await;
-    Mock::given(method("GET"))
-        .and(path(status_path("R1")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"status": "finished", "video": url})),
-        )
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let started = std::time::Instant::now();
-    let result = generate_text(&server.uri(), &[], &dir).await.unwrap();
-    assert_eq!(result.task_id, "R1");
-    assert!(
-        started.elapsed() >= std::time::Duration::from_secs(1),
-        "Retry-After: 1 was not honoured"
-    );
-    let creates = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == "POST")
-        .count();
-    assert_eq!(creates, 2);
-}
-
-#[tokio::test]
-async fn a_persistent_429_ends_as_a_rate_limited_retryable_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
-        .expect(3)
-        .mount(&server)
-        .await;
-    let error = generic_error(&server.uri(), &[]).await;
-    assert!(
-        matches!(
-            error,
-            ProviderError::Retryable {
-                rate_limited: true,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
 }
 
 #[tokio::test]
@@ -379,38 +195,4 @@ async fn bad_extra_headers_stop_start_up_naming_the_variable() {
         .unwrap_err()
         .to_string();
     assert!(error.starts_with("KLING_EXTRA_HEADERS: "), "{error}");
-}
-
-#[tokio::test]
-async fn timeouts_and_refused_connections_are_retryable() {
-    use genworker::simulator::{Endpoint, Fault, Simulator, SimulatorConfig};
-    let sim = Simulator::start(SimulatorConfig::new("test-key", "s", "1:t"))
-        .await
-        .unwrap();
-    sim.inject(Endpoint::KlingStatus, vec![Fault::Delay { ms: 1500 }]);
-    let dir = tempfile::tempdir().unwrap();
-    let provider = generic_provider(&sim.base_url(), &[("KLING_REQUEST_TIMEOUT", "0.5")]);
-    let result = provider
-        .generate(
-            &job(&dir, GenerationKind::TextToVideo, json!({})),
-            &RecordingSink::default(),
-        )
-        .await
-        .unwrap();
-    assert!(
-        sim.calls(Endpoint::KlingStatus) >= 2,
-        "the timed-out poll was retried"
-    );
-    assert!(result.size_bytes > 0);
-
-    let error = generate_text("http://127.0.0.1:9", &[], &dir)
-        .await
-        .unwrap_err();
-    assert!(error.is_retryable(), "{error:?}");
-    assert!(
-        error
-            .to_string()
-            .starts_with("Kling API error: connection failed."),
-        "{error}"
-    );
 }

@@ -9,6 +9,7 @@ use genworker::simulator::{
 };
 use serde_json::{Value, json};
 
+use super::support::http;
 use crate::mp4::{H264Video, check_h264};
 
 const KEY: &str = "videos-key";
@@ -26,11 +27,6 @@ async fn start(knobs: Knobs) -> Simulator {
     let mut config = SimulatorConfig::new(KEY, "videos-secret", TOKEN);
     config.knobs = knobs;
     Simulator::start(config).await.unwrap()
-}
-
-/// An HTTP client (the crate's own builder: its TLS provider set up).
-fn http() -> reqwest::Client {
-    genworker::net::client_builder().build().unwrap()
 }
 
 /// Creates a generic-style task and polls it once (the knobs finish it at once).

@@ -6,6 +6,8 @@ pub(super) use genworker::simulator::{
 };
 pub(super) use serde_json::{Value, json};
 
+pub(super) use crate::simulator::support::http;
+
 pub(super) const KEY: &str = "useapi-key";
 
 /// A simulator on a free port with these knobs.
@@ -13,11 +15,6 @@ pub(super) async fn start(knobs: Knobs) -> Simulator {
     let mut config = SimulatorConfig::new(KEY, "useapi-secret", "777:useapi-token");
     config.knobs = knobs;
     Simulator::start(config).await.unwrap()
-}
-
-/// An HTTP client (the crate's own builder: its TLS provider set up).
-pub(super) fn http() -> reqwest::Client {
-    genworker::net::client_builder().build().unwrap()
 }
 
 /// `(status, JSON body)` of a POST with the key.

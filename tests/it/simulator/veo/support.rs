@@ -10,6 +10,8 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use serde_json::{Value, json};
 
+pub(super) use crate::simulator::support::{http, send};
+
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 pub const MODEL: &str = "veo-3.1-fast-generate-preview";
 pub const LOCATION: &str = "us-central1";
@@ -18,11 +20,6 @@ pub async fn start(knobs: Knobs) -> Simulator {
     let mut config = SimulatorConfig::new("veo-kling-key", "veo-kling-secret", "1:veo-bot");
     config.knobs = knobs;
     Simulator::start(config).await.unwrap()
-}
-
-/// An HTTP client that does not follow redirects (the crate's own builder).
-pub fn http() -> reqwest::Client {
-    genworker::net::client_builder().build().unwrap()
 }
 
 /// The service-account key JSON, parsed.
@@ -76,14 +73,6 @@ pub async fn token(sim: &Simulator) -> String {
     let (status, body) = request_token(sim, &sign(sim, &claims(sim))).await;
     assert_eq!(status, 200, "{body}");
     body["access_token"].as_str().unwrap().to_owned()
-}
-
-/// Sends a request; the status and JSON body (Null when not JSON).
-pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// `…/v1/projects/sim-project/locations/us-central1/publishers/google/models/{model}:{action}`.

@@ -1,14 +1,15 @@
-//! Tests of fault injection, truncated and large downloads, and control.
+//! Fault injection, truncated and large downloads, the control endpoints and
+//! start-up and shutdown, over loopback.
 
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt;
+use genworker::simulator::{Endpoint, Fault, Knobs, ResultMode, Simulator, SimulatorConfig};
 use serde_json::{Value, json};
 
-use super::tests_support::*;
-use super::{Endpoint, Fault, Knobs, ResultMode};
+use super::support::*;
 
 #[tokio::test]
 async fn faults_play_in_order_then_normal_behaviour() {
@@ -19,7 +20,7 @@ async fn faults_play_in_order_then_normal_behaviour() {
     );
     let url = format!("{}/v1/video/generations", sim.base_url());
     let create = || {
-        client()
+        http()
             .post(&url)
             .header("Authorization", generic_auth())
             .json(&json!({"prompt": "retry me"}))
@@ -57,7 +58,7 @@ async fn rate_limit_malformed_reject_and_delay_faults() {
         ],
     );
     // Official style: 429 with Retry-After and code 1302.
-    let response = client()
+    let response = http()
         .post(format!("{}/v1/videos/text2video", sim.base_url()))
         .json(&json!({}))
         .send()
@@ -68,7 +69,7 @@ async fn rate_limit_malformed_reject_and_delay_faults() {
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["code"], 1302);
 
-    let response = client()
+    let response = http()
         .post(format!("{}/v1/video/generations", sim.base_url()))
         .send()
         .await
@@ -82,7 +83,7 @@ async fn rate_limit_malformed_reject_and_delay_faults() {
     assert_eq!((status, body["code"].clone()), (400, json!(1201)));
 
     // Generic style: 429 with Retry-After.
-    let response = client()
+    let response = http()
         .post(format!("{}/v1/video/generations", sim.base_url()))
         .send()
         .await
@@ -111,7 +112,7 @@ async fn truncated_download_ends_early() {
     let (_, created) = generic_create(&sim, "cut").await;
     let id = str_at(&created, "/task_id").to_owned();
     let (_, polled) = generic_poll(&sim, &id).await;
-    let response = client()
+    let response = http()
         .get(str_at(&polled, "/result/video_url"))
         .send()
         .await
@@ -146,7 +147,7 @@ async fn a_64_mib_video_streams_in_chunks() {
     let (_, created) = generic_create(&sim, "big").await;
     let id = str_at(&created, "/task_id").to_owned();
     let (_, polled) = generic_poll(&sim, &id).await;
-    let response = client()
+    let response = http()
         .get(str_at(&polled, "/result/video_url"))
         .send()
         .await
@@ -178,7 +179,7 @@ async fn a_base64_result_streams_with_its_length() {
     .await;
     let (_, created) = generic_create(&sim, "big base64").await;
     let id = str_at(&created, "/task_id").to_owned();
-    let response = client()
+    let response = http()
         .get(format!("{}/v1/video/generations/{id}", sim.base_url()))
         .header("Authorization", generic_auth())
         .send()
@@ -205,14 +206,14 @@ async fn control_endpoints_over_http() {
     let sim = start(Knobs::default()).await;
     let base = sim.base_url();
     let knobs = json!({"finish_after_ms": 1000, "result": "Base64", "outcome": {"Reject": {"message": "nope"}}});
-    let (status, _) = send(client().put(format!("{base}/_sim/knobs")).json(&knobs)).await;
+    let (status, _) = send(http().put(format!("{base}/_sim/knobs")).json(&knobs)).await;
     assert_eq!(status, 200);
     assert_eq!(sim.knobs().finish_after_ms, 1000);
     assert_eq!(sim.knobs().result, ResultMode::Base64);
     assert_eq!(sim.knobs().video_bytes, 64 * 1024);
 
     let inject = json!({"endpoint": "KlingStatus", "faults": ["ServerError", {"RateLimited": {"retry_after_secs": 1}}]});
-    let (status, _) = send(client().post(format!("{base}/_sim/inject")).json(&inject)).await;
+    let (status, _) = send(http().post(format!("{base}/_sim/inject")).json(&inject)).await;
     assert_eq!(status, 200);
     assert_eq!(generic_poll(&sim, "x").await.0, 500);
     assert_eq!(generic_poll(&sim, "x").await.0, 429);
@@ -220,17 +221,17 @@ async fn control_endpoints_over_http() {
 
     let file = json!({"file_id": "f1", "file_path": "photos/a.png", "bytes_base64": STANDARD.encode(b"png!")});
     let (status, _) = send(
-        client()
+        http()
             .post(format!("{base}/_sim/telegram-files"))
             .json(&file),
     )
     .await;
     assert_eq!(status, 200);
-    let download = client().get(format!("{base}/file/bot{TOKEN}/photos/a.png"));
+    let download = http().get(format!("{base}/file/bot{TOKEN}/photos/a.png"));
     let bytes = download.send().await.expect("answer").bytes().await;
     assert_eq!(&bytes.expect("body")[..], b"png!");
 
-    let (status, stats) = send(client().get(format!("{base}/_sim/stats"))).await;
+    let (status, stats) = send(http().get(format!("{base}/_sim/stats"))).await;
     assert_eq!(status, 200);
     assert_eq!(stats["calls"]["KlingStatus"], 3);
     assert_eq!(stats["calls"]["TelegramFile"], 1);
@@ -242,12 +243,9 @@ async fn control_endpoints_over_http() {
 async fn shutdown_stops_listening() {
     let sim = start(Knobs::default()).await;
     let base = sim.base_url();
-    assert_eq!(
-        send(client().get(format!("{base}/_sim/stats"))).await.0,
-        200
-    );
+    assert_eq!(send(http().get(format!("{base}/_sim/stats"))).await.0, 200);
     sim.shutdown().await;
-    let fresh = client();
+    let fresh = http();
     assert!(
         fresh
             .get(format!("{base}/_sim/stats"))
@@ -262,22 +260,20 @@ async fn start_listens_on_the_configured_port() {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe port");
     let port = probe.local_addr().expect("addr").port();
     drop(probe);
-    let mut config = super::SimulatorConfig::new(KEY, SECRET, TOKEN);
+    let mut config = SimulatorConfig::new(KEY, SECRET, TOKEN);
     config.port = port;
-    let sim = super::Simulator::start(config).await.expect("starts");
+    let sim = Simulator::start(config).await.expect("starts");
     assert_eq!(sim.addr().port(), port);
     assert_eq!(sim.base_url(), format!("http://127.0.0.1:{port}"));
     let url = format!("http://127.0.0.1:{port}/_sim/stats");
-    assert_eq!(send(client().get(&url)).await.0, 200);
+    assert_eq!(send(http().get(&url)).await.0, 200);
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn debug_output_hides_keys() {
-    let config = super::SimulatorConfig::new(KEY, SECRET, TOKEN);
-    let sim = super::Simulator::start(config.clone())
-        .await
-        .expect("starts");
+    let config = SimulatorConfig::new(KEY, SECRET, TOKEN);
+    let sim = Simulator::start(config.clone()).await.expect("starts");
     for text in [format!("{config:?}"), format!("{sim:?}")] {
         for secret in [KEY, SECRET, TOKEN] {
             assert!(!text.contains(secret), "{text}");

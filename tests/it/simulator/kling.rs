@@ -1,11 +1,12 @@
-//! Tests of the Kling routes in both styles.
+//! Kling in both API styles (generic and official), over loopback: create, poll,
+//! auth, outcomes and the results by URL and as base64.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use genworker::simulator::{Endpoint, Knobs, Outcome, ResultMode, video_content};
 use serde_json::{Value, json};
 
-use super::tests_support::*;
-use super::{Endpoint, Knobs, Outcome, ResultMode, video_content};
+use super::support::*;
 
 #[tokio::test]
 async fn generic_create_poll_succeeds_with_url() {
@@ -21,7 +22,7 @@ async fn generic_create_poll_succeeds_with_url() {
     let url = str_at(&polled, "/result/video_url");
     assert_eq!(url, format!("{}/files/{id}.mp4", sim.base_url()));
 
-    let response = client().get(url).send().await.expect("download");
+    let response = http().get(url).send().await.expect("download");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "video/mp4");
     let bytes = response.bytes().await.expect("body");
@@ -68,9 +69,9 @@ async fn generic_requires_the_bearer_key_and_known_ids() {
     let sim = start(Knobs::default()).await;
     let url = format!("{}/v1/video/generations", sim.base_url());
     let body = json!({"prompt": "x"});
-    let (status, answer) = send(client().post(&url).json(&body)).await;
+    let (status, answer) = send(http().post(&url).json(&body)).await;
     assert_eq!((status, answer), (401, json!({"error": "unauthorized"})));
-    let wrong = client().post(&url).bearer_auth("nope").json(&body);
+    let wrong = http().post(&url).bearer_auth("nope").json(&body);
     assert_eq!(send(wrong).await.0, 401);
     assert_eq!(sim.task_count(), 0);
     assert_eq!(sim.calls(Endpoint::KlingCreate), 2);
@@ -190,7 +191,7 @@ async fn official_create_poll_succeed_with_a_valid_jwt() {
     assert_eq!(str_at(&polled, "/data/task_result/videos/0/duration"), "5");
     let url = str_at(&polled, "/data/task_result/videos/0/url");
     assert_eq!(url, format!("{}/files/{id}.mp4", sim.base_url()));
-    let bytes = client().get(url).send().await.expect("download").bytes();
+    let bytes = http().get(url).send().await.expect("download").bytes();
     assert_eq!(bytes.await.expect("body").len(), 64 * 1024);
 
     // The kind in the path must match the task's.
@@ -213,7 +214,7 @@ async fn official_rejects_bad_tokens() {
         (Some(jwt(KEY, SECRET, 1800, 60)), 1003),
     ];
     for (token, code) in cases {
-        let mut request = client().post(&url).json(&body);
+        let mut request = http().post(&url).json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -224,7 +225,7 @@ async fn official_rejects_bad_tokens() {
     }
     assert_eq!(sim.task_count(), 0);
     // nbf a little ahead is within the 5 s leeway.
-    let ok = client().post(&url).bearer_auth(jwt(KEY, SECRET, 1800, 3));
+    let ok = http().post(&url).bearer_auth(jwt(KEY, SECRET, 1800, 3));
     assert_eq!(send(ok.json(&body)).await.0, 200);
 }
 
@@ -251,7 +252,7 @@ async fn official_lookup_by_external_task_id() {
     official_create(&sim, "run-other").await;
     let id = str_at(&created, "/data/task_id").to_owned();
     let lookup = |external: &str| {
-        client()
+        http()
             .get(format!("{}/v1/videos/text2video", sim.base_url()))
             .query(&[("external_task_id", external)])
             .header("Authorization", official_auth())
@@ -279,7 +280,7 @@ async fn official_image2video_body_rules() {
     let sim = start(Knobs::default()).await;
     let url = format!("{}/v1/videos/image2video", sim.base_url());
     let post = |body: Value| {
-        client()
+        http()
             .post(&url)
             .header("Authorization", official_auth())
             .json(&body)

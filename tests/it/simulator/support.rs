@@ -1,9 +1,9 @@
-//! Helpers shared by the simulator's tests.
+//! Helpers shared by the simulator's tests: an HTTP client, a request sent for
+//! its status and JSON body, and the Kling calls (both styles) with their keys.
 
+use genworker::simulator::{Knobs, Simulator, SimulatorConfig};
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
-
-use super::{Knobs, Simulator, SimulatorConfig};
 
 pub(super) const KEY: &str = "sim-access-key";
 pub(super) const SECRET: &str = "sim-secret-key";
@@ -16,9 +16,20 @@ pub(super) async fn start(knobs: Knobs) -> Simulator {
     Simulator::start(config).await.expect("simulator starts")
 }
 
-/// An HTTP client for the tests (the crate's own builder: TLS provider set up).
-pub(super) fn client() -> reqwest::Client {
-    crate::net::client_builder().build().expect("client builds")
+/// An HTTP client that does not follow redirects (the crate's own builder: its
+/// TLS provider set up).
+pub(super) fn http() -> reqwest::Client {
+    genworker::net::client_builder()
+        .build()
+        .expect("client builds")
+}
+
+/// Sends a request and returns the status and JSON body (Null if not JSON).
+pub(super) async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request is answered");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body reads");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// A Kling JWT with `exp`/`nbf` relative to now.
@@ -43,14 +54,6 @@ pub(super) fn generic_auth() -> String {
     format!("Bearer {KEY}")
 }
 
-/// Sends a request and returns the status and JSON body (Null if not JSON).
-pub(super) async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.expect("request is answered");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body reads");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 /// Creates an official text2video task and returns its id.
 pub(super) async fn official_create(sim: &Simulator, external: &str) -> (u16, Value) {
     let body = json!({
@@ -60,7 +63,7 @@ pub(super) async fn official_create(sim: &Simulator, external: &str) -> (u16, Va
         "external_task_id": external,
     });
     send(
-        client()
+        http()
             .post(format!("{}/v1/videos/text2video", sim.base_url()))
             .header("Authorization", official_auth())
             .json(&body),
@@ -71,7 +74,7 @@ pub(super) async fn official_create(sim: &Simulator, external: &str) -> (u16, Va
 /// Polls an official task.
 pub(super) async fn official_poll(sim: &Simulator, kind: &str, id: &str) -> (u16, Value) {
     send(
-        client()
+        http()
             .get(format!("{}/v1/videos/{kind}/{id}", sim.base_url()))
             .header("Authorization", official_auth()),
     )
@@ -81,7 +84,7 @@ pub(super) async fn official_poll(sim: &Simulator, kind: &str, id: &str) -> (u16
 /// Creates a generic task with this prompt.
 pub(super) async fn generic_create(sim: &Simulator, prompt: &str) -> (u16, Value) {
     send(
-        client()
+        http()
             .post(format!("{}/v1/video/generations", sim.base_url()))
             .header("Authorization", generic_auth())
             .json(&json!({"prompt": prompt, "model": "kling-v1", "mode": "text2video"})),
@@ -92,7 +95,7 @@ pub(super) async fn generic_create(sim: &Simulator, prompt: &str) -> (u16, Value
 /// Polls a generic task.
 pub(super) async fn generic_poll(sim: &Simulator, id: &str) -> (u16, Value) {
     send(
-        client()
+        http()
             .get(format!("{}/v1/video/generations/{id}", sim.base_url()))
             .header("Authorization", generic_auth()),
     )
