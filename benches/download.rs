@@ -11,8 +11,7 @@
 //!
 //! Run: `scripts/bench-download.sh` (or `cargo bench --bench download`).
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use genworker::provider::{
@@ -20,6 +19,11 @@ use genworker::provider::{
 };
 use genworker::settings::Settings;
 use genworker::storage::{ResultStore, S3Store};
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{proc_kib, put_knobs, start_simulator};
 
 const MIB: u64 = 1024 * 1024;
 /// The video size the S3 upload case sends (the largest URL case's result).
@@ -70,13 +74,7 @@ impl TaskIds for NoSink {
 
 /// A `/proc/self/status` field in bytes (`VmRSS`, `VmHWM`).
 fn status_bytes(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|line| line.starts_with(field))
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    proc_kib("/proc/self/status", field) * 1024
 }
 
 fn reset_peak() {
@@ -85,69 +83,18 @@ fn reset_peak() {
         .expect("reset VmHWM through /proc/self/clear_refs");
 }
 
-struct SimulatorProcess(Child);
-
-impl Drop for SimulatorProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn put_knobs(client: &reqwest::Client, base: &str, bytes: u64, base64: bool) {
-    let knobs = serde_json::json!({
+/// Knobs for one case: a video of `bytes`, as a URL or inline base64, at once.
+fn case_knobs(bytes: u64, base64: bool) -> serde_json::Value {
+    serde_json::json!({
         "finish_after_ms": 0, "video_bytes": bytes,
         "result": if base64 { "Base64" } else { "Url" },
-    });
-    let response = client
-        .put(format!("{base}/_sim/knobs"))
-        .json(&knobs)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "knobs: {}",
-        response.status()
-    );
+    })
 }
 
 #[tokio::main]
 async fn main() {
-    let port = free_port();
-    let simulator = SimulatorProcess(
-        Command::new(env!("CARGO_BIN_EXE_genworker"))
-            .args(["simulate", "--port", &port.to_string()])
-            .env("KLING_API_KEY", "bench-key")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start genworker simulate"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
     let client = genworker::net::client_builder().build().unwrap();
-    let started = Instant::now();
-    while client
-        .get(format!("{base}/_sim/stats"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "simulator did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (simulator, base) = start_simulator(&client, None, &[("KLING_API_KEY", "bench-key")]).await;
 
     let env = [
         ("KLING_API_KEY", "bench-key"),
@@ -181,7 +128,7 @@ async fn main() {
     let mut all_met = true;
     let mut kept = None;
     for (index, case) in CASES.iter().enumerate() {
-        put_knobs(&client, &base, case.mib * MIB, case.base64).await;
+        put_knobs(&client, &base, &case_knobs(case.mib * MIB, case.base64)).await;
         let job = GenerationJob {
             task_key: format!("bench-{index}"),
             prompt: "benchmark".into(),
