@@ -122,6 +122,7 @@ impl Bench {
             let done = db.number("SELECT count(*) FROM botapp_genrequest WHERE status = 'done'");
             assert_eq!(done, n as f64, "callgrind run left requests not done");
             counts.push(callgrind_total(&out));
+            keep_profile(&out);
         }
         let per_request = (counts[1] - counts[0]) / (large - small) as f64;
         self.row(
@@ -169,6 +170,19 @@ impl Bench {
         let _ = std::fs::remove_dir_all(&media);
         status
     }
+}
+
+/// Copies a callgrind output into `BENCH_CALLGRIND_KEEP` (a folder) when set,
+/// for `callgrind_annotate`: where the instructions go, not just how many.
+fn keep_profile(out: &Path) {
+    let Some(folder) = std::env::var_os("BENCH_CALLGRIND_KEEP") else {
+        return;
+    };
+    let folder = Path::new(&folder);
+    std::fs::create_dir_all(folder).expect("create BENCH_CALLGRIND_KEEP");
+    let name = out.file_name().expect("a callgrind output file name");
+    std::fs::copy(out, folder.join(name)).expect("copy the callgrind output");
+    eprintln!("engine: kept {}", folder.join(name).display());
 }
 
 /// The total instructions (`Ir`) a callgrind output file reports.

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use serde_json::json;
 
+use super::done_rows::{DoneRow, WriteDone};
 use super::progress::{POINTS_PER_RESULT, ProgressOps};
 use super::stats::StatsOps;
 use super::{Fenced, QueueBackend, Success, kept_seconds, kept_text, status};
@@ -137,6 +138,9 @@ macro_rules! batch_ops {
                 let ids: Vec<i64> = writes.iter().map(|w| w.request_id).collect();
                 let holders = self.holders_of(&ids)?;
                 let mut verdicts = Vec::with_capacity(writes.len());
+                // request → the task id it ends with (a later write for the same
+                // request in this batch replaces an earlier one)
+                let mut applied: BTreeMap<i64, &str> = BTreeMap::new();
                 for write in writes {
                     let verdict = match holders.get(&write.request_id) {
                         Some(holder) => holder
@@ -145,12 +149,12 @@ macro_rules! batch_ops {
                         None => Fenced::NotProcessing,
                     };
                     if verdict == Fenced::Applied {
-                        diesel::update(req::table.find(write.request_id))
-                            .set(req::provider_job_id.eq(&write.task_id))
-                            .execute(self)?;
+                        applied.insert(write.request_id, &write.task_id);
                     }
                     verdicts.push(verdict);
                 }
+                let rows: Vec<(i64, &str)> = applied.into_iter().collect();
+                self.set_task_ids(&rows)?;
                 Ok(verdicts)
             }
 
@@ -183,6 +187,7 @@ macro_rules! batch_ops {
                 // user id → experience earned
                 let mut points: BTreeMap<i64, i32> = BTreeMap::new();
                 let mut settled = Vec::new();
+                let mut done_rows = Vec::new();
                 for write in writes {
                     let id = write.request_id;
                     let verdict = verdict(&holders, id, worker, write.attempt);
@@ -205,21 +210,18 @@ macro_rules! batch_ops {
                         .map(|started| now.seconds_since(started).max(0.0));
                     let done = &write.success;
                     let shown = current.with(done);
-                    diesel::update(req::table.find(id))
-                        .set((
-                            req::status.eq(status::DONE),
-                            req::result_urls.eq(JsonDoc(json!([done.result_url]))),
-                            req::file_sizes.eq(JsonDoc(json!([done.file_size]))),
-                            req::duration.eq(shown.duration),
-                            req::video_resolution.eq(&shown.video_resolution),
-                            req::aspect_ratio.eq(&shown.aspect_ratio),
-                            req::generation_params.eq(&shown.generation_params),
-                            req::provider_job_id.eq(&done.provider_job_id),
-                            req::provider_metadata.eq(JsonDoc(done.provider_metadata.clone())),
-                            req::completed_at.eq(Some(now)),
-                            req::processing_time.eq(seconds),
-                        ))
-                        .execute(self)?;
+                    done_rows.push(DoneRow {
+                        id,
+                        result_urls: json!([done.result_url]),
+                        file_sizes: json!([done.file_size]),
+                        duration: shown.duration,
+                        video_resolution: shown.video_resolution,
+                        aspect_ratio: shown.aspect_ratio,
+                        generation_params: shown.generation_params.0,
+                        provider_job_id: done.provider_job_id.clone(),
+                        provider_metadata: done.provider_metadata.clone(),
+                        processing_time: seconds,
+                    });
                     if let (Some(model), Some(seconds)) = (holder.model, seconds) {
                         times.entry(model).or_default().push(seconds);
                     }
@@ -231,6 +233,7 @@ macro_rules! batch_ops {
                         settled.push(id);
                     }
                 }
+                self.write_done(done_rows, now)?;
                 // Every writer, the bot's own request creation included, takes rows
                 // in one order: requests, balances, users' settings, models (each
                 // kind in id order), so none can deadlock another.

@@ -57,9 +57,13 @@ pub(super) fn not_an_extension(has_key: fn(&str, &str) -> String) -> String {
     )
 }
 
-/// PostgreSQL's `jsonb` key test (`->` is NULL for a missing key or a non-object).
+/// PostgreSQL's `jsonb` key test: an object with that key. Written with `?`,
+/// not as `(column -> 'key') IS NOT NULL` (the same answer): the planner has no
+/// statistics for that expression and guesses 0.5 % of rows pass its negation,
+/// so it sorted every queued row per claim (220 ms at 50,000 queued) instead of
+/// walking the queued index to the claim's LIMIT (1 ms).
 pub(super) fn pg_has_key(column: &str, key: &str) -> String {
-    format!("({column} -> '{key}') IS NOT NULL")
+    format!("COALESCE(jsonb_typeof({column}) = 'object' AND {column} ? '{key}', false)")
 }
 
 /// SQLite's JSON key test (`json_type` is `'null'` for a JSON null, NULL when absent).

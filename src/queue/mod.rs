@@ -10,6 +10,7 @@ pub(crate) mod balance;
 mod batch;
 mod claim;
 mod depth;
+mod done_rows;
 mod finish;
 mod lease;
 pub(crate) mod progress;
@@ -17,6 +18,7 @@ pub(crate) mod refund;
 pub mod request;
 pub mod stats;
 mod store;
+mod take;
 pub mod wake;
 pub mod workers;
 
@@ -137,6 +139,11 @@ pub trait QueueBackend: claim::ClaimSql {
     /// SQLite's write lock already covers them). Every writer locks the requests
     /// before their leases, as the claim does, so they cannot deadlock.
     fn lock_requests(&mut self, ids: &[i64]) -> Result<(), Error>;
+
+    /// Writes each request's provider task id (`(request, task id)`, at most one
+    /// per request): one statement on PostgreSQL, one per row on SQLite (its
+    /// statements cost no round trip).
+    fn set_task_ids(&mut self, rows: &[(i64, &str)]) -> Result<(), Error>;
 }
 
 impl QueueBackend for PgConnection {
@@ -159,6 +166,23 @@ impl QueueBackend for PgConnection {
             .load::<i64>(self)
             .map(drop)
     }
+
+    fn set_task_ids(&mut self, rows: &[(i64, &str)]) -> Result<(), Error> {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::{Array, BigInt, Text};
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (ids, task_ids): (Vec<i64>, Vec<&str>) = rows.iter().copied().unzip();
+        diesel::sql_query(
+            "UPDATE botapp_genrequest AS r SET provider_job_id = v.task_id \
+             FROM unnest($1::bigint[], $2::text[]) AS v(id, task_id) WHERE r.id = v.id",
+        )
+        .bind::<Array<BigInt>, _>(ids)
+        .bind::<Array<Text>, _>(task_ids)
+        .execute(self)
+        .map(drop)
+    }
 }
 
 impl QueueBackend for SqliteConnection {
@@ -171,6 +195,17 @@ impl QueueBackend for SqliteConnection {
     }
 
     fn lock_requests(&mut self, _ids: &[i64]) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn set_task_ids(&mut self, rows: &[(i64, &str)]) -> Result<(), Error> {
+        use crate::schema::botapp_genrequest as req;
+        use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+        for (id, task_id) in rows {
+            diesel::update(req::table.find(*id))
+                .set(req::provider_job_id.eq(*task_id))
+                .execute(self)?;
+        }
         Ok(())
     }
 }

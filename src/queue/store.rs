@@ -1,32 +1,22 @@
 //! [`QueueStore`]: the queue operations of one worker, each on a pooled
 //! connection off the async executor, each a short transaction.
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bigdecimal::BigDecimal;
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 
-use super::balance::money;
 use super::batch::{BatchOps, CompletionWrite, TaskIdWrite};
-use super::claim::ClaimSql;
 use super::lease::LeaseOps;
-use super::refund::{RefundOps, RefundOutcome, refundable};
+use super::refund::{RefundOps, RefundOutcome};
 use super::stats::StatsOps;
-use super::{Claimed, ClaimedJob, FailedTask, Failure, Fenced, GenRequest, QueueBackend, status};
-use crate::catalog::AiModel;
+use super::take::{Leasing, TakeJobs};
+use super::{ClaimedJob, Failure, Fenced, GenRequest, QueueBackend, status};
 use crate::db::live::Tables;
 use crate::db::live::needs::USER_SETTINGS;
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
-use crate::i18n::Language;
-use crate::message::ChargeFacts;
-use crate::schema::{
-    botapp_aimodel as model, botapp_genrequest as req, botapp_tguser as tguser,
-    botapp_transaction as tx, genworker_lease as lease,
-};
+use crate::schema::{botapp_genrequest as req, genworker_lease as lease};
 use crate::with_conn;
 
 /// Leases extended per heartbeat statement.
@@ -80,163 +70,16 @@ impl QueueStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         with_conn!(&self.db, |conn| {
             conn.queue_transaction(|conn| -> QueryResult<_> {
-                let now = UtcTime::now();
-                let ids = conn.claimable(&providers, now, limit)?;
+                let leasing = Leasing {
+                    worker: &worker,
+                    now: UtcTime::now(),
+                    lease_for,
+                };
+                let ids = conn.take_ids(&providers, limit, &leasing)?;
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                // A queued row starts now: one row version for status and start.
-                let queued: Vec<i64> = diesel::update(
-                    req::table
-                        .filter(req::id.eq_any(&ids))
-                        .filter(req::status.eq(status::QUEUED)),
-                )
-                .set((
-                    req::status.eq(status::PROCESSING),
-                    req::started_at.eq(Some(now)),
-                ))
-                .returning(req::id)
-                .get_results(conn)?;
-                // A reclaimed row keeps its first start; one someone else set
-                // processing without a start gets one.
-                diesel::update(
-                    req::table
-                        .filter(req::id.eq_any(&ids))
-                        .filter(req::started_at.is_null()),
-                )
-                .set(req::started_at.eq(Some(now)))
-                .execute(conn)?;
-                // A request set back to `queued` after its run ended (its outcome
-                // delivered) starts afresh: its attempt number goes on (fencing,
-                // below), its failures and its earlier outcome do not. One paused
-                // or bumped while it ran keeps its failures. Only leases of earlier
-                // claims exist yet: new rows are not written twice.
-                diesel::update(
-                    lease::table
-                        .filter(lease::request_id.eq_any(&queued))
-                        .filter(lease::delivered),
-                )
-                .set((
-                    lease::failures.eq(0),
-                    lease::last_error.eq(""),
-                    lease::error_message_en.eq(""),
-                    lease::delivered.eq(false),
-                ))
-                .execute(conn)?;
-                let expires = now.plus(lease_for);
-                let rows: Vec<_> = ids
-                    .iter()
-                    .map(|id| {
-                        (
-                            lease::request_id.eq(*id),
-                            lease::worker_id.eq(Some(&*worker)),
-                            lease::attempt.eq(1),
-                            lease::failures.eq(0),
-                            lease::lease_expires_at.eq(expires),
-                            lease::last_error.eq(""),
-                            lease::delivered.eq(false),
-                            lease::updated_at.eq(now),
-                        )
-                    })
-                    .collect();
-                diesel::insert_into(lease::table)
-                    .values(&rows)
-                    .on_conflict(lease::request_id)
-                    .do_update()
-                    .set((
-                        lease::worker_id.eq(excluded(lease::worker_id)),
-                        lease::attempt.eq(lease::attempt + 1),
-                        lease::lease_expires_at.eq(excluded(lease::lease_expires_at)),
-                        lease::updated_at.eq(excluded(lease::updated_at)),
-                    ))
-                    .execute(conn)?;
-                let claims = lease::table
-                    .filter(lease::request_id.eq_any(&ids))
-                    .select((
-                        (lease::request_id, lease::attempt, lease::failures),
-                        lease::error_message_en,
-                        (lease::failed_task_id, lease::task_round),
-                    ))
-                    .load::<((i64, i32, i32), String, (String, i32))>(conn)?;
-                let mut requests: HashMap<i64, GenRequest> = req::table
-                    .filter(req::id.eq_any(&ids))
-                    .select(GenRequest::as_select())
-                    .load::<GenRequest>(conn)?
-                    .into_iter()
-                    .map(|request| (request.id, request))
-                    .collect();
-                let model_ids: BTreeSet<i64> =
-                    requests.values().filter_map(|r| r.ai_model_id).collect();
-                let models: HashMap<i64, Arc<AiModel>> = model::table
-                    .filter(model::id.eq_any(&model_ids))
-                    .select(AiModel::as_select())
-                    .load::<AiModel>(conn)?
-                    .into_iter()
-                    .map(|found| (found.id, Arc::new(found)))
-                    .collect();
-                let charge_ids: BTreeSet<i64> =
-                    requests.values().filter_map(|r| r.transaction_id).collect();
-                let charges: HashMap<i64, (i64, BigDecimal, BigDecimal)> = tx::table
-                    .filter(tx::id.eq_any(&charge_ids))
-                    .select((tx::id, tx::user_id, tx::amount, tx::balance_after))
-                    .load::<(i64, i64, BigDecimal, BigDecimal)>(conn)?
-                    .into_iter()
-                    .map(|(id, user, amount, after)| (id, (user, amount, after)))
-                    .collect();
-                // Read as nullable: Django's column is NOT NULL, but a NULL written
-                // by hand must not stop the claim.
-                let user_ids: BTreeSet<i64> = requests.values().filter_map(|r| r.user_id).collect();
-                let languages: HashMap<i64, Option<String>> = tguser::table
-                    .filter(tguser::id.eq_any(&user_ids))
-                    .select((tguser::id, tguser::language_code.nullable()))
-                    .load::<(i64, Option<String>)>(conn)?
-                    .into_iter()
-                    .collect();
-                Ok(claims
-                    .into_iter()
-                    .filter_map(
-                        |((request_id, attempt, failures), error_message_en, tasks)| {
-                            let request = requests.remove(&request_id)?;
-                            let model = request.ai_model_id.and_then(|id| models.get(&id).cloned());
-                            let language = Language::from_code(
-                                request
-                                    .user_id
-                                    .and_then(|id| languages.get(&id))
-                                    .and_then(Option::as_deref),
-                            );
-                            let found = request.transaction_id.and_then(|id| charges.get(&id));
-                            let charge = match request.transaction_id {
-                                None => Ok(()),
-                                Some(charge) => refundable(
-                                    charge,
-                                    found.map(|(user, amount, _)| (*user, amount.clone())),
-                                )
-                                .map(drop),
-                            };
-                            let charged = found.map(|(_, amount, after)| ChargeFacts {
-                                amount: money(amount),
-                                balance_after: money(after),
-                            });
-                            Some(ClaimedJob {
-                                claimed: Claimed {
-                                    request_id,
-                                    attempt,
-                                    failures,
-                                },
-                                request,
-                                model,
-                                charge,
-                                charged,
-                                language,
-                                error_message_en,
-                                failed_task: FailedTask {
-                                    task_id: tasks.0,
-                                    round: tasks.1,
-                                },
-                            })
-                        },
-                    )
-                    .collect())
+                conn.load_jobs(&ids)
             })
             .map_err(DbError::from)
         })
