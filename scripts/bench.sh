@@ -9,7 +9,8 @@
 #   and with the lease alone), and Kling calls per video and the delay after a task's
 #   end with polling and with callbacks, and the queue engine alone (the daemon with the
 #   instant test provider beside pgbench's one-row and 32-row floors, and its
-#   instructions per request under callgrind when valgrind is on PATH). The daemon and
+#   instructions per request under callgrind when valgrind is on PATH; BENCH_CALLGRIND_KEEP=DIR keeps
+#   its profiles for callgrind_annotate). The daemon and
 #   the simulator run as child processes.
 #
 #   scripts/bench.sh            the full run (about 10 minutes)
