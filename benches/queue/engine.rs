@@ -145,6 +145,7 @@ impl Bench {
                 let mut command = Command::new("valgrind");
                 command
                     .arg("--tool=callgrind")
+                    .arg("--quiet")
                     .arg("--max-threads=2048")
                     .arg(format!("--callgrind-out-file={}", out.display()))
                     .arg(me);

@@ -36,7 +36,6 @@ impl WriteDone for PgConnection {
         if rows.is_empty() {
             return Ok(());
         }
-        let text = |value: &serde_json::Value| value.to_string();
         diesel::sql_query(
             "UPDATE botapp_genrequest AS r SET status = $1, completed_at = $2, \
                result_urls = v.result_urls::jsonb, file_sizes = v.file_sizes::jsonb, \
@@ -53,53 +52,24 @@ impl WriteDone for PgConnection {
         )
         .bind::<Text, _>(status::DONE)
         .bind::<DateTimeField, _>(completed)
-        .bind::<Array<BigInt>, _>(rows.iter().map(|row| row.id).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(
-            rows.iter()
-                .map(|row| text(&row.result_urls))
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Text>, _>(
-            rows.iter()
-                .map(|row| text(&row.file_sizes))
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Nullable<Integer>>, _>(
-            rows.iter().map(|row| row.duration).collect::<Vec<_>>(),
-        )
-        .bind::<Array<Text>, _>(
-            rows.iter()
-                .map(|row| row.video_resolution.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Text>, _>(
-            rows.iter()
-                .map(|row| row.aspect_ratio.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Text>, _>(
-            rows.iter()
-                .map(|row| text(&row.generation_params))
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Text>, _>(
-            rows.iter()
-                .map(|row| row.provider_job_id.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Text>, _>(
-            rows.iter()
-                .map(|row| text(&row.provider_metadata))
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Nullable<Double>>, _>(
-            rows.iter()
-                .map(|row| row.processing_time)
-                .collect::<Vec<_>>(),
-        )
+        .bind::<Array<BigInt>, _>(column(&rows, |row| row.id))
+        .bind::<Array<Text>, _>(column(&rows, |row| row.result_urls.to_string()))
+        .bind::<Array<Text>, _>(column(&rows, |row| row.file_sizes.to_string()))
+        .bind::<Array<Nullable<Integer>>, _>(column(&rows, |row| row.duration))
+        .bind::<Array<Text>, _>(column(&rows, |row| row.video_resolution.as_str()))
+        .bind::<Array<Text>, _>(column(&rows, |row| row.aspect_ratio.as_str()))
+        .bind::<Array<Text>, _>(column(&rows, |row| row.generation_params.to_string()))
+        .bind::<Array<Text>, _>(column(&rows, |row| row.provider_job_id.as_str()))
+        .bind::<Array<Text>, _>(column(&rows, |row| row.provider_metadata.to_string()))
+        .bind::<Array<Nullable<Double>>, _>(column(&rows, |row| row.processing_time))
         .execute(self)
         .map(drop)
     }
+}
+
+/// One column of `rows`: an `unnest` parameter.
+fn column<'a, T>(rows: &'a [DoneRow], value: impl Fn(&'a DoneRow) -> T) -> Vec<T> {
+    rows.iter().map(value).collect()
 }
 
 impl WriteDone for SqliteConnection {
