@@ -1,6 +1,6 @@
-//! One claimed request, run to its end: load, check, hand it to its provider's
+//! One claimed request, run to its end: check it, hand it to its provider's
 //! runner (which resumes a saved task, or fetches the image and submits one),
-//! write the outcome (fenced), then tell the user.
+//! then write the outcome through its lease and tell the user.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,20 +8,20 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::end::{FailureReason, JobEnd};
+use super::failure::JobError;
 use super::image::RequestImage;
-use super::notify::{Notifier, Told};
+use super::notify::Notifier;
 use super::outcome::Shown;
 use super::plan::{Plan, Widths, plan};
 use super::task_ids::FencedTaskIds;
 use super::writes::BatchedWrites;
 use crate::catalog::AiModel;
 use crate::i18n::UserText;
-use crate::message::ChargeFacts;
 use crate::provider::{
     GenerationJob, OutputTarget, ProviderError, ProviderRegistry, RunError, Runner, SaveError,
     VideoResult,
 };
-use crate::queue::{Claimed, ClaimedJob, FailedTask, GenRequest, QueueStore, status};
+use crate::queue::{GenRequest, Job, QueueStore, status};
 use crate::settings::DaemonSettings;
 use crate::storage::ResultStore;
 
@@ -50,9 +50,6 @@ pub struct JobContext {
 enum Refused {
     /// It fails for good.
     Fail(UserText, FailureReason),
-    /// Its model is gone: nothing to run it with (the plan already failed it
-    /// when the request named none).
-    NoModel,
     /// No provider of that name runs here.
     Unregistered,
 }
@@ -62,15 +59,15 @@ struct Ready {
     model: Arc<AiModel>,
     plan: Plan,
     runner: Arc<Runner>,
-    job: GenerationJob,
+    task: GenerationJob,
 }
 
 impl JobContext {
     /// Runs a claimed request to its end.
-    pub async fn run(self: Arc<Self>, job: ClaimedJob) -> JobEnd {
+    pub async fn run(self: Arc<Self>, job: Job) -> JobEnd {
         let span = tracing::info_span!(
             "request",
-            request.id = job.claimed.request_id,
+            request.id = job.lease.request_id(),
             request.run_code = %job.request.run_code,
             provider = job.model.as_ref().map_or("", |m| m.provider.as_str()),
             provider.task_id = tracing::field::Empty,
@@ -78,104 +75,68 @@ impl JobContext {
         tracing::Instrument::instrument(self.process(job), span).await
     }
 
-    async fn process(&self, job: ClaimedJob) -> JobEnd {
-        let ClaimedJob {
-            claimed,
-            request,
-            model,
-            charge,
-            charged,
-            language,
-            error_message_en,
-            failed_task,
-        } = job;
-        match request.status.as_str() {
+    /// The notifier, when the request's user can be told (it has a chat).
+    pub(super) fn notifier_for(&self, request: &GenRequest) -> Option<&Notifier> {
+        self.notifier.as_ref().filter(|_| request.chat_id != 0)
+    }
+
+    async fn process(&self, job: Job) -> JobEnd {
+        match job.request.status.as_str() {
             status::PROCESSING => {}
-            status::DONE | status::ERROR => {
-                let told = Told {
-                    language,
-                    error_en: &error_message_en,
-                };
-                return self
-                    .redeliver(claimed, &request, model.as_deref(), charged.as_ref(), told)
-                    .await;
-            }
+            status::DONE | status::ERROR => return self.redeliver(&job).await,
             _ => return JobEnd::Dropped,
         }
         let Ready {
             model,
             plan,
             runner,
-            job,
-        } = match self.prepare(&request, model, charge, &failed_task) {
+            task,
+        } = match self.prepare(&job) {
             Ok(ready) => ready,
-            Err(Refused::Fail(message, reason)) => {
-                return self
-                    .fail(claimed, &request, language, message, reason)
-                    .await;
-            }
-            Err(Refused::NoModel) => return JobEnd::Dropped,
+            Err(Refused::Fail(message, reason)) => return self.fail(&job, message, reason).await,
             Err(Refused::Unregistered) => {
                 // Claims only take registered providers; give it back at once if that changed.
-                if let Err(error) = self
-                    .store
-                    .release(claimed.request_id, claimed.attempt, Duration::ZERO, None)
-                    .await
-                {
+                if let Err(error) = job.lease.release(Duration::ZERO, None).await {
                     warn!(%error, "cannot release the lease; it will expire");
                 }
                 return JobEnd::Dropped;
             }
         };
-        match self
-            .call_provider(&runner, &claimed, &request, &plan, &job, &failed_task)
-            .await
-        {
+        let error = match self.call_provider(&runner, &job, &plan, &task).await {
             Ok(video) => {
                 let shown = Shown {
                     model: &model,
                     plan: &plan,
-                    charged: charged.as_ref(),
                 };
-                self.succeed(claimed, &request, language, shown, video)
-                    .await
+                return self.succeed(&job, shown, video).await;
             }
             Err(RunError::Image(ProviderError::Fatal(message))) => {
-                self.fail(
-                    claimed,
-                    &request,
-                    language,
-                    message,
-                    FailureReason::InvalidRequest,
-                )
-                .await
+                return self
+                    .fail(&job, message, FailureReason::InvalidRequest)
+                    .await;
             }
-            Err(RunError::Provider(error) | RunError::Image(error)) => {
-                self.handle_error(claimed, &request, language, error).await
+            Err(RunError::Provider(error) | RunError::Image(error)) => JobError::Provider(error),
+            Err(RunError::NotSaved(SaveError::LeaseLost(refused))) => JobError::LostLease(refused),
+            Err(RunError::NotSaved(error @ SaveError::Database(_))) => {
+                JobError::Database(error.to_string())
             }
-            Err(RunError::NotSaved(error)) => {
-                let error = match error {
-                    SaveError::LeaseLost(_) => ProviderError::fatal(error.to_string()),
-                    SaveError::Database(_) => ProviderError::retryable(error.to_string()),
-                };
-                self.handle_error(claimed, &request, language, error).await
-            }
-        }
+        };
+        self.end_with(&job, error).await
     }
 
     /// Everything a processing request needs before its provider runs, checked
     /// in order: its parameters, its model, its charge, the provider and its mode.
-    fn prepare(
-        &self,
-        request: &GenRequest,
-        model: Option<Arc<AiModel>>,
-        charge: Result<(), String>,
-        failed_task: &FailedTask,
-    ) -> Result<Ready, Refused> {
-        let plan = plan(request, model.as_deref(), self.widths)
+    fn prepare(&self, job: &Job) -> Result<Ready, Refused> {
+        let Some(model) = job.model.clone() else {
+            let message = UserText::new(
+                "Модель генерации не найдена: у запроса не указана модель.",
+                "Generation model not found: the request names no model.",
+            );
+            return Err(Refused::Fail(message, FailureReason::InvalidRequest));
+        };
+        let plan = plan(&job.request, &model, self.widths)
             .map_err(|message| Refused::Fail(message, FailureReason::InvalidRequest))?;
-        let model = model.ok_or(Refused::NoModel)?;
-        if let Err(reason) = charge {
+        if let Some(reason) = &job.charge.unrefundable {
             warn!(%reason, "the charge cannot be refunded; failing the request without a refund");
             let message = UserText::new(
                 "Некорректная транзакция оплаты запроса.",
@@ -195,60 +156,19 @@ impl JobContext {
             );
             return Err(Refused::Fail(message, FailureReason::InvalidRequest));
         }
-        let job = self.generation_job(request, &model, &plan, failed_task);
+        let task = self.generation_job(job, &model, &plan);
         Ok(Ready {
             model,
             plan,
             runner,
-            job,
+            task,
         })
     }
 
-    /// Tells the user about a request an earlier claim finished (it died before
-    /// telling them), then drops S3's local working copy like a fresh success does.
-    async fn redeliver(
-        &self,
-        claimed: Claimed,
-        request: &GenRequest,
-        model: Option<&AiModel>,
-        charged: Option<&ChargeFacts>,
-        told: Told<'_>,
-    ) -> JobEnd {
-        match (&self.notifier, model) {
-            (Some(notifier), Some(model)) => {
-                notifier
-                    .deliver(
-                        &self.store,
-                        request,
-                        (model, charged),
-                        told,
-                        claimed.attempt,
-                    )
-                    .await;
-                if request.status == status::DONE
-                    && let Some(file) = notifier.local_copy(request)
-                {
-                    self.discard_working_copy(&file).await;
-                }
-            }
-            _ => {
-                if let Err(error) = self.store.settle(request.id, claimed.attempt).await {
-                    warn!(%error, "cannot record the delivery");
-                }
-            }
-        }
-        JobEnd::Dropped
-    }
-
-    fn generation_job(
-        &self,
-        request: &GenRequest,
-        model: &AiModel,
-        plan: &Plan,
-        failed_task: &FailedTask,
-    ) -> GenerationJob {
+    fn generation_job(&self, job: &Job, model: &AiModel, plan: &Plan) -> GenerationJob {
+        let request = &job.request;
         GenerationJob {
-            task_key: failed_task.next_key(&request.run_code),
+            task_key: job.earlier.failed_task.next_key(&request.run_code),
             prompt: request.prompt.clone(),
             model_name: if model.api_model_name.is_empty() {
                 model.slug.clone()
@@ -270,21 +190,20 @@ impl JobContext {
     async fn call_provider(
         &self,
         runner: &Runner,
-        claimed: &Claimed,
-        request: &GenRequest,
+        job: &Job,
         plan: &Plan,
-        job: &GenerationJob,
-        failed_task: &FailedTask,
+        task: &GenerationJob,
     ) -> Result<VideoResult, RunError> {
-        let saved = if failed_task.is(&request.provider_job_id) {
+        let saved_id = &job.request.provider_job_id;
+        let saved = if job.earlier.failed_task.is(saved_id) {
             info!(
-                failed_task = %request.provider_job_id,
-                task_key = %job.task_key,
+                failed_task = %saved_id,
+                task_key = %task.task_key,
                 "the saved task failed before the requeue; creating a new one"
             );
             None
         } else {
-            Some(request.provider_job_id.as_str()).filter(|id| !id.is_empty())
+            Some(saved_id.as_str()).filter(|id| !id.is_empty())
         };
         let image = RequestImage {
             notifier: self.notifier.as_ref(),
@@ -292,9 +211,9 @@ impl JobContext {
             downloader: runner.downloader(),
         };
         let ids = FencedTaskIds {
-            writes: self.writes.clone(),
-            claimed: *claimed,
+            writes: &self.writes,
+            lease: &job.lease,
         };
-        runner.run(job, saved, &image, &ids).await
+        runner.run(task, saved, &image, &ids).await
     }
 }

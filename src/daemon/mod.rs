@@ -6,7 +6,9 @@
 mod availability;
 mod callbacks;
 mod circuit;
+mod deliver;
 mod end;
+mod failure;
 mod health;
 mod heartbeat;
 mod http;
@@ -351,12 +353,12 @@ impl Daemon {
             filled |= claimed.len() == free;
             crate::metrics::claimed(provider, claimed.len());
             if circuits.is_open(provider) {
-                circuits.probing(provider, claimed.first().map(|job| job.claimed.request_id));
+                circuits.probing(provider, claimed.first().map(|job| job.lease.request_id()));
             }
             for job in claimed {
                 let stop = self
                     .slots
-                    .start(job.claimed.request_id, job.claimed.attempt, provider);
+                    .start(job.lease.request_id(), job.lease.attempt(), provider);
                 tracker.spawn(supervise(
                     self.ctx.clone(),
                     Watch {

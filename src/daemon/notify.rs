@@ -1,16 +1,15 @@
-//! Telling the user, after the outcome is committed and outside any transaction,
-//! in the words and with the buttons of the bot's own worker ([`crate::message`]).
-//! A failed notification is logged and changes nothing; a sent one marks the lease
-//! delivered, so a worker that reclaims a finished request sends nothing twice.
+//! Telling the user, in the words and with the buttons of the bot's own worker
+//! ([`crate::message`]). The notifier only talks to Telegram: recording the
+//! delivery is the job's delivery step (`deliver.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use tracing::{info, warn};
+use tracing::warn;
 
 use crate::catalog::AiModel;
 use crate::i18n::Language;
 use crate::message::{ChargeFacts, MessageStyle, Outgoing, VideoFacts};
-use crate::queue::{GenRequest, QueueStore, status};
+use crate::queue::GenRequest;
 use crate::telegram::{TelegramClient, TelegramError};
 
 /// Videos larger than this go out as a link (the public Bot API's upload limit).
@@ -25,12 +24,20 @@ pub struct Notifier {
     mini_app_url: Option<String>,
 }
 
-/// How to tell a user about an outcome stored earlier.
-pub struct Told<'a> {
-    /// The user's language.
-    pub language: Language,
-    /// The English wording of a stored failure (empty: none).
-    pub error_en: &'a str,
+/// What to tell a user about their request.
+pub enum Tell<'a> {
+    /// Their video: its caption's facts, the local file (when there is one) and
+    /// where it is stored.
+    Video {
+        /// What the caption says.
+        facts: VideoFacts<'a>,
+        /// The local file to upload, if any.
+        file: Option<PathBuf>,
+        /// The stored video's address.
+        url: &'a str,
+    },
+    /// Why it failed, already in the user's language.
+    Failure(&'a str),
 }
 
 /// What a finished request's caption tells: the request's own values, or the
@@ -77,101 +84,27 @@ impl Notifier {
         &self.client
     }
 
-    /// Sends the video just finished (`file`, stored at `url`), then settles.
-    pub async fn deliver_video(
-        &self,
-        store: &QueueStore,
-        request: &GenRequest,
-        facts: &VideoFacts<'_>,
-        language: Language,
-        (file, url): (&Path, &str),
-        attempt: i32,
-    ) {
-        let caption = self.style.caption(language, facts);
-        let sent = self
-            .send_video(
-                request.chat_id,
-                Some(file.to_owned()),
-                &caption,
-                url,
-                language,
-            )
-            .await;
-        self.settle(store, request.id, attempt, sent).await;
-    }
-
-    /// Sends `❌ Ошибка генерации видео: …` (or its English) with the bot's menu,
-    /// then settles; `text` is already in `language`.
-    pub async fn deliver_error(
-        &self,
-        store: &QueueStore,
-        id: i64,
-        chat_id: i64,
-        language: Language,
-        text: &str,
-        attempt: i32,
-    ) {
-        let sent = self.tell_failure(chat_id, language, text).await;
-        self.settle(store, id, attempt, sent).await;
-    }
-
-    /// Tells a user why their request ended without a video (nothing settled).
-    async fn tell_failure(
+    /// Tells the user in `chat_id`, in `language`: the video with its caption,
+    /// or `❌ Ошибка генерации видео: …` (or its English) with the bot's menu.
+    pub async fn tell(
         &self,
         chat_id: i64,
         language: Language,
-        text: &str,
+        what: Tell<'_>,
     ) -> Result<(), TelegramError> {
-        let message = self
-            .style
-            .failure(language, text, self.mini_app_url.as_deref());
-        self.client.send_text(chat_id, &message).await
-    }
-
-    /// Delivers the stored outcome of a request finished by an earlier claim. An
-    /// English user reads the English wording the failure stored beside its
-    /// lease (`error_en`); without one (a failure written by an operator's
-    /// command), the request's Russian `error_message`.
-    pub async fn deliver(
-        &self,
-        store: &QueueStore,
-        request: &GenRequest,
-        (model, charged): (&AiModel, Option<&ChargeFacts>),
-        told: Told<'_>,
-        attempt: i32,
-    ) {
-        let Told { language, error_en } = told;
-        if request.chat_id == 0 {
-            self.settle(store, request.id, attempt, Ok(())).await;
-            return;
+        match what {
+            Tell::Video { facts, file, url } => {
+                let caption = self.style.caption(language, &facts);
+                self.send_video(chat_id, file, &caption, url, language)
+                    .await
+            }
+            Tell::Failure(text) => {
+                let message = self
+                    .style
+                    .failure(language, text, self.mini_app_url.as_deref());
+                self.client.send_text(chat_id, &message).await
+            }
         }
-        if request.status == status::ERROR {
-            let text = match language {
-                Language::English if !error_en.is_empty() => error_en,
-                _ => &request.error_message,
-            };
-            self.deliver_error(store, request.id, request.chat_id, language, text, attempt)
-                .await;
-            return;
-        }
-        let shown = (
-            request.duration,
-            request.video_resolution.as_str(),
-            request.aspect_ratio.as_str(),
-        );
-        let facts = video_facts(request, model, charged, shown);
-        let caption = self.style.caption(language, &facts);
-        let url = result_url(request).unwrap_or_default();
-        let sent = self
-            .send_video(
-                request.chat_id,
-                self.local_copy(request),
-                &caption,
-                url,
-                language,
-            )
-            .await;
-        self.settle(store, request.id, attempt, sent).await;
     }
 
     /// The video file with its caption; its link instead when there is no local
@@ -223,24 +156,9 @@ impl Notifier {
             .filter(|name| !name.is_empty())
             .map(|name| self.media_root.join("videos").join(name))
     }
-
-    async fn settle(
-        &self,
-        store: &QueueStore,
-        id: i64,
-        attempt: i32,
-        sent: Result<(), TelegramError>,
-    ) {
-        match sent {
-            Ok(()) => info!(request.id = id, "user notified"),
-            Err(error) => warn!(request.id = id, %error, "notification failed; the outcome stands"),
-        }
-        if let Err(error) = store.settle(id, attempt).await {
-            warn!(request.id = id, %error, "cannot record the delivery");
-        }
-    }
 }
 
-fn result_url(request: &GenRequest) -> Option<&str> {
+/// The first of a finished request's `result_urls`.
+pub fn result_url(request: &GenRequest) -> Option<&str> {
     request.result_urls.0.get(0).and_then(|url| url.as_str())
 }

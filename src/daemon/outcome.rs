@@ -1,5 +1,5 @@
-//! Writing how a job ended: the video, a failure (with its refund), or a retry
-//! later; then telling the user.
+//! Writing how a job ended through its lease: the video, a failure (with its
+//! refund), or a retry later; then the delivery step tells the user.
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,26 +7,18 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::end::{FailureReason, JobEnd};
+use super::failure::JobError;
 use super::job::{JobContext, MAX_RETRY_WAIT};
-use super::notify::video_facts;
+use super::notify::{Tell, video_facts};
 use super::plan::Plan;
 use crate::catalog::AiModel;
 use crate::i18n::{Language, UserText};
-use crate::message::{ChargeFacts, VideoFacts};
 use crate::net::Backoff;
 use crate::provider::{ProviderError, VideoResult};
 use crate::queue::{
-    Claimed, CompletionWrite, Failure, Fenced, GenRequest, RefundOutcome, Success, kept_seconds,
-    kept_text,
+    Charge, Earlier, Failure, Fenced, Job, Lease, RefundOutcome, Success, kept_seconds, kept_text,
 };
-
-/// The user's message when the finished video cannot be stored (details are logged).
-fn storage_failed() -> UserText {
-    UserText::new(
-        "Не удалось сохранить видео в хранилище.",
-        "The video could not be saved to storage.",
-    )
-}
+use crate::storage::StorageError;
 
 /// The user's message when the job failed inside genworker (details are logged).
 fn internal_error() -> UserText {
@@ -43,61 +35,44 @@ pub(super) struct Shown<'a> {
     /// Its merged params (duration, resolution, aspect ratio, unless the
     /// provider reports the video's own).
     pub plan: &'a Plan,
-    /// Its charge.
-    pub charged: Option<&'a ChargeFacts>,
 }
 
 impl JobContext {
-    pub(super) async fn succeed(
-        &self,
-        claimed: Claimed,
-        request: &GenRequest,
-        language: Language,
-        shown: Shown<'_>,
-        video: VideoResult,
-    ) -> JobEnd {
+    pub(super) async fn succeed(&self, job: &Job, shown: Shown<'_>, video: VideoResult) -> JobEnd {
+        let request = &job.request;
         let stored = shown.plan.finished(&video.reported, self.widths);
         let result_url = match self.publish(&video).await {
             Ok(url) => url,
-            Err(error) => return self.handle_error(claimed, request, language, error).await,
+            Err(error) => return self.end_with(job, JobError::Storage(error)).await,
         };
+        let notify = self.notifier_for(request).is_some();
         let success = Success {
-            result_url,
+            result_url: result_url.clone(),
             file_size: video.size_bytes,
             duration: stored.duration,
             video_resolution: stored.resolution.clone(),
             aspect_ratio: stored.aspect_ratio.clone(),
             provider_job_id: video.task_id.clone(),
             provider_metadata: video.metadata.clone(),
-            notify: self.notifier.is_some() && request.chat_id != 0,
+            notify,
         };
-        let url = success.result_url.clone();
-        match self
-            .writes
-            .complete(CompletionWrite {
-                request_id: claimed.request_id,
-                attempt: claimed.attempt,
-                success,
-            })
-            .await
-        {
+        match self.writes.complete(job.lease.completion(success)).await {
             Ok(Fenced::Applied) => {
                 info!(bytes = video.size_bytes, "request done");
-                // What the row now says, as a redelivery would read it.
-                let values = (
-                    kept_seconds(stored.duration, request.duration),
-                    kept_text(&stored.resolution, &request.video_resolution),
-                    kept_text(&stored.aspect_ratio, &request.aspect_ratio),
-                );
-                let facts = video_facts(request, shown.model, shown.charged, values);
-                self.tell_done(
-                    request,
-                    &facts,
-                    language,
-                    (&video.file, &url),
-                    claimed.attempt,
-                )
-                .await;
+                if notify {
+                    // What the row now says, as a redelivery would read it.
+                    let values = (
+                        kept_seconds(stored.duration, request.duration),
+                        kept_text(&stored.resolution, &request.video_resolution),
+                        kept_text(&stored.aspect_ratio, &request.aspect_ratio),
+                    );
+                    let what = Tell::Video {
+                        facts: video_facts(request, shown.model, job.charge.facts.as_ref(), values),
+                        file: Some(video.file.clone()),
+                        url: &result_url,
+                    };
+                    self.deliver(job, Some(what)).await;
+                }
                 self.discard_working_copy(&video.file).await;
                 JobEnd::Done
             }
@@ -110,15 +85,15 @@ impl JobContext {
                     // Cancelled: nobody will send or serve this copy.
                     self.discard_working_copy(&video.file).await;
                 }
-                self.let_go(claimed, other).await
+                self.let_go(&job.lease, other).await
             }
-            Err(error) => self.retry(claimed, error.to_string(), None).await,
+            Err(error) => self.retry(&job.lease, error.to_string(), None).await,
         }
     }
 
-    /// Hands the finished video to the result store. A failure is retried like a
-    /// failed local write (the task is resumed, not paid again).
-    async fn publish(&self, video: &VideoResult) -> Result<String, ProviderError> {
+    /// Hands the finished video to the result store; a failure drops the local
+    /// copy (a retry resumes the task and downloads it again).
+    async fn publish(&self, video: &VideoResult) -> Result<String, StorageError> {
         match self.results.publish(&video.file, &video.mime_type).await {
             Ok(url) => {
                 if self.results.is_remote() {
@@ -127,28 +102,10 @@ impl JobContext {
                 Ok(url)
             }
             Err(error) => {
-                warn!(%error, "cannot store the video");
                 self.discard_working_copy(&video.file).await;
-                Err(ProviderError::retryable(storage_failed()))
+                Err(error)
             }
         }
-    }
-
-    /// Sends the video (from the local file) to the user, when Telegram is set up.
-    async fn tell_done(
-        &self,
-        request: &GenRequest,
-        facts: &VideoFacts<'_>,
-        language: Language,
-        file_and_url: (&Path, &str),
-        attempt: i32,
-    ) {
-        let Some(notifier) = self.notifier.as_ref().filter(|_| request.chat_id != 0) else {
-            return;
-        };
-        notifier
-            .deliver_video(&self.store, request, facts, language, file_and_url, attempt)
-            .await;
     }
 
     /// With remote storage the local file was only a working copy: removed once
@@ -172,16 +129,16 @@ impl JobContext {
     /// for every job.
     pub(super) async fn after_panic(
         &self,
-        claimed: Claimed,
+        lease: Lease,
         language: Language,
         panic: String,
     ) -> JobEnd {
         tracing::error!(
-            request.id = claimed.request_id,
+            request.id = lease.request_id(),
             panic = %panic,
             "job panicked; giving its request back"
         );
-        let request = match self.store.request(claimed.request_id).await {
+        let request = match self.store.request(lease.request_id()).await {
             Ok(Some(request)) => request,
             Ok(None) => return JobEnd::Dropped,
             Err(error) => {
@@ -189,33 +146,25 @@ impl JobContext {
                 return JobEnd::Dropped;
             }
         };
+        let job = Job {
+            lease,
+            request,
+            model: None,
+            language,
+            charge: Charge::default(),
+            earlier: Earlier::default(),
+        };
         let error = ProviderError::retryable(internal_error());
-        self.handle_error(claimed, &request, language, error).await
+        self.handle_error(&job, error).await
     }
 
-    pub(super) async fn handle_error(
-        &self,
-        claimed: Claimed,
-        request: &GenRequest,
-        language: Language,
-        error: ProviderError,
-    ) -> JobEnd {
+    pub(super) async fn handle_error(&self, job: &Job, error: ProviderError) -> JobEnd {
         match error {
-            ProviderError::Fatal(message) => {
-                self.fail(claimed, request, language, message, FailureReason::Provider)
-                    .await
-            }
+            ProviderError::Fatal(message) => self.fail(job, message, FailureReason::Provider).await,
             ProviderError::TaskFailed(message) => {
-                self.fail(
-                    claimed,
-                    request,
-                    language,
-                    message,
-                    FailureReason::TaskFailed,
-                )
-                .await
+                self.fail(job, message, FailureReason::TaskFailed).await
             }
-            ProviderError::Unauthorized(message) => self.pause(claimed, message.en).await,
+            ProviderError::Unauthorized(message) => self.pause(&job.lease, message.en).await,
             ProviderError::Retryable {
                 message,
                 after,
@@ -225,33 +174,19 @@ impl JobContext {
                 let wait = after
                     .unwrap_or(self.settings.retry_base)
                     .min(MAX_RETRY_WAIT);
-                match self
-                    .store
-                    .release(claimed.request_id, claimed.attempt, wait, None)
-                    .await
-                {
-                    Ok(_) => JobEnd::Retrying { rate_limited: true },
-                    Err(error) => {
-                        warn!(%error, "cannot release the lease; it will expire");
-                        JobEnd::Retrying { rate_limited: true }
-                    }
+                if let Err(error) = job.lease.release(wait, None).await {
+                    warn!(%error, "cannot release the lease; it will expire");
                 }
+                JobEnd::Retrying { rate_limited: true }
             }
             ProviderError::Retryable { message, after, .. } => {
-                if claimed.failures + 1
-                    >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
-                {
-                    warn!(error = %message, attempts = claimed.failures + 1, "retries used up");
-                    self.fail(
-                        claimed,
-                        request,
-                        language,
-                        message,
-                        FailureReason::RetriesExhausted,
-                    )
-                    .await
+                let failures = job.lease.failures() + 1;
+                if failures >= i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX) {
+                    warn!(error = %message, attempts = failures, "retries used up");
+                    self.fail(job, message, FailureReason::RetriesExhausted)
+                        .await
                 } else {
-                    self.retry(claimed, message.ru, after).await
+                    self.retry(&job.lease, message.ru, after).await
                 }
             }
         }
@@ -259,9 +194,9 @@ impl JobContext {
 
     /// Puts the request back in the queue, unrefunded and no attempt used: the
     /// provider refused genworker's credentials (the circuit opens on this end).
-    async fn pause(&self, claimed: Claimed, message: String) -> JobEnd {
+    async fn pause(&self, lease: &Lease, message: String) -> JobEnd {
         info!(error = %message, "credentials refused; the request goes back to the queue unrefunded");
-        match self.store.pause(claimed.request_id, claimed.attempt).await {
+        match lease.pause().await {
             Ok(true) => {}
             Ok(false) => info!("the request is no longer ours; nothing to put back"),
             Err(error) => warn!(%error, "cannot put the request back; its lease will expire"),
@@ -272,14 +207,14 @@ impl JobContext {
     /// After a refused write: a request no longer processing (cancelled, or set
     /// back to `queued`) is let go for good, as when the heartbeat sees it first;
     /// a lost lease belongs to another worker, so nothing is touched.
-    async fn let_go(&self, claimed: Claimed, refused: Fenced) -> JobEnd {
+    pub(super) async fn let_go(&self, lease: &Lease, refused: Fenced) -> JobEnd {
         if refused != Fenced::NotProcessing {
             return JobEnd::Dropped;
         }
-        if let Err(error) = self.store.settle(claimed.request_id, claimed.attempt).await {
+        if let Err(error) = lease.settle().await {
             warn!(%error, "cannot let the lease go; it will expire");
         }
-        match self.store.request(claimed.request_id).await {
+        match self.store.request(lease.request_id()).await {
             Ok(Some(request)) if request.status == crate::queue::status::CANCELLED => {
                 JobEnd::Cancelled
             }
@@ -288,30 +223,22 @@ impl JobContext {
     }
 
     /// Gives the request back with exponential backoff, counting one failure.
-    pub(super) async fn retry(
-        &self,
-        claimed: Claimed,
-        message: String,
-        after: Option<Duration>,
-    ) -> JobEnd {
+    async fn retry(&self, lease: &Lease, message: String, after: Option<Duration>) -> JobEnd {
         let backoff = Backoff {
             base: self.settings.retry_base,
             max: MAX_RETRY_WAIT,
         };
+        let failures = lease.failures();
         let wait = after
-            .unwrap_or_else(|| backoff.delay(u32::try_from(claimed.failures).unwrap_or(0)))
+            .unwrap_or_else(|| backoff.delay(u32::try_from(failures).unwrap_or(0)))
             .min(MAX_RETRY_WAIT);
         warn!(
             error = %message,
             wait_ms = wait.as_millis() as u64,
-            failures = claimed.failures + 1,
+            failures = failures + 1,
             "retryable failure; retrying later"
         );
-        if let Err(error) = self
-            .store
-            .release(claimed.request_id, claimed.attempt, wait, Some(message))
-            .await
-        {
+        if let Err(error) = lease.release(wait, Some(message)).await {
             warn!(%error, "cannot release the lease; it will expire");
         }
         JobEnd::Retrying {
@@ -319,37 +246,19 @@ impl JobContext {
         }
     }
 
-    pub(super) async fn fail(
-        &self,
-        claimed: Claimed,
-        request: &GenRequest,
-        language: Language,
-        message: UserText,
-        reason: FailureReason,
-    ) -> JobEnd {
+    pub(super) async fn fail(&self, job: &Job, message: UserText, reason: FailureReason) -> JobEnd {
+        let notify = self.notifier_for(&job.request).is_some();
         let failure = Failure {
             message: message.clone(),
-            notify: self.notifier.is_some() && request.chat_id != 0,
+            notify,
             task_failed: reason == FailureReason::TaskFailed,
         };
-        match self
-            .store
-            .fail(claimed.request_id, claimed.attempt, failure)
-            .await
-        {
+        match job.lease.fail(failure).await {
             Ok((Fenced::Applied, refund)) => {
                 log_failure(&message, refund.as_ref());
-                if let (Some(notifier), true) = (&self.notifier, request.chat_id != 0) {
-                    notifier
-                        .deliver_error(
-                            &self.store,
-                            request.id,
-                            request.chat_id,
-                            language,
-                            message.for_language(language),
-                            claimed.attempt,
-                        )
-                        .await;
+                if notify {
+                    let text = message.for_language(job.language);
+                    self.deliver(job, Some(Tell::Failure(text))).await;
                 }
                 JobEnd::Failed {
                     reason,
@@ -361,9 +270,9 @@ impl JobContext {
                     outcome = other.label(),
                     "failure not written: the request is no longer ours"
                 );
-                self.let_go(claimed, other).await
+                self.let_go(&job.lease, other).await
             }
-            Err(error) => self.retry(claimed, error.to_string(), None).await,
+            Err(error) => self.retry(&job.lease, error.to_string(), None).await,
         }
     }
 }

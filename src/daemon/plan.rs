@@ -114,17 +114,7 @@ impl Widths {
 
 /// Checks the request and merges its params, or says (in Russian and English) what is
 /// wrong, before any provider is paid: a value its request row cannot hold included.
-pub fn plan(
-    request: &GenRequest,
-    model: Option<&AiModel>,
-    widths: Widths,
-) -> Result<Plan, UserText> {
-    let model = model.ok_or_else(|| {
-        UserText::new(
-            "Модель генерации не найдена: у запроса не указана модель.",
-            "Generation model not found: the request names no model.",
-        )
-    })?;
+pub fn plan(request: &GenRequest, model: &AiModel, widths: Widths) -> Result<Plan, UserText> {
     let Value::Object(overrides) = &request.generation_params.0 else {
         return Err(UserText::new(
             "Некорректные параметры генерации: ожидался JSON-объект.",

@@ -12,7 +12,7 @@ use super::circuit::Circuits;
 use super::end::JobEnd;
 use super::job::JobContext;
 use super::slots::{Slots, Stop};
-use crate::queue::{Claimed, ClaimedJob};
+use crate::queue::Job;
 
 /// What a job's supervisor reports to: its slot, its provider's circuit, and
 /// the claim loop to wake when the slot is free.
@@ -31,20 +31,21 @@ pub(super) struct Watch {
 pub(super) async fn supervise(
     ctx: Arc<JobContext>,
     watch: Watch,
-    job: ClaimedJob,
+    job: Job,
     provider: &'static str,
     mut stop: tokio::sync::watch::Receiver<Option<Stop>>,
 ) {
-    let claimed = job.claimed;
+    let lease = job.lease.clone();
     let circuits = watch.circuits;
+    let id = lease.request_id();
     let _slot = SlotGuard {
         slots: watch.slots,
         circuits: circuits.clone(),
         provider,
         wake: watch.wake,
-        claimed,
+        id,
+        attempt: lease.attempt(),
     };
-    let id = claimed.request_id;
     let language = job.language;
     // Boxed: the job's future is large, and tokio moves a task's future when it
     // spawns and when it finishes; moving a pointer instead took a sixth of the
@@ -57,7 +58,7 @@ pub(super) async fn supervise(
     let (end, reason) = match ended {
         Ok(Ok(end)) => (end, None),
         Ok(Err(panic)) => (
-            ctx.after_panic(claimed, language, panic_text(&*panic))
+            ctx.after_panic(lease.clone(), language, panic_text(&*panic))
                 .await,
             None,
         ),
@@ -73,13 +74,11 @@ pub(super) async fn supervise(
                 found.provider().credentials_hint()
             })
     });
-    let store = &ctx.store;
     let handed_back = match reason {
-        Some(Stop::Shutdown | Stop::Requeued) => store
-            .release(id, claimed.attempt, Duration::ZERO, None)
-            .await
-            .map(drop),
-        Some(Stop::Cancelled) => store.settle(id, claimed.attempt).await.map(drop),
+        Some(Stop::Shutdown | Stop::Requeued) => {
+            lease.release(Duration::ZERO, None).await.map(drop)
+        }
+        Some(Stop::Cancelled) => lease.settle().await.map(drop),
         Some(Stop::LostLease) | None => Ok(()),
     };
     if let Some(reason) = reason {
@@ -97,15 +96,14 @@ struct SlotGuard {
     circuits: Circuits,
     provider: &'static str,
     wake: Arc<Notify>,
-    claimed: Claimed,
+    id: i64,
+    attempt: i32,
 }
 
 impl Drop for SlotGuard {
     fn drop(&mut self) {
-        self.slots
-            .finish(self.claimed.request_id, self.claimed.attempt);
-        self.circuits
-            .abandon(self.provider, self.claimed.request_id);
+        self.slots.finish(self.id, self.attempt);
+        self.circuits.abandon(self.provider, self.id);
         self.wake.notify_one();
     }
 }

@@ -1,5 +1,5 @@
 //! The [`TaskIds`] that saves a provider's task id the moment it exists:
-//! batched with other jobs' writes, fenced on the claim.
+//! batched with other jobs' writes, fenced on the job's lease.
 
 use std::time::Duration;
 
@@ -8,40 +8,36 @@ use tracing::warn;
 
 use super::writes::BatchedWrites;
 use crate::provider::{SaveError, TaskIds};
-use crate::queue::{Claimed, Fenced, TaskIdWrite};
+use crate::queue::{Fenced, Lease};
 
 /// Tries to save a new task id before giving up.
 const SAVE_ATTEMPTS: u32 = 5;
 
-/// Saves task ids for one claim.
-pub(super) struct FencedTaskIds {
-    pub(super) writes: BatchedWrites,
-    pub(super) claimed: Claimed,
+/// Saves task ids for one lease.
+pub(super) struct FencedTaskIds<'a> {
+    pub(super) writes: &'a BatchedWrites,
+    pub(super) lease: &'a Lease,
 }
 
 #[async_trait]
-impl TaskIds for FencedTaskIds {
+impl TaskIds for FencedTaskIds<'_> {
     async fn save(&self, task_id: &str) -> Result<(), SaveError> {
         // A paid task exists now: losing its id means paying again, so insist a little.
         let mut attempt = 0;
         loop {
             match self
                 .writes
-                .save_task_id(TaskIdWrite {
-                    request_id: self.claimed.request_id,
-                    attempt: self.claimed.attempt,
-                    task_id: task_id.to_owned(),
-                })
+                .save_task_id(self.lease.task_id_write(task_id))
                 .await
             {
                 Ok(Fenced::Applied) => return Ok(()),
-                Ok(other) => return Err(SaveError::LeaseLost(format!("{other:?}"))),
+                Ok(refused) => return Err(SaveError::LeaseLost(refused)),
                 Err(error) if attempt < SAVE_ATTEMPTS => {
                     warn!(%error, "cannot save the task id yet; trying again");
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(500) * attempt).await;
                 }
-                Err(error) => return Err(SaveError::Database(error.to_string())),
+                Err(error) => return Err(SaveError::Database(error)),
             }
         }
     }

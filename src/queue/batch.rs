@@ -11,6 +11,7 @@ use diesel::{PgConnection, SqliteConnection};
 use serde_json::json;
 
 use super::done_rows::{DoneRow, WriteDone};
+use super::fence::Fence;
 use super::progress::{POINTS_PER_RESULT, ProgressOps};
 use super::stats::StatsOps;
 use super::{Fenced, QueueBackend, Success, kept_seconds, kept_text, status};
@@ -76,41 +77,6 @@ impl RequestValues {
     }
 }
 
-/// Who holds a request now, read under its row lock.
-struct Holder {
-    status: String,
-    worker: Option<String>,
-    attempt: Option<i32>,
-    started: Option<UtcTime>,
-    model: Option<i64>,
-    user: Option<i64>,
-    quantity: i16,
-}
-
-impl Holder {
-    /// As [`Holder::refuses`], except that a request set back to `queued` still
-    /// takes the id of the task its holder just created: the next claim resumes
-    /// that task instead of paying for another (a task id is a fact whatever the
-    /// status).
-    fn refuses_task_id(&self, worker: &str, attempt: i32) -> Option<Fenced> {
-        match self.refuses(worker, attempt) {
-            Some(Fenced::NotProcessing) if self.status == status::QUEUED => None,
-            other => other,
-        }
-    }
-
-    /// `None` when `worker` still owns `attempt` of a processing request.
-    fn refuses(&self, worker: &str, attempt: i32) -> Option<Fenced> {
-        if self.worker.as_deref() != Some(worker) || self.attempt != Some(attempt) {
-            Some(Fenced::LostLease)
-        } else if self.status != status::PROCESSING {
-            Some(Fenced::NotProcessing)
-        } else {
-            None
-        }
-    }
-}
-
 /// Batched fenced writes on a connection (call inside a queue transaction).
 pub trait BatchOps {
     /// Saves task ids; one verdict per write, in order.
@@ -142,12 +108,7 @@ macro_rules! batch_ops {
                 // request in this batch replaces an earlier one)
                 let mut applied: BTreeMap<i64, &str> = BTreeMap::new();
                 for write in writes {
-                    let verdict = match holders.get(&write.request_id) {
-                        Some(holder) => holder
-                            .refuses_task_id(worker, write.attempt)
-                            .unwrap_or(Fenced::Applied),
-                        None => Fenced::NotProcessing,
-                    };
+                    let verdict = holders.task_id_verdict(write.request_id, worker, write.attempt);
                     if verdict == Fenced::Applied {
                         applied.insert(write.request_id, &write.task_id);
                     }
@@ -190,10 +151,10 @@ macro_rules! batch_ops {
                 let mut done_rows = Vec::new();
                 for write in writes {
                     let id = write.request_id;
-                    let verdict = verdict(&holders, id, worker, write.attempt);
+                    let verdict = holders.verdict(id, worker, write.attempt);
                     // Applied means the row is there, locked, with its values read.
                     let (Fenced::Applied, Some(holder), Some(current)) =
-                        (verdict, holders.get_mut(&id), values.remove(&id))
+                        (verdict, holders.get_mut(id), values.remove(&id))
                     else {
                         verdicts.push(match verdict {
                             Fenced::Applied => Fenced::NotProcessing,
@@ -259,72 +220,7 @@ macro_rules! batch_ops {
                 Ok(verdicts)
             }
         }
-
-        impl HoldersOf for $conn {
-            fn holders_of(&mut self, ids: &[i64]) -> QueryResult<HashMap<i64, Holder>> {
-                self.lock_requests(ids)?;
-                let rows = req::table
-                    .left_join(lease::table)
-                    .filter(req::id.eq_any(ids))
-                    .select((
-                        req::id,
-                        (
-                            req::status,
-                            lease::worker_id.nullable(),
-                            lease::attempt.nullable(),
-                            req::started_at,
-                            req::ai_model_id,
-                            req::user_id,
-                            req::quantity,
-                        ),
-                    ))
-                    .load::<(i64, HolderRow)>(self)?;
-                Ok(rows
-                    .into_iter()
-                    .map(
-                        |(id, (status, worker, attempt, started, model, user, quantity))| {
-                            (
-                                id,
-                                Holder {
-                                    status,
-                                    worker,
-                                    attempt,
-                                    started,
-                                    model,
-                                    user,
-                                    quantity,
-                                },
-                            )
-                        },
-                    )
-                    .collect())
-            }
-        }
     };
-}
-
-/// A holder's columns as read.
-type HolderRow = (
-    String,
-    Option<String>,
-    Option<i32>,
-    Option<UtcTime>,
-    Option<i64>,
-    Option<i64>,
-    i16,
-);
-
-/// Locks the requests and reads who holds each.
-trait HoldersOf {
-    fn holders_of(&mut self, ids: &[i64]) -> QueryResult<HashMap<i64, Holder>>;
-}
-
-/// Whether one write may apply: a request that vanished counts as not processing.
-fn verdict(holders: &HashMap<i64, Holder>, id: i64, worker: &str, attempt: i32) -> Fenced {
-    match holders.get(&id) {
-        Some(holder) => holder.refuses(worker, attempt).unwrap_or(Fenced::Applied),
-        None => Fenced::NotProcessing,
-    }
 }
 
 batch_ops!(PgConnection);

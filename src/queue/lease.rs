@@ -12,9 +12,6 @@ use crate::schema::{botapp_genrequest as req, genworker_lease as lease};
 
 /// Lease operations on a connection.
 pub trait LeaseOps {
-    /// Whether `worker` still holds `attempt` of the request.
-    fn owns(&mut self, id: i64, worker: &str, attempt: i32) -> QueryResult<bool>;
-
     /// Extends the leases `worker` holds of these requests to `until`; returns
     /// (request, attempt) of each.
     fn heartbeat(
@@ -46,16 +43,6 @@ pub trait LeaseOps {
 macro_rules! lease_ops {
     ($conn:ty) => {
         impl LeaseOps for $conn {
-            fn owns(&mut self, id: i64, worker: &str, attempt: i32) -> QueryResult<bool> {
-                lease::table
-                    .filter(lease::request_id.eq(id))
-                    .filter(lease::worker_id.eq(worker))
-                    .filter(lease::attempt.eq(attempt))
-                    .count()
-                    .get_result::<i64>(self)
-                    .map(|n| n > 0)
-            }
-
             fn heartbeat(
                 &mut self,
                 worker: &str,

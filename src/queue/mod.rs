@@ -11,8 +11,11 @@ mod batch;
 mod claim;
 mod depth;
 mod done_rows;
+mod fence;
 mod finish;
+mod job;
 mod lease;
+mod lease_handle;
 pub(crate) mod progress;
 pub(crate) mod refund;
 pub mod request;
@@ -22,83 +25,29 @@ mod take;
 pub mod wake;
 pub mod workers;
 
-use std::sync::Arc;
-
 use diesel::connection::Connection;
 use diesel::result::Error;
 use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
-use crate::catalog::AiModel;
-use crate::i18n::Language;
-use crate::message::ChargeFacts;
 pub use admin::{AdminError, ENQUEUE_INSERTS, Enqueued, NewRequest, enqueue};
 pub use batch::{CompletionWrite, TaskIdWrite};
 pub use depth::{QueueDepth, queue_depth};
 pub use finish::{Failure, Success, kept_seconds, kept_text};
-pub use refund::{REFUND_INSERTS, RefundOutcome};
+pub use job::{Charge, Earlier, FailedTask, Job};
+pub use lease_handle::Lease;
+pub use refund::{ChargeError, REFUND_INSERTS, RefundOutcome};
 pub use request::{GenRequest, status};
 pub use store::QueueStore;
 
-/// A request this worker claimed.
+/// A request this worker claimed: what its [`Lease`] knows of itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Claimed {
+struct Claimed {
     /// The request.
-    pub request_id: i64,
+    request_id: i64,
     /// The claim number, the fencing token of every later write.
-    pub attempt: i32,
+    attempt: i32,
     /// Retryable failures so far.
-    pub failures: i32,
-}
-
-/// A claimed request with what running it needs, read in the claim's transaction.
-#[derive(Debug, Clone)]
-pub struct ClaimedJob {
-    /// The claim.
-    pub claimed: Claimed,
-    /// The request as it was when claimed.
-    pub request: GenRequest,
-    /// Its model by `ai_model_id` (none when NULL or dangling), shared by the
-    /// jobs of one claim.
-    pub model: Option<Arc<AiModel>>,
-    /// Whether the request's charge can be refunded (`Ok` without a charge), or why not.
-    pub charge: Result<(), String>,
-    /// The charge's amount and the balance after it, as the caption reports them
-    /// (none without a charge).
-    pub charged: Option<ChargeFacts>,
-    /// The language of the request's user (`botapp_tguser.language_code`;
-    /// Russian when the request has no user).
-    pub language: Language,
-    /// The English wording of a failure an earlier claim stored (empty: none).
-    pub error_message_en: String,
-    /// The provider task that an earlier run reported failed, if any.
-    pub failed_task: FailedTask,
-}
-
-/// The last provider task a request had that the provider reported failed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FailedTask {
-    /// Its id (empty: no task of this request failed).
-    pub task_id: String,
-    /// How many of the request's tasks failed: the next task is number `round + 1`.
-    pub round: i32,
-}
-
-impl FailedTask {
-    /// Whether `task_id` (a request's saved task) is the one that failed: a
-    /// requeued request then submits a new task rather than resuming it.
-    pub fn is(&self, task_id: &str) -> bool {
-        !self.task_id.is_empty() && self.task_id == task_id
-    }
-
-    /// The name of the request's next task: its run code for the first, then
-    /// `<run_code>-2`, `-3`… (a provider refuses a name it has seen).
-    pub fn next_key(&self, run_code: &str) -> String {
-        if self.round <= 0 {
-            run_code.to_owned()
-        } else {
-            format!("{run_code}-{}", self.round + 1)
-        }
-    }
+    failures: i32,
 }
 
 /// Whether a fenced write applied.

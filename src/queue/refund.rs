@@ -29,7 +29,7 @@ pub enum RefundOutcome {
     /// The request has no charge (`transaction_id` NULL): nothing to give back.
     NoCharge,
     /// The charge is missing or not negative: nothing given back (logged).
-    InvalidCharge(String),
+    InvalidCharge(ChargeError),
     /// An earlier failure already refunded it.
     AlreadyRefunded,
 }
@@ -46,10 +46,26 @@ impl RefundOutcome {
     }
 }
 
+/// Why a request's charge cannot be refunded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChargeError {
+    /// `transaction_id` names no transaction.
+    #[error("charge transaction {0} does not exist")]
+    Missing(i64),
+    /// The transaction is not a charge: its amount is zero or positive.
+    #[error("charge transaction {charge} is not negative ({amount})")]
+    NotNegative {
+        /// The transaction.
+        charge: i64,
+        /// Its amount.
+        amount: BigDecimal,
+    },
+}
+
 /// Refund operations on a connection (call inside a queue transaction).
 pub trait RefundOps {
     /// The charge row: `Ok((user, |amount|))`, or why it cannot be refunded.
-    fn charge(&mut self, charge: i64) -> QueryResult<Result<(i64, BigDecimal), String>>;
+    fn charge(&mut self, charge: i64) -> QueryResult<Result<(i64, BigDecimal), ChargeError>>;
 
     /// Gives back the charge of a failed request, once.
     fn refund(
@@ -66,12 +82,12 @@ pub trait RefundOps {
 pub(super) fn refundable(
     charge: i64,
     row: Option<(i64, BigDecimal)>,
-) -> Result<(i64, BigDecimal), String> {
+) -> Result<(i64, BigDecimal), ChargeError> {
     match row {
-        None => Err(format!("charge transaction {charge} does not exist")),
-        Some((_, amount)) if amount >= BigDecimal::zero() => Err(format!(
-            "charge transaction {charge} is not negative ({amount})"
-        )),
+        None => Err(ChargeError::Missing(charge)),
+        Some((_, amount)) if amount >= BigDecimal::zero() => {
+            Err(ChargeError::NotNegative { charge, amount })
+        }
         Some((user, amount)) => Ok((user, -amount)),
     }
 }
@@ -79,7 +95,10 @@ pub(super) fn refundable(
 macro_rules! refund_ops {
     ($conn:ty) => {
         impl RefundOps for $conn {
-            fn charge(&mut self, charge: i64) -> QueryResult<Result<(i64, BigDecimal), String>> {
+            fn charge(
+                &mut self,
+                charge: i64,
+            ) -> QueryResult<Result<(i64, BigDecimal), ChargeError>> {
                 let row = tx::table
                     .find(charge)
                     .select((tx::user_id, tx::amount))

@@ -7,11 +7,12 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 use super::batch::{BatchOps, CompletionWrite, TaskIdWrite};
+use super::fence::Fence;
 use super::lease::LeaseOps;
 use super::refund::{RefundOps, RefundOutcome};
 use super::stats::StatsOps;
 use super::take::{Leasing, TakeJobs};
-use super::{ClaimedJob, Failure, Fenced, GenRequest, QueueBackend, status};
+use super::{Claimed, Failure, Fenced, GenRequest, Job, QueueBackend, status};
 use crate::db::live::Tables;
 use crate::db::live::needs::USER_SETTINGS;
 use crate::db::types::UtcTime;
@@ -65,9 +66,10 @@ impl QueueStore {
         providers: Vec<&'static str>,
         limit: usize,
         lease_for: Duration,
-    ) -> Result<Vec<ClaimedJob>, DbError> {
+    ) -> Result<Vec<Job>, DbError> {
         let worker = self.worker.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let store = self.clone();
         with_conn!(&self.db, |conn| {
             conn.queue_transaction(|conn| -> QueryResult<_> {
                 let leasing = Leasing {
@@ -79,7 +81,7 @@ impl QueueStore {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                conn.load_jobs(&ids)
+                conn.load_jobs(&ids, &store)
             })
             .map_err(DbError::from)
         })
@@ -151,17 +153,17 @@ impl QueueStore {
 
     /// Writes the error, the model's error count and the refund in one transaction,
     /// if this worker still owns `attempt`.
-    pub async fn fail(
+    pub(super) async fn fail(
         &self,
-        id: i64,
-        attempt: i32,
+        claimed: Claimed,
         failure: Failure,
     ) -> Result<(Fenced, Option<RefundOutcome>), DbError> {
+        let (id, attempt) = (claimed.request_id, claimed.attempt);
         let worker = self.worker.clone();
         let tables = self.tables.clone();
         with_conn!(&self.db, |conn| {
             conn.queue_transaction(|conn| -> QueryResult<_> {
-                if let Some(fenced) = fence(conn, id, &worker, attempt)? {
+                if let Some(fenced) = conn.fence(id, &worker, attempt)? {
                     return Ok((fenced, None));
                 }
                 let now = UtcTime::now();
@@ -217,11 +219,12 @@ impl QueueStore {
     /// counting a failure (status `queued`, the lease let go at once): its
     /// provider refused genworker's credentials, which is the operator's problem.
     /// False when the request is no longer this attempt's.
-    pub async fn pause(&self, id: i64, attempt: i32) -> Result<bool, DbError> {
+    pub(super) async fn pause(&self, claimed: Claimed) -> Result<bool, DbError> {
+        let (id, attempt) = (claimed.request_id, claimed.attempt);
         let worker = self.worker.clone();
         with_conn!(&self.db, |conn| {
             conn.queue_transaction(|conn| -> QueryResult<bool> {
-                if fence(conn, id, &worker, attempt)?.is_some() {
+                if conn.fence(id, &worker, attempt)?.is_some() {
                     return Ok(false);
                 }
                 diesel::update(req::table.find(id))
@@ -235,13 +238,13 @@ impl QueueStore {
 
     /// Lets the request go for `after` (a retry later, or shutdown with `after` zero);
     /// `failed` counts the message as one retryable failure.
-    pub async fn release(
+    pub(super) async fn release(
         &self,
-        id: i64,
-        attempt: i32,
+        claimed: Claimed,
         after: Duration,
         failed: Option<String>,
     ) -> Result<bool, DbError> {
+        let (id, attempt) = (claimed.request_id, claimed.attempt);
         let worker = self.worker.clone();
         with_conn!(&self.db, |conn| conn
             .release(id, &worker, attempt, after, failed.as_deref())
@@ -249,49 +252,11 @@ impl QueueStore {
     }
 
     /// Records the outcome as delivered (or abandoned) and lets the lease go.
-    pub async fn settle(&self, id: i64, attempt: i32) -> Result<bool, DbError> {
+    pub(super) async fn settle(&self, claimed: Claimed) -> Result<bool, DbError> {
+        let (id, attempt) = (claimed.request_id, claimed.attempt);
         let worker = self.worker.clone();
         with_conn!(&self.db, |conn| conn
             .settle(id, &worker, attempt)
             .map_err(DbError::from))
     }
 }
-
-/// Locks the request and checks ownership and status: `Some` when the write must not happen.
-fn fence<C: QueueBackend + LeaseOps + StatusOf>(
-    conn: &mut C,
-    id: i64,
-    worker: &str,
-    attempt: i32,
-) -> QueryResult<Option<Fenced>> {
-    conn.lock_requests(&[id])?;
-    if !conn.owns(id, worker, attempt)? {
-        return Ok(Some(Fenced::LostLease));
-    }
-    if conn.status_of(id)?.as_deref() != Some(status::PROCESSING) {
-        return Ok(Some(Fenced::NotProcessing));
-    }
-    Ok(None)
-}
-
-/// A request's status.
-trait StatusOf {
-    fn status_of(&mut self, id: i64) -> QueryResult<Option<String>>;
-}
-
-macro_rules! status_of {
-    ($conn:ty) => {
-        impl StatusOf for $conn {
-            fn status_of(&mut self, id: i64) -> QueryResult<Option<String>> {
-                req::table
-                    .find(id)
-                    .select(req::status)
-                    .first(self)
-                    .optional()
-            }
-        }
-    };
-}
-
-status_of!(diesel::PgConnection);
-status_of!(diesel::SqliteConnection);

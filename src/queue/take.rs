@@ -14,7 +14,7 @@ use diesel::{PgConnection, SqliteConnection};
 use super::balance::money;
 use super::claim::ClaimSql;
 use super::refund::refundable;
-use super::{Claimed, ClaimedJob, FailedTask, GenRequest, status};
+use super::{Charge, Claimed, Earlier, FailedTask, GenRequest, Job, Lease, QueueStore, status};
 use crate::catalog::AiModel;
 use crate::db::types::UtcTime;
 use crate::i18n::Language;
@@ -45,8 +45,8 @@ pub(super) trait TakeJobs {
         leasing: &Leasing<'_>,
     ) -> QueryResult<Vec<i64>>;
 
-    /// The jobs of requests just taken: what each one's run needs.
-    fn load_jobs(&mut self, ids: &[i64]) -> QueryResult<Vec<ClaimedJob>>;
+    /// The jobs of requests `store` just took: what each one's run needs.
+    fn load_jobs(&mut self, ids: &[i64], store: &QueueStore) -> QueryResult<Vec<Job>>;
 }
 
 macro_rules! take_jobs {
@@ -131,7 +131,7 @@ macro_rules! take_jobs {
                 Ok(ids)
             }
 
-            fn load_jobs(&mut self, ids: &[i64]) -> QueryResult<Vec<ClaimedJob>> {
+            fn load_jobs(&mut self, ids: &[i64], store: &QueueStore) -> QueryResult<Vec<Job>> {
                 let conn = self;
                 let claims = lease::table
                     .filter(lease::request_id.eq_any(ids))
@@ -188,33 +188,37 @@ macro_rules! take_jobs {
                                     .and_then(Option::as_deref),
                             );
                             let found = request.transaction_id.and_then(|id| charges.get(&id));
-                            let charge = match request.transaction_id {
-                                None => Ok(()),
-                                Some(charge) => refundable(
+                            let unrefundable = request.transaction_id.and_then(|charge| {
+                                refundable(
                                     charge,
                                     found.map(|(user, amount, _)| (*user, amount.clone())),
                                 )
-                                .map(drop),
-                            };
-                            let charged = found.map(|(_, amount, after)| ChargeFacts {
+                                .err()
+                            });
+                            let facts = found.map(|(_, amount, after)| ChargeFacts {
                                 amount: money(amount),
                                 balance_after: money(after),
                             });
-                            Some(ClaimedJob {
-                                claimed: Claimed {
-                                    request_id,
-                                    attempt,
-                                    failures,
-                                },
+                            let claimed = Claimed {
+                                request_id,
+                                attempt,
+                                failures,
+                            };
+                            Some(Job {
+                                lease: Lease::new(store.clone(), claimed),
                                 request,
                                 model,
-                                charge,
-                                charged,
                                 language,
-                                error_message_en,
-                                failed_task: FailedTask {
-                                    task_id: tasks.0,
-                                    round: tasks.1,
+                                charge: Charge {
+                                    unrefundable,
+                                    facts,
+                                },
+                                earlier: Earlier {
+                                    error_message_en,
+                                    failed_task: FailedTask {
+                                        task_id: tasks.0,
+                                        round: tasks.1,
+                                    },
                                 },
                             })
                         },

@@ -30,14 +30,15 @@ pub trait TaskIds: Send + Sync {
 }
 
 /// Why a task id was not saved.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SaveError {
-    /// Another attempt holds the request now (fenced out).
-    #[error("the lease is lost ({0})")]
-    LeaseLost(String),
+    /// The request is no longer this attempt's, or no longer processing
+    /// (fenced out): the fence's verdict.
+    #[error("the task id was refused: {}", .0.label())]
+    LeaseLost(crate::queue::Fenced),
     /// The database refused the write, repeatedly.
     #[error("cannot save the task id: {0}")]
-    Database(String),
+    Database(#[source] crate::db::DbError),
 }
 
 /// Where an image2video request's input image comes from, asked only when a
@@ -56,7 +57,7 @@ impl ImageSource for Option<InputImage> {
 }
 
 /// Why a run produced no video.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The provider (or the download of its video) failed.
     #[error(transparent)]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use genworker::queue::{CompletionWrite, Failure, Fenced, QueueStore, Success, TaskIdWrite};
+use genworker::queue::{CompletionWrite, Failure, Fenced, Lease, QueueStore, Success, TaskIdWrite};
 use serde_json::json;
 
 use super::Harness;
@@ -42,7 +42,7 @@ async fn claim_four(h: &Harness, store: &QueueStore) -> Vec<(i64, i32)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|c| (c.claimed.request_id, c.claimed.attempt))
+        .map(|job| (job.lease.request_id(), job.lease.attempt()))
         .collect();
     claimed.sort();
     assert_eq!(claimed.len(), 4);
@@ -239,16 +239,16 @@ async fn concurrent_batches_equal_the_bots_updates_one_at_a_time(db: TestDb) {
     );
 }
 
-/// Claims whatever `store` can take now: (request, attempt, failures) of each.
-async fn claim_now(store: &QueueStore) -> Vec<(i64, i32, i32)> {
+/// Claims whatever `store` can take now: (lease, attempt, failures) of each.
+async fn claim_now(store: &QueueStore) -> Vec<(Lease, i32, i32)> {
     store
         .claim(vec!["kling"], 10, Duration::from_secs(60))
         .await
         .unwrap()
         .into_iter()
         .map(|job| {
-            let claimed = job.claimed;
-            (claimed.request_id, claimed.attempt, claimed.failures)
+            let (attempt, failures) = (job.lease.attempt(), job.lease.failures());
+            (job.lease, attempt, failures)
         })
         .collect()
 }
@@ -257,9 +257,10 @@ async fn a_task_id_is_saved_for_a_request_set_back_to_queued_meanwhile(db: TestD
     let h = Harness::new(db, &[]).await;
     let store = h.store("creator");
     let id = h.enqueue("bumped", "text2video", json!({}), None).await.id;
-    let [(_, attempt, _)] = claim_now(&store).await[..] else {
+    let [(lease, attempt, _)] = &claim_now(&store).await[..] else {
         panic!("one claim")
     };
+    let attempt = *attempt;
     // An admin sets it back to queued between the provider's answer and the save.
     h.sql(&format!(
         "UPDATE botapp_genrequest SET status = 'queued' WHERE id = {id}"
@@ -283,18 +284,13 @@ async fn a_task_id_is_saved_for_a_request_set_back_to_queued_meanwhile(db: TestD
         "a live lease still holds it"
     );
     // What the holder does when its heartbeat sees the requeue.
-    assert!(
-        store
-            .release(id, attempt, Duration::ZERO, None)
-            .await
-            .unwrap()
-    );
+    assert!(lease.release(Duration::ZERO, None).await.unwrap());
     let claimed = next
         .claim(vec!["kling"], 10, Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
-    assert_eq!(claimed[0].claimed.attempt, attempt + 1);
+    assert_eq!(claimed[0].lease.attempt(), attempt + 1);
     assert_eq!(
         claimed[0].request.provider_job_id, "task-q",
         "resumed, not paid again"
@@ -305,34 +301,32 @@ async fn a_paused_request_keeps_its_failures_and_a_requeued_one_starts_afresh(db
     let h = Harness::new(db, &[]).await;
     let store = h.store("w");
     let id = h.enqueue("flaky", "text2video", json!({}), None).await.id;
-    let [(_, first, 0)] = claim_now(&store).await[..] else {
+    let [(lease, first, 0)] = &claim_now(&store).await[..] else {
         panic!("one fresh claim")
     };
+    let first = *first;
     let failed = Some("Kling API error: 502 Bad Gateway".to_owned());
-    assert!(
-        store
-            .release(id, first, Duration::ZERO, failed)
-            .await
-            .unwrap()
-    );
+    assert!(lease.release(Duration::ZERO, failed).await.unwrap());
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let [(_, second, 1)] = claim_now(&store).await[..] else {
+    let [(lease, second, 1)] = &claim_now(&store).await[..] else {
         panic!("reclaimed with its failure")
     };
+    let second = *second;
     assert_eq!(second, first + 1);
     // The provider refuses the key: back to the queue, its failure kept.
-    assert!(store.pause(id, second).await.unwrap());
+    assert!(lease.pause().await.unwrap());
     assert_eq!(h.request(id).await.status, "queued");
-    let [(_, third, 1)] = claim_now(&store).await[..] else {
+    let [(lease, third, 1)] = &claim_now(&store).await[..] else {
         panic!("claimed from the queue, the failure kept")
     };
+    let third = *third;
     assert_eq!(third, second + 1);
     let failure = Failure {
         message: "boom".into(),
         notify: false,
         task_failed: false,
     };
-    let (fenced, _) = store.fail(id, third, failure).await.unwrap();
+    let (fenced, _) = lease.fail(failure).await.unwrap();
     assert_eq!(fenced, Fenced::Applied);
     // Its run over, an admin requeues it: it starts afresh, the attempt goes on.
     h.sql(&format!(

@@ -99,18 +99,19 @@ async fn two_workers_racing_to_fail_a_reclaimed_request_refund_once(db: TestDb) 
     let lease = Duration::from_secs(60);
     let first = a.claim(vec!["kling"], 10, lease).await.unwrap();
     assert_eq!(first.len(), 1);
+    assert_eq!(first[0].lease.request_id(), request.id);
     expire_leases(&h);
     let second = b.claim(vec!["kling"], 10, lease).await.unwrap();
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].claimed.attempt, first[0].claimed.attempt + 1);
+    assert_eq!(second[0].lease.attempt(), first[0].lease.attempt() + 1);
     let failure = || Failure {
         message: "boom".into(),
         notify: false,
         task_failed: false,
     };
     let (from_a, from_b) = tokio::join!(
-        a.fail(request.id, first[0].claimed.attempt, failure()),
-        b.fail(request.id, second[0].claimed.attempt, failure()),
+        first[0].lease.fail(failure()),
+        second[0].lease.fail(failure()),
     );
     assert_eq!(
         from_a.unwrap().0,
@@ -124,10 +125,7 @@ async fn two_workers_racing_to_fail_a_reclaimed_request_refund_once(db: TestDb) 
         "{refund:?}"
     );
     // The owner writing again (a retried write) changes nothing either.
-    let again = b
-        .fail(request.id, second[0].claimed.attempt, failure())
-        .await
-        .unwrap();
+    let again = second[0].lease.fail(failure()).await.unwrap();
     assert_ne!(again.0, Fenced::Applied);
     assert_eq!(h.refund_count().await, 1);
     assert_eq!(
@@ -256,20 +254,14 @@ async fn postgres_concurrent_refunds_and_charges_of_one_user_all_count() {
         .await
         .unwrap();
     assert_eq!(claimed.len(), 20);
-    let refunds = claimed.iter().map(|job| {
-        let store = store.clone();
-        let job = job.claimed;
+    let refunds = claimed.into_iter().map(|job| {
         tokio::spawn(async move {
-            store
-                .fail(
-                    job.request_id,
-                    job.attempt,
-                    Failure {
-                        message: "x".into(),
-                        notify: false,
-                        task_failed: false,
-                    },
-                )
+            job.lease
+                .fail(Failure {
+                    message: "x".into(),
+                    notify: false,
+                    task_failed: false,
+                })
                 .await
                 .unwrap()
         })
