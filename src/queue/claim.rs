@@ -1,16 +1,56 @@
-//! Claiming: the one place where the queue's SQL differs per backend
-//! (PostgreSQL `FOR UPDATE … SKIP LOCKED`; SQLite relies on `BEGIN IMMEDIATE`).
+//! Claiming: the one place where the queue's SQL differs per backend, as a
+//! [`Dialect`]: placeholders, row locking (PostgreSQL `FOR UPDATE … SKIP
+//! LOCKED`; SQLite relies on `BEGIN IMMEDIATE`) and the JSON key test.
 
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_dsl::LoadQuery;
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType};
 use diesel::{PgConnection, SqliteConnection};
 
+use crate::db::Database;
 use crate::db::types::{DateTimeField, UtcTime};
 
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]
     id: i64,
+}
+
+/// How a backend's queue SQL differs from the other's.
+pub(super) struct Dialect {
+    /// The claim's first and second bind parameters.
+    params: [&'static str; 2],
+    /// What ends a claim's SELECT to lock the rows it takes.
+    locking: &'static str,
+    /// "This JSON column holds an object with that key".
+    pub(super) has_key: fn(&str, &str) -> String,
+}
+
+/// PostgreSQL: `$n` parameters, rows locked and skipped by other claimers.
+const POSTGRES: Dialect = Dialect {
+    params: ["$1", "$2"],
+    locking: "FOR UPDATE OF r SKIP LOCKED",
+    has_key: pg_has_key,
+};
+
+/// SQLite: `?n` parameters; the transaction's write lock already excludes
+/// other claimers.
+const SQLITE: Dialect = Dialect {
+    params: ["?1", "?2"],
+    locking: "",
+    has_key: sqlite_has_key,
+};
+
+impl Dialect {
+    /// The dialect of `db`'s backend.
+    pub(super) fn of(db: &Database) -> &'static Dialect {
+        match db {
+            Database::Postgres(_) => &POSTGRES,
+            Database::Sqlite(_) => &SQLITE,
+        }
+    }
 }
 
 /// `'kling', 'other'` — provider names come from the registry's constants, never from input.
@@ -32,15 +72,16 @@ pub(super) const MODEL_JOIN: &str = "botapp_aimodel m ON (m.id = r.ai_model_id \
 /// settled can be due (a processing request's lease is never `delivered`): the
 /// materialized CTE reads just those through their partial index, whatever the
 /// planner's statistics say about the many settled ones.
-fn expired_sql(providers: &str, locking: &str) -> String {
+fn expired_sql(providers: &str, dialect: &Dialect) -> String {
+    let ([now, limit], locking) = (dialect.params, dialect.locking);
     format!(
         "WITH due AS MATERIALIZED (SELECT request_id, lease_expires_at FROM genworker_lease \
-           WHERE NOT delivered AND lease_expires_at < $1) \
+           WHERE NOT delivered AND lease_expires_at < {now}) \
          SELECT r.id AS id FROM due l \
          JOIN botapp_genrequest r ON r.id = l.request_id \
          JOIN {MODEL_JOIN} \
          WHERE m.provider IN ({providers}) AND r.status IN ('processing', 'done', 'error') \
-         ORDER BY l.lease_expires_at LIMIT $2 {locking}"
+         ORDER BY l.lease_expires_at LIMIT {limit} {locking}"
     )
 }
 
@@ -62,12 +103,12 @@ pub(super) fn not_an_extension(has_key: fn(&str, &str) -> String) -> String {
 /// statistics for that expression and guesses 0.5 % of rows pass its negation,
 /// so it sorted every queued row per claim (220 ms at 50,000 queued) instead of
 /// walking the queued index to the claim's LIMIT (1 ms).
-pub(super) fn pg_has_key(column: &str, key: &str) -> String {
+fn pg_has_key(column: &str, key: &str) -> String {
     format!("COALESCE(jsonb_typeof({column}) = 'object' AND {column} ? '{key}', false)")
 }
 
 /// SQLite's JSON key test (`json_type` is `'null'` for a JSON null, NULL when absent).
-pub(super) fn sqlite_has_key(column: &str, key: &str) -> String {
+fn sqlite_has_key(column: &str, key: &str) -> String {
     format!("(json_type({column}, '$.{key}') IS NOT NULL)")
 }
 
@@ -75,16 +116,17 @@ pub(super) fn sqlite_has_key(column: &str, key: &str) -> String {
 /// ones, and ones set back to `queued` (by the Django admin, SQL, the bot, or a
 /// paused provider) whose lease no live worker holds. A worker still holding one
 /// lets it go at its next heartbeat. The bot's extension requests are left to it.
-fn queued_sql(providers: &str, locking: &str, has_key: fn(&str, &str) -> String) -> String {
-    let not_an_extension = not_an_extension(has_key);
+fn queued_sql(providers: &str, dialect: &Dialect) -> String {
+    let ([now, limit], locking) = (dialect.params, dialect.locking);
+    let not_an_extension = not_an_extension(dialect.has_key);
     format!(
         "SELECT r.id AS id FROM botapp_genrequest r \
          JOIN {MODEL_JOIN} \
          WHERE r.status = 'queued' AND m.is_active AND m.provider IN ({providers}) \
            AND {not_an_extension} \
            AND NOT EXISTS (SELECT 1 FROM genworker_lease l WHERE l.request_id = r.id \
-             AND l.worker_id IS NOT NULL AND l.lease_expires_at >= $1) \
-         ORDER BY r.created_at, r.id LIMIT $2 {locking}"
+             AND l.worker_id IS NOT NULL AND l.lease_expires_at >= {now}) \
+         ORDER BY r.created_at, r.id LIMIT {limit} {locking}"
     )
 }
 
@@ -96,43 +138,58 @@ pub trait ClaimSql: Connection {
 
 impl ClaimSql for PgConnection {
     fn claimable(&mut self, providers: &[&str], now: UtcTime, limit: i64) -> QueryResult<Vec<i64>> {
-        let providers = provider_list(providers);
-        let lock = "FOR UPDATE OF r SKIP LOCKED";
-        let mut ids: Vec<Id> = diesel::sql_query(expired_sql(&providers, lock))
-            .bind::<DateTimeField, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(self)?;
-        let left = limit - ids.len() as i64;
-        if left > 0 {
-            ids.extend(
-                diesel::sql_query(queued_sql(&providers, lock, pg_has_key))
-                    .bind::<DateTimeField, _>(now)
-                    .bind::<BigInt, _>(left)
-                    .load::<Id>(self)?,
-            );
-        }
-        Ok(ids.into_iter().map(|row| row.id).collect())
+        claimable(self, &POSTGRES, providers, now, limit)
     }
 }
 
 impl ClaimSql for SqliteConnection {
     fn claimable(&mut self, providers: &[&str], now: UtcTime, limit: i64) -> QueryResult<Vec<i64>> {
-        // `$1` placeholders read as `?1` on SQLite; the write lock is already held.
-        let providers = provider_list(providers);
-        let sqlite = |sql: String| sql.replace("$1", "?1").replace("$2", "?2");
-        let mut ids: Vec<Id> = diesel::sql_query(sqlite(expired_sql(&providers, "")))
-            .bind::<DateTimeField, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(self)?;
-        let left = limit - ids.len() as i64;
-        if left > 0 {
-            ids.extend(
-                diesel::sql_query(sqlite(queued_sql(&providers, "", sqlite_has_key)))
-                    .bind::<DateTimeField, _>(now)
-                    .bind::<BigInt, _>(left)
-                    .load::<Id>(self)?,
-            );
-        }
-        Ok(ids.into_iter().map(|row| row.id).collect())
+        claimable(self, &SQLITE, providers, now, limit)
     }
+}
+
+/// Expired leases first, then queued requests, up to `limit` in all.
+fn claimable<C>(
+    conn: &mut C,
+    dialect: &Dialect,
+    providers: &[&str],
+    now: UtcTime,
+    limit: i64,
+) -> QueryResult<Vec<i64>>
+where
+    C: Connection,
+    C::Backend: HasSqlType<DateTimeField> + HasSqlType<BigInt>,
+    UtcTime: ToSql<DateTimeField, C::Backend>,
+    i64: ToSql<BigInt, C::Backend>,
+    for<'a> BoxedSqlQuery<'a, C::Backend, SqlQuery>: LoadQuery<'a, C, Id>,
+{
+    let providers = provider_list(providers);
+    let mut ids = select_ids(conn, expired_sql(&providers, dialect), now, limit)?;
+    let left = limit - ids.len() as i64;
+    if left > 0 {
+        ids.extend(select_ids(
+            conn,
+            queued_sql(&providers, dialect),
+            now,
+            left,
+        )?);
+    }
+    Ok(ids)
+}
+
+/// Runs one claim statement bound to (`now`, `limit`).
+fn select_ids<C>(conn: &mut C, sql: String, now: UtcTime, limit: i64) -> QueryResult<Vec<i64>>
+where
+    C: Connection,
+    C::Backend: HasSqlType<DateTimeField> + HasSqlType<BigInt>,
+    UtcTime: ToSql<DateTimeField, C::Backend>,
+    i64: ToSql<BigInt, C::Backend>,
+    for<'a> BoxedSqlQuery<'a, C::Backend, SqlQuery>: LoadQuery<'a, C, Id>,
+{
+    let rows: Vec<Id> = diesel::sql_query(sql)
+        .into_boxed::<C::Backend>()
+        .bind::<DateTimeField, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
 }

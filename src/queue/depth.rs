@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
-use super::claim::{MODEL_JOIN, not_an_extension, pg_has_key, provider_list, sqlite_has_key};
+use super::claim::{Dialect, MODEL_JOIN, not_an_extension, provider_list};
 use crate::db::types::{DateTimeField, UtcTime};
 use crate::db::{Database, DbError};
 use crate::with_conn;
@@ -33,21 +33,15 @@ pub async fn queue_depth(db: &Database, providers: &[&str]) -> Result<Vec<QueueD
     if providers.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = |has_key| {
-        format!(
-            "SELECT m.provider AS provider, m.is_active AS active, COUNT(*) AS queued, \
+    let sql = format!(
+        "SELECT m.provider AS provider, m.is_active AS active, COUNT(*) AS queued, \
              MIN(r.created_at) AS oldest \
              FROM botapp_genrequest r JOIN {MODEL_JOIN} \
              WHERE r.status = 'queued' AND m.provider IN ({}) AND {} \
              GROUP BY m.provider, m.is_active ORDER BY m.provider",
-            provider_list(providers),
-            not_an_extension(has_key)
-        )
-    };
-    let sql = match db {
-        Database::Postgres(_) => sql(pg_has_key),
-        Database::Sqlite(_) => sql(sqlite_has_key),
-    };
+        provider_list(providers),
+        not_an_extension(Dialect::of(db).has_key)
+    );
     with_conn!(db, |conn| diesel::sql_query(sql)
         .load::<QueueDepth>(conn)
         .map_err(DbError::from))
