@@ -10,6 +10,7 @@ mod output;
 mod requests;
 mod run;
 mod simulate;
+pub use simulate::SimulatorError;
 mod values;
 mod watch;
 
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::catalog::CatalogError;
+use crate::daemon::DaemonError;
 use crate::db::live::{SchemaError, Tables};
 use crate::db::migrate::{MigrateError, ensure_applied};
 use crate::db::{Database, DbError, OpenMode};
@@ -90,12 +92,21 @@ pub enum CliError {
     /// The demo's temporary folder could not be made or removed.
     #[error(transparent)]
     DemoFolder(#[from] demo::FolderError),
+    /// The demo could not be set up, or not every request finished.
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
+    /// The daemon could not start.
+    #[error(transparent)]
+    Daemon(#[from] DaemonError),
+    /// `simulate` could not start the simulator.
+    #[error(transparent)]
+    Simulator(#[from] SimulatorError),
     /// `migrate --check` found problems (printed above).
     #[error("the schema check found {0} problem(s)")]
     CheckFailed(usize),
-    /// Output could not be produced.
+    /// JSON output could not be produced.
     #[error("cannot write output: {0}")]
-    Output(String),
+    Output(#[source] serde_json::Error),
     /// Standard output failed (a closed one ends the command quietly instead).
     #[error("cannot write to standard output: {0}")]
     Stdout(#[source] std::io::Error),

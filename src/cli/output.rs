@@ -42,6 +42,6 @@ pub(crate) fn closed_stdout_is_success(result: Result<(), CliError>) -> Result<(
 
 /// Prints pretty JSON on standard output.
 pub(crate) fn print_json(value: &Value) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Output(e.to_string()))?;
+    let text = serde_json::to_string_pretty(value).map_err(CliError::Output)?;
     outln!("{text}")
 }

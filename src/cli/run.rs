@@ -2,7 +2,7 @@
 
 use super::CliError;
 use crate::catalog;
-use crate::daemon::{Daemon, DaemonError};
+use crate::daemon::Daemon;
 use crate::provider::ProviderRegistry;
 use crate::queue::REFUND_INSERTS;
 use crate::settings::{LoadedSettings, VARIABLES};
@@ -25,18 +25,8 @@ pub async fn run(loaded: &LoadedSettings) -> Result<(), CliError> {
             "no provider is configured; nothing will be claimed"
         );
     }
-    let daemon = Daemon::new(&settings, db, tables, registry).map_err(daemon_error)?;
-    daemon
-        .run(super::shutdown_signal())
-        .await
-        .map_err(daemon_error)
-}
-
-fn daemon_error(error: DaemonError) -> CliError {
-    match error {
-        DaemonError::Db(error) => CliError::Db(error),
-        DaemonError::Setup(message) => CliError::Output(message),
-    }
+    let daemon = Daemon::new(&settings, db, tables, registry)?;
+    Ok(daemon.run(super::shutdown_signal()).await?)
 }
 
 /// The variables `run` reads, for its `--help`: README's table in short.

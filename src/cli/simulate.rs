@@ -41,6 +41,23 @@ pub struct SimulateArgs {
     base64: bool,
 }
 
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulatorError {
+    /// Its port could not be bound.
+    #[error("simulator: cannot listen on 127.0.0.1:{port}: {source}")]
+    Listen {
+        /// `--port`.
+        port: u16,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The service-account key file it offers could not be written.
+    #[error("simulator: cannot write its service-account key file: {0}")]
+    KeyFile(#[source] std::io::Error),
+}
+
 /// The Vertex location the hint names (any works: the simulator has one).
 const VERTEX_LOCATION: &str = "us-central1";
 
@@ -109,17 +126,13 @@ pub async fn run(settings: &LoadedSettings, args: SimulateArgs) -> Result<(), Cl
         ..Knobs::default()
     };
     let stop = super::shutdown_signal();
-    let simulator = Simulator::start(config).await.map_err(|error| {
-        CliError::Output(format!(
-            "simulator: cannot listen on 127.0.0.1:{}: {error}",
-            args.port
-        ))
-    })?;
-    let key_file = ServiceAccountFile::create(&simulator).map_err(|error| {
-        CliError::Output(format!(
-            "simulator: cannot write its service-account key file: {error}"
-        ))
-    })?;
+    let simulator = Simulator::start(config)
+        .await
+        .map_err(|source| SimulatorError::Listen {
+            port: args.port,
+            source,
+        })?;
+    let key_file = ServiceAccountFile::create(&simulator).map_err(SimulatorError::KeyFile)?;
     // The hint is for a reader: a closed standard output must not stop the simulator.
     let _ = super::output::write_flushed(&hint(
         &simulator.base_url(),

@@ -8,6 +8,7 @@ mod callbacks;
 mod circuit;
 mod deliver;
 mod end;
+mod error;
 mod failure;
 mod health;
 mod heartbeat;
@@ -37,6 +38,7 @@ use tokio_util::task::TaskTracker;
 
 use availability::Availability;
 pub use end::{FailureReason, JobEnd};
+pub use error::DaemonError;
 use job::JobContext;
 use liveness::Liveness;
 use notify::Notifier;
@@ -45,7 +47,7 @@ use supervise::{Watch, supervise};
 use writes::Writers;
 
 use crate::db::live::Tables;
-use crate::db::{Database, DatabaseUrl, DbError};
+use crate::db::{Database, DatabaseUrl};
 use crate::provider::ProviderRegistry;
 use crate::queue::QueueStore;
 use crate::settings::Settings;
@@ -56,17 +58,6 @@ const MAX_CLAIM_BATCH: usize = 1000;
 
 /// Longest wait for more free slots before claiming under load.
 const CLAIM_GATHER: Duration = Duration::from_millis(10);
-
-/// Why the daemon could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum DaemonError {
-    /// The database failed.
-    #[error(transparent)]
-    Db(#[from] DbError),
-    /// A client could not be built.
-    #[error("{0}")]
-    Setup(String),
-}
 
 /// A configured daemon, ready to run.
 pub struct Daemon {
@@ -96,7 +87,7 @@ impl Daemon {
         let daemon = &settings.daemon;
         let style = settings.telegram.message_style.resolve(&tables);
         let notifier = TelegramClient::from_settings(&settings.telegram)
-            .map_err(DaemonError::Setup)?
+            .map_err(DaemonError::Telegram)?
             .map(|client| {
                 Notifier::new(
                     client,
@@ -121,8 +112,7 @@ impl Daemon {
                 Some((name, runner.provider().limits().max_concurrent as usize))
             })
             .collect();
-        let results = crate::storage::from_settings(settings)
-            .map_err(|error| DaemonError::Setup(error.to_string()))?;
+        let results = crate::storage::from_settings(settings)?;
         let (writes, writers) = writes::batched_writes();
         let takeover = (daemon.takeover && liveness::supported(&db, &settings.database_url))
             .then(|| settings.database_url.clone());
@@ -179,16 +169,13 @@ impl Daemon {
         let background = CancellationToken::new();
         let ticks = Arc::new(health::ClaimTicks::new());
         if let Some(addr) = self.http_addr {
-            let recorder =
-                crate::metrics::install().map_err(|error| DaemonError::Setup(error.to_string()))?;
+            let recorder = crate::metrics::install()?;
             for provider in self.ctx.registry.names() {
                 JobEnd::register(provider);
             }
-            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
-                DaemonError::Setup(format!(
-                    "cannot listen on GENWORKER_HTTP_ADDR {addr}: {error}"
-                ))
-            })?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| DaemonError::Listen { addr, source })?;
             tracing::info!(%addr, "health and metrics endpoint listening");
             let checks = health::Checks {
                 db: store.database().clone(),
@@ -310,9 +297,7 @@ impl Daemon {
         url: &DatabaseUrl,
         store: &QueueStore,
     ) -> Result<Liveness, DaemonError> {
-        let liveness = Liveness::start(url, store)
-            .await
-            .map_err(DaemonError::Setup)?;
+        let liveness = Liveness::start(url, store).await?;
         if !liveness.wait_held(Duration::from_secs(10)).await {
             tracing::warn!("not registered in the worker registry yet: not claiming until it is");
         }

@@ -128,13 +128,12 @@ impl Downloader {
         policy: AddressPolicy,
         max_bytes: u64,
         read_timeout: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, net::ClientError> {
         let client = net::client_builder()
             .dns_resolver(Arc::new(GuardedResolver(policy)))
             .connect_timeout(read_timeout)
             .read_timeout(read_timeout)
-            .build()
-            .map_err(|error| error.to_string())?;
+            .build()?;
         Ok(Self {
             client,
             policy,

@@ -7,6 +7,11 @@ mod retry;
 pub use address::{AddressPolicy, GuardedResolver, check_literal_host};
 pub use retry::{Backoff, retry_after};
 
+/// A reqwest client that could not be built (its TLS or resolver set-up failed).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
 /// A reqwest client builder with TLS set up (rustls with the ring provider) and
 /// no automatic redirects: callers that follow redirects check every hop.
 pub fn client_builder() -> reqwest::ClientBuilder {

@@ -11,6 +11,7 @@ pub mod instant;
 pub mod kling;
 pub mod registry;
 pub mod runner;
+mod setup;
 pub mod veo;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use crate::i18n::UserText;
 pub use error::ProviderError;
 pub use registry::ProviderRegistry;
 pub use runner::{ImageSource, RunError, Runner, SaveError, TaskIds};
+pub use setup::SetupError;
 
 /// `botapp_genrequest.generation_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::kling::{self, KlingProvider};
 use super::veo::{self, VeoProvider};
-use super::{Runner, VideoProvider};
+use super::{Runner, SetupError, VideoProvider};
 use crate::catalog::AiModel;
 use crate::net::AddressPolicy;
 use crate::settings::Settings;
@@ -26,6 +26,7 @@ pub struct ProviderRegistry {
 /// Why a known provider is not registered.
 #[derive(Debug, Clone)]
 struct Skipped {
+    /// The [`SetupError`]'s text, as `/healthz` and the logs show it.
     reason: String,
     /// Its credential is set: it was meant to run here.
     configured: bool,
@@ -61,7 +62,7 @@ impl ProviderRegistry {
         &mut self,
         name: &'static str,
         configured: bool,
-        built: Result<P, String>,
+        built: Result<P, SetupError>,
     ) {
         self.add(name, built);
         if let Some(skipped) = self.skipped.get_mut(name) {
@@ -73,7 +74,7 @@ impl ProviderRegistry {
     pub fn add<P: VideoProvider + 'static>(
         &mut self,
         name: &'static str,
-        built: Result<P, String>,
+        built: Result<P, SetupError>,
     ) {
         let runner = built.and_then(|provider| Runner::new(Arc::new(provider), self.policy));
         match runner {
@@ -81,11 +82,11 @@ impl ProviderRegistry {
                 self.skipped.remove(name);
                 self.providers.insert(name, Arc::new(runner));
             }
-            Err(reason) => {
+            Err(error) => {
                 self.skipped.insert(
                     name,
                     Skipped {
-                        reason,
+                        reason: error.to_string(),
                         configured: true,
                     },
                 );

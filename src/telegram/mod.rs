@@ -18,6 +18,7 @@ pub use image::image_mime;
 
 use crate::i18n::UserText;
 use crate::message::{FILE_NAME, Outgoing, ParseMode, Upload, python_json};
+use crate::net::ClientError;
 use crate::provider::InputImage;
 use crate::settings::TelegramSettings;
 
@@ -133,15 +134,14 @@ impl std::fmt::Debug for TelegramClient {
 
 impl TelegramClient {
     /// A client when `TELEGRAM_BOT_TOKEN` is set.
-    pub fn from_settings(settings: &TelegramSettings) -> Result<Option<Self>, String> {
+    pub fn from_settings(settings: &TelegramSettings) -> Result<Option<Self>, ClientError> {
         let Some(token) = settings.bot_token.clone() else {
             return Ok(None);
         };
         let client = crate::net::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|error| error.to_string())?;
+            .build()?;
         Ok(Some(Self {
             client,
             base: settings.api_base_url.clone(),

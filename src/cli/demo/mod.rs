@@ -22,11 +22,11 @@ use serde_json::Map;
 use super::CliError;
 use super::output::outln;
 use crate::daemon::Daemon;
-use crate::db::live::{Tables, needs};
-use crate::db::{Database, DatabaseUrl, OpenMode, migrate};
+use crate::db::live::{RowError, Tables, needs};
+use crate::db::{Database, DatabaseUrl, DatabaseUrlError, OpenMode, migrate};
 use crate::provider::ProviderRegistry;
-use crate::queue::QueueStore;
 use crate::queue::admin::{NewRequest, enqueue};
+use crate::queue::{AdminError, QueueStore};
 use crate::settings::{KlingApiStyle, LoadedSettings, Settings, VeoApiStyle};
 use crate::simulator::{
     CLIP, Knobs, SIM_GEMINI_API_KEY, SIM_PHOTO_FILE_ID, SIM_VERTEX_PROJECT, Simulator,
@@ -66,6 +66,26 @@ pub const DEMO_SECRETS: [&str; 4] = [KEY, SECRET, TOKEN, SIM_GEMINI_API_KEY];
 /// How long the demo waits for its requests.
 const DEADLINE: Duration = Duration::from_secs(90);
 
+/// Why the demo could not run, or did not end well.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// `--database-url` is not a database URL.
+    #[error("--database-url: {0}")]
+    DatabaseUrl(#[source] DatabaseUrlError),
+    /// The simulator could not start.
+    #[error("cannot start the simulator: {0}")]
+    Simulator(#[source] std::io::Error),
+    /// The catalog has no Veo model and the bot's could not be added.
+    #[error("cannot add the demo's Veo model: {0}")]
+    VeoModel(#[source] RowError),
+    /// A demo request could not be enqueued.
+    #[error("cannot enqueue a demo request: {0}")]
+    Enqueue(#[source] AdminError),
+    /// Some request ended otherwise than `done` (the table above says how).
+    #[error("not every demo request finished `done`")]
+    NotAllDone,
+}
+
 /// What the demo found, printed once its folder is dealt with.
 struct Report {
     table: Table,
@@ -101,9 +121,7 @@ pub async fn run(base: &LoadedSettings, args: DemoArgs) -> Result<(), CliError> 
     if report.all_done {
         Ok(())
     } else {
-        Err(CliError::Output(
-            "not every demo request finished `done`".into(),
-        ))
+        Err(DemoError::NotAllDone.into())
     }
 }
 
@@ -116,9 +134,7 @@ async fn process(
     let url = args
         .database_url
         .unwrap_or_else(|| format!("sqlite://{}", folder.path().join(DATABASE_FILE).display()));
-    let parsed: DatabaseUrl = url
-        .parse()
-        .map_err(|e| CliError::Output(format!("--database-url: {e}")))?;
+    let parsed: DatabaseUrl = url.parse().map_err(DemoError::DatabaseUrl)?;
     let column_defaults = base.column_defaults()?;
     let db = Database::open(&parsed, OpenMode::CreateIfMissing, 8).await?;
     migrate::run_pending(&db, column_defaults).await?;
@@ -133,7 +149,7 @@ async fn process(
     };
     let simulator = Simulator::start(config)
         .await
-        .map_err(|e| CliError::Output(format!("cannot start the simulator: {e}")))?;
+        .map_err(DemoError::Simulator)?;
     let settings = demo_settings(
         base,
         &url,
@@ -167,11 +183,9 @@ async fn process(
         enqueue(&db, &tables, moon).await,
     ]
     .into_iter()
-    .map(|made| {
-        made.map(|made| made.id)
-            .map_err(|e| CliError::Output(e.to_string()))
-    })
-    .collect::<Result<Vec<_>, _>>()?;
+    .map(|made| made.map(|made| made.id))
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(DemoError::Enqueue)?;
 
     let store = QueueStore::new(db.clone(), tables.clone(), "demo-reader");
     let daemon = Daemon::new(
@@ -179,12 +193,8 @@ async fn process(
         db.clone(),
         tables,
         ProviderRegistry::from_settings(&settings),
-    )
-    .map_err(|e| CliError::Output(e.to_string()))?;
-    daemon
-        .run(all_final(store.clone(), ids.clone()))
-        .await
-        .map_err(|e| CliError::Output(e.to_string()))?;
+    )?;
+    daemon.run(all_final(store.clone(), ids.clone())).await?;
 
     let mut rows = Vec::new();
     for id in &ids {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bigdecimal::BigDecimal;
 use serde_json::json;
 
+use super::DemoError;
 use crate::catalog;
 use crate::cli::CliError;
 use crate::db::Database;
@@ -31,9 +32,7 @@ pub async fn ensure(db: &Database, tables: &Arc<Tables>) -> Result<String, CliEr
     with_conn!(db, |conn| tables
         .insert(conn, row(UtcTime::now()))
         .map(drop)
-        .map_err(|error| CliError::Output(format!(
-            "cannot add the demo's Veo model: {error}"
-        ))))?;
+        .map_err(|error| CliError::from(DemoError::VeoModel(error))))?;
     Ok(SLUG.to_owned())
 }
 

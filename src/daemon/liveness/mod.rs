@@ -37,6 +37,29 @@ pub const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// How long a worker whose process may still run must have lost its lock.
 pub const GRACE: Duration = Duration::from_secs(1);
 
+/// Why this worker could not register in the worker registry.
+#[derive(Debug, thiserror::Error)]
+pub enum LivenessError {
+    /// Liveness on PostgreSQL was given another database's URL.
+    #[error("liveness on PostgreSQL needs a PostgreSQL URL")]
+    NotPostgres,
+    /// The thread holding the PostgreSQL lock could not be started.
+    #[error("cannot start the liveness thread: {0}")]
+    Thread(#[source] std::io::Error),
+    /// The lock file beside the SQLite database could not be taken.
+    #[error("cannot lock {}: {source}", folder.display())]
+    Lock {
+        /// The folder of the lock files.
+        folder: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The worker's row could not be written.
+    #[error("cannot register the worker: {0}")]
+    Register(#[source] DbError),
+}
+
 /// This daemon's registration and the lock behind it.
 pub struct Liveness {
     state: watch::Receiver<Option<i64>>,
@@ -57,7 +80,7 @@ enum Holder {
 
 impl Liveness {
     /// Registers this worker and starts holding its lock.
-    pub async fn start(url: &DatabaseUrl, store: &QueueStore) -> Result<Self, String> {
+    pub async fn start(url: &DatabaseUrl, store: &QueueStore) -> Result<Self, LivenessError> {
         let me = WorkerRow {
             id: store.worker().to_owned(),
             host: identity::host(),
@@ -73,8 +96,10 @@ impl Liveness {
             DatabaseUrl::Sqlite(path) => {
                 let folder = sqlite::folder(path);
                 let key = (rand::random::<u64>() >> 1) as i64;
-                let lock = LockFile::take(&folder, key)
-                    .map_err(|error| format!("cannot lock {}: {error}", folder.display()))?;
+                let lock = LockFile::take(&folder, key).map_err(|source| LivenessError::Lock {
+                    folder: folder.clone(),
+                    source,
+                })?;
                 let row = WorkerRow {
                     lock_key: key,
                     ..me.clone()
@@ -82,7 +107,7 @@ impl Liveness {
                 store
                     .register_worker(row)
                     .await
-                    .map_err(|error| format!("cannot register the worker: {error}"))?;
+                    .map_err(LivenessError::Register)?;
                 sender.send_replace(Some(key));
                 Holder::Sqlite {
                     lock: Some(lock),

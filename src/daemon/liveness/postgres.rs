@@ -8,11 +8,13 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::Duration;
 
+use diesel::ConnectionError;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 
+use super::LivenessError;
 use crate::db::DatabaseUrl;
 use crate::db::types::UtcTime;
 use crate::queue::workers::{WorkerOps, WorkerRow, pg_lock};
@@ -40,10 +42,10 @@ impl PgHolder {
         url: &DatabaseUrl,
         me: WorkerRow,
         state: watch::Sender<Option<i64>>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, LivenessError> {
         let target = url
             .postgres_connection_string()
-            .ok_or("liveness on PostgreSQL needs a PostgreSQL URL")?;
+            .ok_or(LivenessError::NotPostgres)?;
         let target = SecretString::from(with_timeouts(target));
         let url = url.clone();
         let (stop, stopped) = channel();
@@ -55,7 +57,7 @@ impl PgHolder {
                 state.send_replace(None);
                 let _ = finished.send(());
             })
-            .map_err(|error| format!("cannot start the liveness thread: {error}"))?;
+            .map_err(LivenessError::Thread)?;
         Ok(Self {
             stop,
             done: Some(done),
@@ -122,7 +124,7 @@ fn hold(
             Err(error) => {
                 state.send_replace(None);
                 tracing::warn!(
-                    error = %url.hide_password(&error),
+                    error = %url.hide_password(&error.to_string()),
                     "cannot register in the worker registry; trying again"
                 );
             }
@@ -134,21 +136,30 @@ fn hold(
     }
 }
 
+/// Why a registration failed (retried by [`hold`]). The driver's words may
+/// hold the URL, so they are logged with its password hidden. Both print on
+/// one line: libpq's messages end with a newline, which would leave an empty
+/// line in the logs.
+#[derive(Debug, thiserror::Error)]
+enum SessionError {
+    /// No session could be opened.
+    #[error("cannot connect: {}", crate::db::one_line(&.0.to_string()))]
+    Connect(#[from] ConnectionError),
+    /// Setting the session up, taking the lock or writing the row failed.
+    #[error("{}", crate::db::one_line(&.0.to_string()))]
+    Query(#[from] diesel::result::Error),
+}
+
 /// A new session holding `me`'s lock, with `me` registered.
-fn register(target: &SecretString, me: &WorkerRow) -> Result<PgConnection, String> {
-    let mut conn =
-        PgConnection::establish(target.expose_secret()).map_err(|error| error.to_string())?;
+fn register(target: &SecretString, me: &WorkerRow) -> Result<PgConnection, SessionError> {
+    let mut conn = PgConnection::establish(target.expose_secret())?;
     // A beat that cannot finish within the statement timeout is a lost session.
-    diesel::sql_query("SET statement_timeout = '5s'")
-        .execute(&mut conn)
-        .map_err(|error| error.to_string())?;
+    diesel::sql_query("SET statement_timeout = '5s'").execute(&mut conn)?;
     diesel::sql_query("SELECT set_config('application_name', $1, false)")
         .bind::<Text, _>(format!("genworker liveness {}", me.id))
-        .execute(&mut conn)
-        .map_err(|error| error.to_string())?;
-    pg_lock(&mut conn, me.lock_key).map_err(|error| error.to_string())?;
-    conn.register(me, UtcTime::now())
-        .map_err(|error| error.to_string())?;
+        .execute(&mut conn)?;
+    pg_lock(&mut conn, me.lock_key)?;
+    conn.register(me, UtcTime::now())?;
     Ok(conn)
 }
 

@@ -12,7 +12,9 @@ use super::messages;
 use crate::download::Credentials;
 use crate::provider::document::Document;
 use crate::provider::http::{self, Reply};
-use crate::provider::{GenerationJob, InputImage, ProviderError, TaskState, VideoSource};
+use crate::provider::{
+    GenerationJob, InputImage, ProviderError, SetupError, TaskState, VideoSource,
+};
 use crate::settings::KlingSettings;
 
 /// The generic style's endpoints and headers.
@@ -32,7 +34,7 @@ impl GenericApi {
         settings: &KlingSettings,
         client: reqwest::Client,
         max_body: u64,
-    ) -> Result<Option<Self>, String> {
+    ) -> Result<Option<Self>, SetupError> {
         let Some(key) = &settings.api_key else {
             return Ok(None);
         };
@@ -47,23 +49,23 @@ impl GenericApi {
         headers.insert(
             AUTHORIZATION,
             header(&format!("Bearer {key}"))
-                .map_err(|_| "KLING_API_KEY: not a valid header value")?,
+                .map_err(|_| SetupError::InvalidHeader("KLING_API_KEY"))?,
         );
         headers.insert(
             HeaderName::from_static("x-api-key"),
-            header(key).map_err(|_| "KLING_API_KEY: not a valid header value")?,
+            header(key).map_err(|_| SetupError::InvalidHeader("KLING_API_KEY"))?,
         );
         if let Some(secret) = &settings.api_secret {
             headers.insert(
                 HeaderName::from_static("x-api-secret"),
                 header(secret.expose_secret())
-                    .map_err(|_| "KLING_API_SECRET: not a valid header value")?,
+                    .map_err(|_| SetupError::InvalidHeader("KLING_API_SECRET"))?,
             );
         }
         if let Some(org) = &settings.organization_id {
             headers.insert(
                 HeaderName::from_static("x-kling-org"),
-                header(org).map_err(|_| "KLING_ORGANIZATION_ID: not a valid header value")?,
+                header(org).map_err(|_| SetupError::InvalidHeader("KLING_ORGANIZATION_ID"))?,
             );
         }
         for (name, value) in &settings.extra_headers {
@@ -73,7 +75,10 @@ impl GenericApi {
         let create_url = settings
             .api_base_url
             .join(&settings.create_endpoint)
-            .map_err(|error| format!("KLING_CREATE_ENDPOINT: {error}"))?;
+            .map_err(|source| SetupError::Endpoint {
+                setting: "KLING_CREATE_ENDPOINT",
+                source,
+            })?;
         Ok(Some(Self {
             client,
             create_url,

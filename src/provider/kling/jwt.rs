@@ -20,6 +20,17 @@ struct Claims<'a> {
     nbf: i64,
 }
 
+/// Why no token could be handed out.
+#[derive(Debug, thiserror::Error)]
+pub enum JwtError {
+    /// A thread panicked while it held the cached token.
+    #[error("Kling token cache is poisoned")]
+    Poisoned,
+    /// jsonwebtoken could not sign the claims (its error never holds the key).
+    #[error("cannot sign the Kling JWT: {0}")]
+    Sign(#[source] jsonwebtoken::errors::Error),
+}
+
 /// Hands out a valid token, signing a new one when needed.
 pub struct TokenSource {
     access_key: SecretString,
@@ -44,15 +55,12 @@ impl TokenSource {
     }
 
     /// A token valid for at least five more minutes.
-    pub fn token(&self) -> Result<String, String> {
+    pub fn token(&self) -> Result<String, JwtError> {
         self.token_at(chrono::Utc::now().timestamp())
     }
 
-    fn token_at(&self, now: i64) -> Result<String, String> {
-        let mut current = self
-            .current
-            .lock()
-            .map_err(|_| "Kling token cache is poisoned")?;
+    fn token_at(&self, now: i64) -> Result<String, JwtError> {
+        let mut current = self.current.lock().map_err(|_| JwtError::Poisoned)?;
         if let Some((token, expires)) = current.as_ref()
             && *expires - now > REFRESH_BEFORE_SECS
         {
@@ -69,7 +77,7 @@ impl TokenSource {
             &claims,
             &EncodingKey::from_secret(self.secret_key.expose_secret().as_bytes()),
         )
-        .map_err(|error| format!("cannot sign the Kling JWT: {error}"))?;
+        .map_err(JwtError::Sign)?;
         *current = Some((SecretString::from(token.clone()), expires));
         Ok(token)
     }

@@ -23,11 +23,11 @@ use serde_json::{Map, Value, json};
 use crate::callback::CallbackKeys;
 use crate::download::{DownloadError, Downloader};
 use crate::i18n::UserText;
-use crate::net::AddressPolicy;
+use crate::net::{AddressPolicy, ClientError};
 use crate::provider::document::Document;
 use crate::provider::{
-    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Reported, Submitted,
-    VideoProvider,
+    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Reported, SetupError,
+    Submitted, VideoProvider,
 };
 use crate::settings::{KlingApiStyle, KlingSettings};
 use generic::GenericApi;
@@ -59,27 +59,30 @@ impl KlingProvider {
         settings: &KlingSettings,
         policy: AddressPolicy,
         callbacks: Option<CallbackKeys>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SetupError> {
         let client = crate::net::client_builder()
             .timeout(settings.request_timeout)
             .build()
-            .map_err(|error| error.to_string())?;
+            .map_err(ClientError::from)?;
         let max_body = settings.max_video_bytes / 3 * 4 + JSON_OVERHEAD;
         let style = match settings.api_style {
             KlingApiStyle::Generic => Style::Generic(
-                GenericApi::new(settings, client, max_body)?.ok_or("KLING_API_KEY is not set")?,
+                GenericApi::new(settings, client, max_body)?
+                    .ok_or(SetupError::NotSet("KLING_API_KEY"))?,
             ),
             KlingApiStyle::Official => Style::Official(
-                OfficialApi::new(settings, client, max_body, callbacks.clone())
-                    .ok_or("KLING_API_STYLE=official needs KLING_API_KEY and KLING_API_SECRET")?,
+                OfficialApi::new(settings, client, max_body, callbacks.clone()).ok_or(
+                    SetupError::StyleNeeds {
+                        style: "KLING_API_STYLE=official",
+                        needs: "KLING_API_KEY and KLING_API_SECRET",
+                    },
+                )?,
             ),
             KlingApiStyle::Useapi => Style::Useapi(Box::new(UseapiApi::new(
-                settings
-                    .useapi
-                    .as_ref()
-                    .ok_or("the useapi.net settings were not read")?,
+                settings.useapi.as_ref().ok_or(SetupError::UseapiUnread)?,
                 max_body,
-                Downloader::new(policy, settings.max_video_bytes, settings.request_timeout)?,
+                Downloader::new(policy, settings.max_video_bytes, settings.request_timeout)
+                    .map_err(SetupError::Downloader)?,
             )?)),
         };
         let limits = match (&style, &settings.useapi) {

@@ -67,7 +67,7 @@ impl OfficialApi {
         let token = self
             .tokens
             .token()
-            .map_err(|error| ProviderError::Unauthorized(error.into()))?;
+            .map_err(|error| ProviderError::Unauthorized(error.to_string().into()))?;
         let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
             ProviderError::Unauthorized("Kling JWT is not a valid header value".into())
         })?;

@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 use tracing::info;
 
 use super::{
-    Answer, GenerationJob, InputImage, ProviderError, Submitted, TaskState, VideoProvider,
-    VideoResult, VideoSource,
+    Answer, GenerationJob, InputImage, ProviderError, SetupError, Submitted, TaskState,
+    VideoProvider, VideoResult, VideoSource,
 };
 use crate::download::Downloader;
 use crate::net::AddressPolicy;
@@ -80,9 +80,13 @@ pub struct Runner {
 
 impl Runner {
     /// A runner for `provider`, downloading under `policy` and the provider's limits.
-    pub fn new(provider: Arc<dyn VideoProvider>, policy: AddressPolicy) -> Result<Self, String> {
+    pub fn new(
+        provider: Arc<dyn VideoProvider>,
+        policy: AddressPolicy,
+    ) -> Result<Self, SetupError> {
         let limits = provider.limits();
-        let downloader = Downloader::new(policy, limits.max_video_bytes, limits.download_timeout)?;
+        let downloader = Downloader::new(policy, limits.max_video_bytes, limits.download_timeout)
+            .map_err(SetupError::Downloader)?;
         Ok(Self {
             provider,
             downloader,

@@ -22,41 +22,58 @@ use crate::provider::ProviderError;
 /// The one scope the bot asks for; it covers Vertex AI and Cloud Storage.
 const SCOPES: [&str; 1] = ["https://www.googleapis.com/auth/cloud-platform"];
 
+/// Why the service-account key cannot be used, or the client that gets its
+/// tokens cannot be built. The key's value is never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum GoogleAuthError {
+    /// The setting is neither the key's JSON nor the path of a readable file.
+    #[error(
+        "GOOGLE_APPLICATION_CREDENTIALS_JSON is neither JSON nor a readable file ({0}); give \
+         the key's JSON or its path (base64 is not accepted)"
+    )]
+    Unreadable(std::io::ErrorKind),
+    /// The JSON is not a service-account key.
+    #[error("GOOGLE_APPLICATION_CREDENTIALS_JSON is not a service-account key: {0}")]
+    NotAKey(#[source] serde_json::Error),
+    /// The key lacks its `client_email` or `private_key`.
+    #[error("GOOGLE_APPLICATION_CREDENTIALS_JSON has no client_email or private_key")]
+    Incomplete,
+    /// The key's `token_uri` is not an http(s) URL and no other is set.
+    #[error(
+        "the service account's token_uri `{0}` is not an http(s) URL; fix the key or set \
+         GOOGLE_OAUTH_TOKEN_URL"
+    )]
+    TokenUri(String),
+    /// The TLS configuration for the token endpoint could not be made.
+    #[error("TLS set-up: {0}")]
+    Tls(#[source] rustls::Error),
+    /// yup-oauth2's authenticator could not be built.
+    #[error("the OAuth2 client: {0}")]
+    OAuthClient(#[source] std::io::Error),
+}
+
 /// Reads the key: JSON when the value starts with `{` or `[`, else a file path.
-pub fn read_key(value: &SecretString) -> Result<ServiceAccountKey, String> {
+pub fn read_key(value: &SecretString) -> Result<ServiceAccountKey, GoogleAuthError> {
     let raw = value.expose_secret();
     let trimmed = raw.trim();
     let text = if trimmed.starts_with('{') || trimmed.starts_with('[') {
         trimmed.to_owned()
     } else {
-        std::fs::read_to_string(raw).map_err(|error| {
-            format!(
-                "GOOGLE_APPLICATION_CREDENTIALS_JSON is neither JSON nor a readable file \
-                 ({}); give the key's JSON or its path (base64 is not accepted)",
-                error.kind()
-            )
-        })?
+        std::fs::read_to_string(raw).map_err(|error| GoogleAuthError::Unreadable(error.kind()))?
     };
-    let key: ServiceAccountKey =
-        serde_json::from_str(&escape_control_characters(&text)).map_err(|error| {
-            format!("GOOGLE_APPLICATION_CREDENTIALS_JSON is not a service-account key: {error}")
-        })?;
+    let key: ServiceAccountKey = serde_json::from_str(&escape_control_characters(&text))
+        .map_err(GoogleAuthError::NotAKey)?;
     if key.client_email.trim().is_empty() || key.private_key.trim().is_empty() {
-        return Err(
-            "GOOGLE_APPLICATION_CREDENTIALS_JSON has no client_email or private_key".into(),
-        );
+        return Err(GoogleAuthError::Incomplete);
     }
     Ok(key)
 }
 
 /// The token endpoint must be an http(s) URL (yup-oauth2 cannot use another).
-fn check_token_uri(uri: &str) -> Result<(), String> {
+fn check_token_uri(uri: &str) -> Result<(), GoogleAuthError> {
     match Url::parse(uri) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(()),
-        _ => Err(format!(
-            "the service account's token_uri `{uri}` is not an http(s) URL; fix the key or set \
-             GOOGLE_OAUTH_TOKEN_URL"
-        )),
+        _ => Err(GoogleAuthError::TokenUri(uri.to_owned())),
     }
 }
 
@@ -115,7 +132,7 @@ impl GoogleAuth {
         mut key: ServiceAccountKey,
         token_url: Option<&Url>,
         timeout: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, GoogleAuthError> {
         match token_url {
             Some(url) => key.token_uri = url.to_string(),
             None => check_token_uri(&key.token_uri)?,
@@ -142,12 +159,14 @@ impl GoogleAuth {
     /// ([`ProviderError::Unauthorized`]); a token endpoint that cannot be
     /// reached or answers garbage may pass on retry.
     async fn get(&self, fresh: bool) -> Result<SecretString, ProviderError> {
-        let refused = |reason: String| ProviderError::Unauthorized(messages::token_failed(reason));
+        let refused = |reason: &dyn std::fmt::Display| {
+            ProviderError::Unauthorized(messages::token_failed(reason))
+        };
         let authenticator = self
             .authenticator
             .get_or_try_init(|| self.build())
             .await
-            .map_err(refused)?;
+            .map_err(|error| refused(&error))?;
         let token = if fresh {
             authenticator.force_refreshed_token(&SCOPES).await
         } else {
@@ -160,19 +179,18 @@ impl GoogleAuth {
             | yup_oauth2::Error::JSONError(_) => {
                 ProviderError::retryable(messages::token_failed(error))
             }
-            other => refused(other.to_string()),
+            other => refused(&other),
         })?;
         token
             .token()
             .filter(|token| !token.is_empty())
             .map(|token| SecretString::from(token.to_owned()))
-            .ok_or_else(|| refused("the token endpoint returned no access token".into()))
+            .ok_or_else(|| refused(&"the token endpoint returned no access token"))
     }
 
-    async fn build(&self) -> Result<Authenticator<Connector>, String> {
+    async fn build(&self) -> Result<Authenticator<Connector>, GoogleAuthError> {
         crate::net::install_crypto_provider();
-        let tls = rustls::ClientConfig::with_platform_verifier()
-            .map_err(|error| format!("TLS set-up: {error}"))?;
+        let tls = rustls::ClientConfig::with_platform_verifier().map_err(GoogleAuthError::Tls)?;
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
@@ -188,7 +206,7 @@ impl GoogleAuth {
         .with_timeout(self.timeout)
         .build()
         .await
-        .map_err(|error| format!("the OAuth2 client: {error}"))
+        .map_err(GoogleAuthError::OAuthClient)
     }
 }
 
@@ -217,19 +235,23 @@ MII
 
     #[test]
     fn base64_bad_json_and_incomplete_keys_are_refused_without_their_value() {
-        let error =
-            read_key(&SecretString::from("eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0=")).unwrap_err();
+        let error = read_key(&SecretString::from("eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0="))
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("neither JSON nor a readable file"),
             "{error}"
         );
         assert!(!error.contains("eyJ0"), "{error}");
-        let error = read_key(&SecretString::from("{\"type\": ")).unwrap_err();
+        let error = read_key(&SecretString::from("{\"type\": "))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("not a service-account key"), "{error}");
         let error = read_key(&SecretString::from(
             r#"{"private_key": "", "client_email": "", "token_uri": "t"}"#,
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("no client_email"), "{error}");
     }
 
@@ -242,7 +264,9 @@ MII
         assert!(!format!("{auth:?}").contains("PRIVATE"));
         let mut broken = key;
         broken.token_uri = "oauth2.googleapis.com/token".into();
-        let error = GoogleAuth::new(broken.clone(), None, Duration::from_secs(1)).unwrap_err();
+        let error = GoogleAuth::new(broken.clone(), None, Duration::from_secs(1))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("GOOGLE_OAUTH_TOKEN_URL"), "{error}");
         assert!(GoogleAuth::new(broken, Some(&url), Duration::from_secs(1)).is_ok());
     }

@@ -13,7 +13,7 @@ use super::messages;
 use crate::download::Credentials;
 use crate::provider::document::Document;
 use crate::provider::http;
-use crate::provider::{ProviderError, VideoSource};
+use crate::provider::{ProviderError, SetupError, VideoSource};
 use crate::settings::VeoSettings;
 
 /// The Gemini API client.
@@ -26,13 +26,16 @@ pub struct GeminiApi {
 
 impl GeminiApi {
     /// Builds the client; it needs `GEMINI_API_KEY`.
-    pub fn new(settings: &VeoSettings, client: JsonClient) -> Result<Self, String> {
+    pub fn new(settings: &VeoSettings, client: JsonClient) -> Result<Self, SetupError> {
         let key = settings
             .gemini_api_key
             .as_ref()
-            .ok_or("VEO_API_STYLE=gemini needs GEMINI_API_KEY")?;
+            .ok_or(SetupError::StyleNeeds {
+                style: "VEO_API_STYLE=gemini",
+                needs: "GEMINI_API_KEY",
+            })?;
         let mut value = HeaderValue::from_str(key.expose_secret())
-            .map_err(|_| "GEMINI_API_KEY: not a valid header value")?;
+            .map_err(|_| SetupError::InvalidHeader("GEMINI_API_KEY"))?;
         value.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(HeaderName::from_static("x-goog-api-key"), value);

@@ -15,6 +15,8 @@ mod models;
 mod operation;
 mod vertex;
 
+pub use auth::GoogleAuthError;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,8 +26,8 @@ use crate::download::DownloadError;
 use crate::i18n::UserText;
 use crate::provider::document::Document;
 use crate::provider::{
-    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, Submitted, TaskState,
-    VideoProvider, VideoSource,
+    Answer, GenerationJob, GenerationKind, InputImage, Limits, ProviderError, SetupError,
+    Submitted, TaskState, VideoProvider, VideoSource,
 };
 use crate::settings::{VeoApiStyle, VeoSettings};
 use api::JsonClient;
@@ -52,11 +54,11 @@ pub struct VeoProvider {
 
 impl VeoProvider {
     /// Builds the provider, or says which required setting is missing or wrong.
-    pub fn from_settings(settings: &VeoSettings) -> Result<Self, String> {
+    pub fn from_settings(settings: &VeoSettings) -> Result<Self, SetupError> {
         let http = crate::net::client_builder()
             .timeout(settings.request_timeout)
             .build()
-            .map_err(|error| error.to_string())?;
+            .map_err(crate::net::ClientError::from)?;
         let client = JsonClient {
             http,
             max_body: settings.max_video_bytes / 3 * 4 + JSON_OVERHEAD,

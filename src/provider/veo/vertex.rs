@@ -14,7 +14,7 @@ use super::messages;
 use crate::download::Credentials;
 use crate::provider::document::Document;
 use crate::provider::http;
-use crate::provider::{ProviderError, VideoSource};
+use crate::provider::{ProviderError, SetupError, VideoSource};
 use crate::settings::VeoSettings;
 
 /// The Vertex AI client.
@@ -30,17 +30,17 @@ pub struct VertexApi {
 
 impl VertexApi {
     /// Builds the client, or says which setting is missing or wrong.
-    pub fn new(settings: &VeoSettings, client: JsonClient) -> Result<Self, String> {
+    pub fn new(settings: &VeoSettings, client: JsonClient) -> Result<Self, SetupError> {
         let key = read_key(
             settings
                 .credentials_json
                 .as_ref()
-                .ok_or("GOOGLE_APPLICATION_CREDENTIALS_JSON is not set")?,
+                .ok_or(SetupError::NotSet("GOOGLE_APPLICATION_CREDENTIALS_JSON"))?,
         )?;
         let project = settings
             .project_id
             .clone()
-            .ok_or("VERTEX_PROJECT_ID / GCP_PROJECT_ID is not set")?;
+            .ok_or(SetupError::NotSet("VERTEX_PROJECT_ID / GCP_PROJECT_ID"))?;
         Ok(Self {
             client,
             base: settings

@@ -227,10 +227,12 @@ async fn the_official_style_needs_the_secret() {
     let vars = [("KLING_API_STYLE", "official"), ("KLING_API_KEY", "k")];
     let error = KlingProvider::from_settings(&settings(&vars).kling, Default::default(), None)
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(error.contains("KLING_API_SECRET"), "{error}");
     let error = KlingProvider::from_settings(&settings(&[]).kling, Default::default(), None)
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(error.contains("KLING_API_KEY"), "{error}");
 }

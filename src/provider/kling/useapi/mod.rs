@@ -24,9 +24,12 @@ use url::Url;
 
 use crate::download::Downloader;
 use crate::i18n::UserText;
+use crate::net::ClientError;
 use crate::provider::document::Document;
 use crate::provider::http::{self, CallError};
-use crate::provider::{GenerationJob, InputImage, ProviderError, TaskState, VideoSource};
+use crate::provider::{
+    GenerationJob, InputImage, ProviderError, SetupError, TaskState, VideoSource,
+};
 use crate::settings::UseapiSettings;
 use body::{Extras, Media, create_body};
 pub use endpoint::Endpoint;
@@ -55,13 +58,17 @@ pub struct UseapiApi {
 impl UseapiApi {
     /// Builds the client; it needs `USEAPI_API_KEY` (or `KLING_API_KEY`).
     /// `media` fetches the images and videos a request names by address.
-    pub fn new(useapi: &UseapiSettings, max_body: u64, media: Downloader) -> Result<Self, String> {
-        let key = useapi
-            .api_key
-            .as_ref()
-            .ok_or("KLING_API_STYLE=useapi needs USEAPI_API_KEY (or KLING_API_KEY)")?;
+    pub fn new(
+        useapi: &UseapiSettings,
+        max_body: u64,
+        media: Downloader,
+    ) -> Result<Self, SetupError> {
+        let key = useapi.api_key.as_ref().ok_or(SetupError::StyleNeeds {
+            style: "KLING_API_STYLE=useapi",
+            needs: "USEAPI_API_KEY (or KLING_API_KEY)",
+        })?;
         let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
-            .map_err(|_| "USEAPI_API_KEY: not a valid header value")?;
+            .map_err(|_| SetupError::InvalidHeader("USEAPI_API_KEY"))?;
         bearer.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, bearer);
@@ -73,7 +80,7 @@ impl UseapiApi {
             .timeout(useapi.request_timeout)
             .connect_timeout(Duration::from_secs(20).min(useapi.request_timeout))
             .build()
-            .map_err(|error| error.to_string())?;
+            .map_err(ClientError::from)?;
         Ok(Self {
             client,
             base: useapi.base_url.clone(),
