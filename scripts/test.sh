@@ -63,18 +63,21 @@ if ! start_moto; then
   echo "############################################################################"
 fi
 
-echo "== cargo fmt --check"
+# Each stage's heading says how long the run has taken so far (CI's budget is 25 minutes).
+stage() { echo "== $1 (at $((SECONDS / 60)) min $((SECONDS % 60)) s)"; }
+
+stage "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
+stage "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
-echo "== cargo test (benches run from scripts/bench*.sh, not here)"
+stage "cargo test (benches run from scripts/bench*.sh, not here)"
 skips=()
 # PostgreSQL tests are named `…::postgres::…`, `…::postgres_latest::…` (beside the
 # bot's latest release) or `…::postgres_<what>`; nothing else has `::postgres` in its path.
 if [[ $with_postgres == 0 ]]; then skips+=(--skip ::postgres); fi
 if [[ $with_s3 == 0 ]]; then skips+=(--skip s3_storage::); fi
 cargo test --lib --bins --tests -- ${skips[@]+"${skips[@]}"}
-echo "== Django admin compatibility"
+stage "Django admin compatibility"
 cargo build --quiet --bin genworker
 if [[ $with_postgres == 1 ]]; then
   scripts/test-django.sh
@@ -82,9 +85,9 @@ else
   scripts/test-django.sh --sqlite-only
 fi
 if [[ $with_postgres == 1 ]]; then
-  echo "== chaos harness smoke (scripts/chaos.sh --quick)"
+  stage "chaos harness smoke (scripts/chaos.sh --quick)"
   GENWORKER_BIN=target/debug/genworker scripts/chaos.sh --quick
-  echo "== bench harness smoke (scripts/bench.sh --smoke)"
+  stage "bench harness smoke (scripts/bench.sh --smoke)"
   scripts/bench.sh --smoke
 fi
-echo "== all tests passed"
+stage "all tests passed"
