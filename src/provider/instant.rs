@@ -3,8 +3,12 @@
 //! and tests the queue engine and the daemon apart from any provider's API.
 //! [`super::registry::ProviderRegistry::from_settings`] never registers it;
 //! tests and benches add it themselves, under the name of the provider whose
-//! models it should serve.
+//! models it should serve. For tests, [`InstantProvider::scripted`] fails the
+//! calls a [`Script`] names (one fault per call, in order) and counts them.
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,6 +30,57 @@ const VIDEO_BASE64: &str = "AAAAIGZ0eXBpc29tAAACAGlzb21pc28yYXZjMW1wNDE=";
 pub struct InstantProvider {
     name: &'static str,
     limits: Limits,
+    /// The test's script, for [`InstantProvider::scripted`] only.
+    script: Option<Arc<Script>>,
+}
+
+/// Test-only: the faults the calls of a [`InstantProvider::scripted`] provider
+/// answer, one per call (submit or poll) in order, and how many calls it had.
+/// Once the faults are used up, every task finishes at once as usual.
+#[derive(Debug, Default)]
+pub struct Script {
+    faults: Mutex<VecDeque<Fault>>,
+    submits: AtomicU32,
+    polls: AtomicU32,
+}
+
+/// One scripted failure of a call.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// A submit fails with this error before any task exists; a poll fails with it.
+    Refuse(ProviderError),
+    /// A submit creates its task (the runner saves its id), whose create answer
+    /// is this error; a poll fails with it.
+    Answer(ProviderError),
+}
+
+impl Script {
+    /// A script of `faults`, in the order calls meet them.
+    pub fn new(faults: impl IntoIterator<Item = Fault>) -> Arc<Self> {
+        Arc::new(Self {
+            faults: Mutex::new(faults.into_iter().collect()),
+            ..Self::default()
+        })
+    }
+
+    /// Submits so far (refused ones included).
+    pub fn submits(&self) -> u32 {
+        self.submits.load(Ordering::SeqCst)
+    }
+
+    /// Polls so far.
+    pub fn polls(&self) -> u32 {
+        self.polls.load(Ordering::SeqCst)
+    }
+
+    /// Counts a call on `calls` and takes the next fault, if any is left.
+    fn next(&self, calls: &AtomicU32) -> Option<Fault> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
 }
 
 impl InstantProvider {
@@ -41,6 +96,15 @@ impl InstantProvider {
                 max_video_bytes: 1024 * 1024,
                 download_timeout: Duration::from_secs(10),
             },
+            script: None,
+        }
+    }
+
+    /// As [`InstantProvider::new`], its calls following `script` (for tests).
+    pub fn scripted(name: &'static str, max_concurrent: u32, script: Arc<Script>) -> Self {
+        Self {
+            script: Some(script),
+            ..Self::new(name, max_concurrent)
         }
     }
 
@@ -78,15 +142,23 @@ impl VideoProvider for InstantProvider {
         job: &GenerationJob,
         _image: Option<&InputImage>,
     ) -> Result<Submitted, ProviderError> {
+        let answer = match self.script.as_ref().and_then(|s| s.next(&s.submits)) {
+            Some(Fault::Refuse(error)) => return Err(error),
+            Some(Fault::Answer(error)) => Err(error),
+            None => Ok(Self::finished()),
+        };
         Ok(Submitted {
             task_id: format!("instant-{}", job.task_key),
-            answer: Ok(Self::finished()),
+            answer,
             metadata: Map::new(),
         })
     }
 
     async fn poll(&self, _job: &GenerationJob, _task_id: &str) -> Result<Answer, ProviderError> {
-        Ok(Self::finished())
+        match self.script.as_ref().and_then(|s| s.next(&s.polls)) {
+            Some(Fault::Refuse(error) | Fault::Answer(error)) => Err(error),
+            None => Ok(Self::finished()),
+        }
     }
 
     fn metadata(

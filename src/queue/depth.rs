@@ -1,4 +1,5 @@
-//! How much waits in the queue, per provider: what `/metrics` reports at scrape time.
+//! How much waits in the queue, per provider: what `/metrics` reports at scrape
+//! time, and (with the leases due) whether a daemon run until idle may stop.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
@@ -44,5 +45,40 @@ pub async fn queue_depth(db: &Database, providers: &[&str]) -> Result<Vec<QueueD
     );
     with_conn!(db, |conn| diesel::sql_query(sql)
         .load::<QueueDepth>(conn)
+        .map_err(DbError::from))
+}
+
+/// A count, as the statement names it.
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Requests of `providers` that a claim takes again once their lease runs out
+/// and that no live worker holds: those waiting out a retry delay (let go with
+/// a later expiry) and those whose lease ran out already. They stay
+/// `processing` (or hold an outcome not yet delivered), so [`queue_depth`]
+/// does not count them.
+pub async fn leases_due(db: &Database, providers: &[&str]) -> Result<i64, DbError> {
+    if providers.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM genworker_lease l \
+         JOIN botapp_genrequest r ON r.id = l.request_id JOIN {MODEL_JOIN} \
+         WHERE NOT l.delivered AND (l.worker_id IS NULL OR l.lease_expires_at < $1) \
+           AND m.provider IN ({}) AND r.status IN ('processing', 'done', 'error')",
+        provider_list(providers)
+    );
+    let sql = match db {
+        Database::Postgres(_) => sql,
+        Database::Sqlite(_) => sql.replace("$1", "?1"),
+    };
+    let now = UtcTime::now();
+    with_conn!(db, |conn| diesel::sql_query(sql)
+        .bind::<DateTimeField, _>(now)
+        .get_result::<Count>(conn)
+        .map(|count| count.n)
         .map_err(DbError::from))
 }

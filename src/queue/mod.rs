@@ -31,7 +31,7 @@ use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 
 pub use admin::{AdminError, ENQUEUE_INSERTS, Enqueued, NewRequest, enqueue};
 pub use batch::{CompletionWrite, TaskIdWrite};
-pub use depth::{QueueDepth, queue_depth};
+pub use depth::{QueueDepth, leases_due, queue_depth};
 pub use finish::{Failure, Success, kept_seconds, kept_text};
 pub use job::{Charge, Earlier, FailedTask, Job};
 pub use lease_handle::Lease;

@@ -116,3 +116,80 @@ impl Runner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::Map;
+
+    use super::*;
+    use crate::i18n::UserText;
+    use crate::net::AddressPolicy;
+    use crate::provider::instant::{Fault, InstantProvider, Script};
+    use crate::provider::{GenerationKind, OutputTarget};
+
+    /// The instant provider's poll interval.
+    const INTERVAL: Duration = Duration::from_millis(10);
+
+    /// A runner over an instant provider whose polls fail `failures` times
+    /// (retryably) before the task is finished, and that provider's script.
+    fn runner(failures: usize) -> (Runner, Arc<Script>) {
+        let failed = Fault::Refuse(ProviderError::retryable(UserText::same("503")));
+        let script = Script::new(vec![failed; failures]);
+        let provider = InstantProvider::scripted("kling", 1, script.clone());
+        let runner = Runner::new(Arc::new(provider), AddressPolicy::PublicOnly).unwrap();
+        (runner, script)
+    }
+
+    fn job() -> GenerationJob {
+        GenerationJob {
+            task_key: "run-1".into(),
+            prompt: "a fox".into(),
+            model_name: "instant".into(),
+            kind: GenerationKind::TextToVideo,
+            params: Map::new(),
+            output: OutputTarget {
+                dir: std::env::temp_dir(),
+                stem: "run-1".into(),
+            },
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_polls_are_retried_one_interval_apart() {
+        let (runner, script) = runner(MAX_POLL_FAILURES as usize - 1);
+        let started = Instant::now();
+        runner.wait(&job(), "task").await.unwrap();
+        assert_eq!(script.polls(), MAX_POLL_FAILURES);
+        assert_eq!(started.elapsed(), INTERVAL * MAX_POLL_FAILURES);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wait_gives_up_after_max_poll_failures_in_a_row() {
+        let (runner, script) = runner(MAX_POLL_FAILURES as usize + 1);
+        let started = Instant::now();
+        let error = runner.wait(&job(), "task").await.unwrap_err();
+        assert!(error.is_retryable(), "{error:?}");
+        assert_eq!(script.polls(), MAX_POLL_FAILURES, "no poll after the last");
+        assert_eq!(started.elapsed(), INTERVAL * MAX_POLL_FAILURES);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_polls_at_once_instead_of_after_the_interval() {
+        let (runner, script) = runner(0);
+        let job = job();
+        let started = Instant::now();
+        // Woken as soon as it waits (time stands still meanwhile): the poll
+        // comes before the interval.
+        let wake = async {
+            while !runner.wake("run-1") {
+                tokio::task::yield_now().await;
+            }
+        };
+        let (waited, ()) = tokio::join!(runner.wait(&job, "task"), wake);
+        waited.unwrap();
+        assert_eq!(script.polls(), 1);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+}

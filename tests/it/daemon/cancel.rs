@@ -2,11 +2,12 @@
 //! bot's words with its menu, the charge comes back once, and a cancellation that
 //! races the daemon's own failure of the same request still refunds once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use genworker::i18n::UserText;
+use genworker::provider::ProviderError;
+use genworker::provider::instant::{Fault, InstantProvider, Script};
 use genworker::queue::admin;
-use genworker::simulator::{Knobs, Outcome};
 use serde_json::json;
 
 use super::Harness;
@@ -45,13 +46,9 @@ async fn a_cancelled_user_is_told_with_the_bots_menu(db: TestDb) {
 }
 
 async fn a_cancel_racing_the_daemons_failure_refunds_once(db: TestDb) {
-    let h = Harness::new(db, &[]).await;
-    h.sim.set_knobs(Knobs {
-        outcome: Outcome::Reject {
-            message: "no".into(),
-        },
-        ..Knobs::default()
-    });
+    let h = Harness::instant(db, &[]).await;
+    let rejected = Fault::Answer(ProviderError::TaskFailed(UserText::same("no")));
+    let script = Script::new(vec![rejected; 12]);
     let mut ids = Vec::new();
     for n in 0..12 {
         ids.push(
@@ -60,27 +57,19 @@ async fn a_cancel_racing_the_daemons_failure_refunds_once(db: TestDb) {
                 .id,
         );
     }
-    let daemon = h.start("w1", &[]);
-    let tables = Arc::clone(&h.tables);
-    // Spread over the time the daemon takes to fail them: some cancels come
+    // One after the other while the daemon fails them: some cancels come
     // first, some meet a request the daemon failed already.
-    let cancels: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(n, id)| {
-            let (pool, tables, id) = (h.pool.clone(), tables.clone(), *id);
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(15 * n as u64)).await;
-                admin::cancel(&pool, &tables, id, true).await
-            })
-        })
-        .collect();
-    for cancel in cancels {
-        // Cancelled, or refused because the daemon failed it first: both are fine.
-        let _ = cancel.await.unwrap();
-    }
-    h.wait_final(&ids, Duration::from_secs(30)).await;
-    daemon.shutdown().await;
+    let cancels = async {
+        for id in &ids {
+            // Cancelled, or refused because the daemon failed it first: both are fine.
+            let _ = admin::cancel(&h.pool, &h.tables, *id, true).await;
+        }
+    };
+    let provider = InstantProvider::scripted("kling", 8, script);
+    tokio::join!(
+        h.run_until_idle("w1", &[], provider, Duration::from_secs(30)),
+        cancels
+    );
     let refunds = h.transactions().await;
     let mut ends = std::collections::BTreeMap::<String, usize>::new();
     for id in &ids {

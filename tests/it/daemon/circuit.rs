@@ -2,11 +2,14 @@
 //! genworker's credentials opens its circuit (requests back in the queue,
 //! nothing refunded, one ERROR line, `/healthz` 503, `genworker_provider_up` 0)
 //! until a probe succeeds or the key is fixed; a provider that cannot be built
-//! makes `/healthz` 503 with the reason.
+//! makes `/healthz` 503 with the reason. The probes run with the instant
+//! provider.
 
 use std::time::{Duration, Instant};
 
-use genworker::simulator::{Endpoint, Fault};
+use genworker::i18n::UserText;
+use genworker::provider::ProviderError;
+use genworker::provider::instant::{Fault, InstantProvider, Script};
 use serde_json::json;
 
 use super::Harness;
@@ -120,32 +123,25 @@ async fn a_wrong_key_leaves_every_request_queued_until_the_key_is_fixed(db: Test
 }
 
 async fn a_probe_closes_the_circuit_once_the_provider_takes_the_key_again(db: TestDb) {
-    let h = Harness::new(db, &[("KLING_MAX_CONCURRENT", "1")]).await;
-    let refused = Fault::Reject {
-        code: 401,
-        body: r#"{"error": "unauthorized"}"#.into(),
-    };
-    h.sim
-        .inject(Endpoint::KlingCreate, vec![refused.clone(), refused]);
+    let h = Harness::instant(db, &[]).await;
+    let refused = Fault::Refuse(ProviderError::Unauthorized(UserText::same(
+        "401 Unauthorized",
+    )));
+    let script = Script::new([refused.clone(), refused]);
     let first = h.enqueue("first", "text2video", json!({}), Some(64)).await;
     let second = h.enqueue("second", "text2video", json!({}), Some(65)).await;
-    let daemon = h.start("w", &[]);
-    // Refused once: the circuit opens; the first probe (5 s later) is refused
-    // too; the next (10 s after that) goes through and closes it.
-    h.wait_final(&[first.id, second.id], Duration::from_secs(40))
+    // One task at a time. Refused once: the circuit opens; the first probe
+    // (5 s later) is refused too; the next (10 s after that) goes through and
+    // closes it.
+    let provider = InstantProvider::scripted("kling", 1, script.clone());
+    h.run_until_idle("w", &[], provider, Duration::from_secs(40))
         .await;
-    daemon.shutdown().await;
     for id in [first.id, second.id] {
         let request = h.request(id).await;
         assert_eq!(request.status, "done", "{}", request.error_message);
     }
-    assert_eq!(
-        h.sim.calls(Endpoint::KlingCreate),
-        4,
-        "2 refused, 2 created"
-    );
+    assert_eq!(script.submits(), 4, "2 refused, 2 created");
     assert_eq!(h.refund_count().await, 0);
-    assert_eq!(h.sim.telegram_messages().len(), 2, "each told once");
     let (_, attempt, failures, _) = h.lease(first.id).await.unwrap();
     assert_eq!(failures, 0, "a refused key is not the request's failure");
     assert!(attempt >= 2, "claimed again after the pause: {attempt}");

@@ -4,32 +4,13 @@
 use std::time::Duration;
 
 use genworker::catalog;
-use genworker::daemon::Daemon;
-use genworker::provider::ProviderRegistry;
-use genworker::provider::instant::InstantProvider;
 use serde_json::json;
 
 use super::Harness;
 use crate::support::{TestDb, on_both_backends};
 
-impl Harness {
-    /// Runs a daemon whose only provider is the instant one (serving `kling`)
-    /// until it is idle; fails the test if that takes over `within`.
-    pub async fn run_instant_until_idle(&self, within: Duration) {
-        let settings = self.settings(&[("GENWORKER_WORKER_ID", "instant")]);
-        let mut registry = ProviderRegistry::default();
-        registry.add("kling", Ok(InstantProvider::new("kling", 8)));
-        let daemon =
-            Daemon::new(&settings, self.pool.clone(), self.tables.clone(), registry).unwrap();
-        tokio::time::timeout(within, daemon.run_until_idle())
-            .await
-            .expect("the daemon stops once idle")
-            .unwrap();
-    }
-}
-
 async fn every_request_is_done_and_the_daemon_stops(db: TestDb) {
-    let harness = Harness::new(db, &[]).await;
+    let harness = Harness::instant(db, &[]).await;
     let mut ids = Vec::new();
     for i in 0..12 {
         ids.push(
@@ -66,7 +47,7 @@ async fn every_request_is_done_and_the_daemon_stops(db: TestDb) {
 }
 
 async fn a_paused_models_requests_do_not_keep_it_running(db: TestDb) {
-    let harness = Harness::new(db, &[]).await;
+    let harness = Harness::instant(db, &[]).await;
     let slug = harness.db.kling_slug();
     let id = harness
         .enqueue("paused", "text2video", json!({}), None)

@@ -1,5 +1,6 @@
 //! The daemon end to end on real SQLite and PostgreSQL, with the simulator
-//! playing Kling and Telegram.
+//! playing Kling and Telegram, or in-process with the instant provider and no
+//! HTTP at all ([`until_idle`]).
 
 mod bad_input;
 mod batch;
@@ -20,11 +21,13 @@ mod replicas;
 mod requeue;
 mod rows;
 mod takeover;
+mod until_idle;
 mod useapi;
 mod useapi_media;
 mod veo;
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,8 +60,22 @@ pub struct Harness {
     pub db: TestDb,
     pub pool: Database,
     pub tables: Arc<Tables>,
-    pub sim: Simulator,
+    pub sim: Sim,
     env: HashMap<String, String>,
+}
+
+/// The harness's simulator, reached through `Deref`; a harness built by
+/// [`Harness::instant`] has none, and reaching it fails the test.
+pub struct Sim(Option<Simulator>);
+
+impl Deref for Sim {
+    type Target = Simulator;
+
+    fn deref(&self) -> &Simulator {
+        self.0
+            .as_ref()
+            .expect("this harness has no simulator (built by Harness::instant)")
+    }
 }
 
 /// A daemon running in the background until stopped.
@@ -86,27 +103,37 @@ impl Running {
 }
 
 impl Harness {
+    /// A harness whose Kling and Telegram are a fresh simulator.
     pub async fn new(db: TestDb, extra: &[(&str, &str)]) -> Self {
         let sim = Simulator::start(SimulatorConfig::new("kling-key", "kling-secret", TOKEN))
             .await
             .unwrap();
+        Self::build(db, Some(sim), extra).await
+    }
+
+    /// Migrates `db` and builds the settings: Kling and Telegram pointed at
+    /// `sim`, or (without one) no Telegram and no Kling address at all.
+    async fn build(db: TestDb, sim: Option<Simulator>, extra: &[(&str, &str)]) -> Self {
         let media = db.dir.path().join("media").display().to_string();
         let mut env: HashMap<String, String> = [
-            ("DATABASE_URL", db.url()),
-            ("KLING_API_KEY", "kling-key"),
-            ("KLING_API_BASE_URL", sim.base_url().as_str()),
-            ("KLING_POLL_INTERVAL", "0.02"),
-            ("KLING_ALLOW_PRIVATE_URLS", "true"),
-            ("TELEGRAM_BOT_TOKEN", TOKEN),
-            ("TELEGRAM_API_BASE_URL", sim.base_url().as_str()),
-            ("MEDIA_ROOT", media.as_str()),
-            ("GENWORKER_POLL_INTERVAL", "0.05"),
-            ("GENWORKER_RETRY_BASE", "0.05"),
-            ("GENWORKER_LEASE_SECONDS", "3"),
+            ("DATABASE_URL", db.url().to_owned()),
+            ("KLING_API_KEY", "kling-key".into()),
+            ("KLING_POLL_INTERVAL", "0.02".into()),
+            ("KLING_ALLOW_PRIVATE_URLS", "true".into()),
+            ("MEDIA_ROOT", media),
+            ("GENWORKER_POLL_INTERVAL", "0.05".into()),
+            ("GENWORKER_RETRY_BASE", "0.05".into()),
+            ("GENWORKER_LEASE_SECONDS", "3".into()),
         ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
         .collect();
+        if let Some(sim) = &sim {
+            let base = sim.base_url();
+            env.insert("KLING_API_BASE_URL".into(), base.clone());
+            env.insert("TELEGRAM_BOT_TOKEN".into(), TOKEN.into());
+            env.insert("TELEGRAM_API_BASE_URL".into(), base);
+        }
         for (key, value) in extra {
             env.insert(key.to_string(), value.to_string());
         }
@@ -125,7 +152,7 @@ impl Harness {
             db,
             pool,
             tables,
-            sim,
+            sim: Sim(sim),
             env,
         }
     }

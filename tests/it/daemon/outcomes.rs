@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use bigdecimal::BigDecimal;
-use genworker::simulator::{Endpoint, Fault, Knobs, Outcome};
+use genworker::i18n::UserText;
+use genworker::provider::ProviderError;
+use genworker::provider::instant::{Fault, InstantProvider, Script};
+use genworker::simulator::{Endpoint, Knobs};
 use serde_json::json;
 
 use super::Harness;
@@ -13,10 +16,14 @@ on_every_schema!(
     text2video_succeeds_end_to_end,
     image2video_fetches_the_telegram_image,
     image2video_without_telegram_reads_the_stored_address,
-    a_rejected_task_fails_with_one_refund_as_the_bot_writes_it,
+    image2video_whose_telegram_file_is_missing_fails_with_one_refund,
+    a_failed_task_fails_with_one_refund_as_the_bot_writes_it,
     retryable_errors_are_retried_then_fail_with_the_last_message,
     rate_limits_wait_without_using_an_attempt,
 );
+
+/// Longest an instant run below may take.
+const WITHIN: Duration = Duration::from_secs(20);
 
 fn money(text: &str) -> BigDecimal {
     text.parse().unwrap()
@@ -158,28 +165,58 @@ async fn image2video_without_telegram_reads_the_stored_address(db: TestDb) {
     assert_eq!(h.sim.calls(Endpoint::TelegramGetFile), 0);
 }
 
-async fn a_rejected_task_fails_with_one_refund_as_the_bot_writes_it(db: TestDb) {
+/// A Telegram file that is not there (getFile's 400) fails the request before
+/// any task, with Telegram's reason and one refund.
+async fn image2video_whose_telegram_file_is_missing_fails_with_one_refund(db: TestDb) {
     let h = Harness::new(db, &[]).await;
-    h.sim.set_knobs(Knobs {
-        outcome: Outcome::Reject {
-            message: "NSFW content".into(),
-        },
-        ..Knobs::default()
-    });
+    let request = h
+        .enqueue(
+            "animate a ghost",
+            "image2video",
+            json!({"input_image_file_id": "no-such-file"}),
+            Some(5),
+        )
+        .await;
+    h.run_to_end("w1", &[], &[request.id], Duration::from_secs(20))
+        .await;
+    let failed = h.request(request.id).await;
+    assert_eq!(failed.status, "error");
+    assert_eq!(
+        failed.error_message,
+        "Не удалось получить изображение из Telegram: Bad Request: invalid file_id"
+    );
+    assert_eq!(h.refund_count().await, 1);
+    assert_eq!(h.sim.task_count(), 0, "no task was created");
+    assert_eq!(h.sim.calls(Endpoint::TelegramGetFile), 1);
+}
+
+/// A failure the provider reports for its task, with the wording it gives.
+fn task_failed(ru: &str, en: &str) -> Fault {
+    Fault::Answer(ProviderError::TaskFailed(UserText::new(ru, en)))
+}
+
+async fn a_failed_task_fails_with_one_refund_as_the_bot_writes_it(db: TestDb) {
+    let h = Harness::instant(db, &[]).await;
+    let expected = "Задача отклонена: NSFW content";
+    let script = Script::new([task_failed(expected, "The task was rejected: NSFW content")]);
     let request = h
         .enqueue("bad prompt", "text2video", json!({}), Some(55))
         .await;
-    let daemon = h.start("w1", &[]);
-    h.wait_final(&[request.id], Duration::from_secs(20)).await;
-    daemon.shutdown().await;
+    let provider = InstantProvider::scripted("kling", 8, script.clone());
+    h.run_until_idle("w1", &[], provider, WITHIN).await;
 
     let failed = h.request(request.id).await;
     assert_eq!(failed.status, "error");
-    let expected = format!(
-        "Kling отклонил задачу {}: NSFW content",
-        failed.provider_job_id
+    assert_eq!(
+        failed.error_message, expected,
+        "the Russian wording is stored"
     );
-    assert_eq!(failed.error_message, expected);
+    assert_eq!(
+        failed.provider_job_id,
+        format!("instant-{}", request.run_code),
+        "the failed task's id is kept"
+    );
+    assert_eq!(script.submits(), 1);
     assert_eq!(h.model_counters().await.1, 1, "total_errors + 1");
     let rows = h.transactions().await;
     assert_eq!(rows.len(), 2, "the charge and one refund");
@@ -212,63 +249,53 @@ async fn a_rejected_task_fails_with_one_refund_as_the_bot_writes_it(db: TestDb) 
         "balance and total_spent restored"
     );
     assert_eq!(h.refund_count().await, 1);
-    let messages = h.sim.telegram_messages();
-    assert_eq!(messages.len(), 1);
-    assert_eq!(
-        messages[0].text.as_deref(),
-        Some(format!("❌ Ошибка генерации видео: {expected}").as_str())
-    );
+    let (worker, attempt, _, delivered) = h.lease(request.id).await.unwrap();
+    assert_eq!((worker, attempt, delivered), (None, 1, true));
 }
 
 async fn retryable_errors_are_retried_then_fail_with_the_last_message(db: TestDb) {
-    let h = Harness::new(db, &[("GENWORKER_MAX_ATTEMPTS", "3")]).await;
-    h.sim
-        .inject(Endpoint::KlingCreate, vec![Fault::ServerError; 10]);
+    let h = Harness::instant(db, &[("GENWORKER_MAX_ATTEMPTS", "3")]).await;
+    let script = Script::new((1..=10).map(|n| {
+        Fault::Refuse(ProviderError::retryable(UserText::new(
+            format!("Сбой {n}"),
+            format!("Failure {n}"),
+        )))
+    }));
     let request = h.enqueue("unlucky", "text2video", json!({}), Some(3)).await;
-    let daemon = h.start("w1", &[]);
-    h.wait_final(&[request.id], Duration::from_secs(20)).await;
-    daemon.shutdown().await;
+    let provider = InstantProvider::scripted("kling", 8, script.clone());
+    h.run_until_idle("w1", &[], provider, WITHIN).await;
     let failed = h.request(request.id).await;
     assert_eq!(failed.status, "error");
-    assert!(
-        failed
-            .error_message
-            .starts_with("Kling API error: 500 Internal Server Error."),
-        "{}",
-        failed.error_message
-    );
     assert_eq!(
-        h.sim.calls(Endpoint::KlingCreate),
-        3,
-        "one create per attempt, no more"
+        failed.error_message, "Сбой 3",
+        "the third attempt's message"
     );
+    assert_eq!(script.submits(), 3, "one submit per attempt, no more");
+    let (worker, attempt, _, delivered) = h.lease(request.id).await.unwrap();
+    assert_eq!((worker, attempt, delivered), (None, 3, true));
     assert_eq!(h.refund_count().await, 1);
 }
 
 async fn rate_limits_wait_without_using_an_attempt(db: TestDb) {
-    let h = Harness::new(db, &[("GENWORKER_MAX_ATTEMPTS", "1")]).await;
-    // Each attempt retries a 429 three times inside the provider, then snoozes.
-    h.sim.inject(
-        Endpoint::KlingCreate,
-        vec![
-            Fault::RateLimited {
-                retry_after_secs: 0
-            };
-            7
-        ],
-    );
+    let h = Harness::instant(db, &[("GENWORKER_MAX_ATTEMPTS", "1")]).await;
+    let limited = Fault::Refuse(ProviderError::Retryable {
+        message: UserText::same("429 Too Many Requests"),
+        after: Some(Duration::ZERO),
+        rate_limited: true,
+    });
+    let script = Script::new(vec![limited; 7]);
     let request = h.enqueue("busy hour", "text2video", json!({}), None).await;
-    let daemon = h.start("w1", &[]);
-    h.wait_final(&[request.id], Duration::from_secs(20)).await;
-    daemon.shutdown().await;
+    let provider = InstantProvider::scripted("kling", 8, script.clone());
+    h.run_until_idle("w1", &[], provider, WITHIN).await;
     assert_eq!(
         h.request(request.id).await.status,
         "done",
         "a rate limit never fails the request"
     );
-    assert_eq!(h.sim.calls(Endpoint::KlingCreate), 8);
-    let (_, _, failures, _) = h.lease(request.id).await.unwrap();
+    assert_eq!(script.submits(), 8, "seven limited, then the task");
+    let (_, attempt, failures, _) = h.lease(request.id).await.unwrap();
     assert_eq!(failures, 0);
+    assert_eq!(attempt, 8, "each wait gave the request back to the queue");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

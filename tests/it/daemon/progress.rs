@@ -2,8 +2,9 @@
 //! bot's own worker leaves (`../shared/bot/completion.md`): the model's counters
 //! (requests counted at creation, errors at failure), the average by the bot's
 //! `(avg · (n − 1) + t) / n`, each user's experience and level in
-//! `botapp_usersettings` (nothing for a user without a row), and every message
-//! with the bot's caption, text, keyboard and parse mode.
+//! `botapp_usersettings` (nothing for a user without a row), all with the
+//! instant provider; and, over the simulated Telegram, every message with the
+//! bot's caption, text, keyboard and parse mode.
 
 use std::time::Duration;
 
@@ -15,7 +16,10 @@ use super::Harness;
 use crate::snapshot::{lines, query_one};
 use crate::support::{BotRelease, TestDb, on_every_schema};
 
-on_every_schema!(a_mixed_run_leaves_what_the_bots_worker_leaves);
+on_every_schema!(
+    a_mixed_run_leaves_the_bots_counters_and_levels,
+    a_mixed_run_tells_each_user_as_the_bots_worker,
+);
 
 /// The bot's `botapp_usersettings` (its b6702256 contract) where the tables
 /// genworker created have none.
@@ -87,14 +91,29 @@ fn settings_of(db: &TestDb, chat_id: i64) -> String {
     )
 }
 
-async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
+/// The requests of the mixed run: four videos, one bad prompt, one cancelled.
+struct Run {
+    h: Harness,
+    done: [i64; 4],
+    failed: i64,
+    cancelled: i64,
+}
+
+/// A: level 2 at 195 points; B: level 0 at 95 (its next video makes it level 1);
+/// C has no settings row (the bot's worker writes nothing there, and nor does
+/// genworker). Their requests enqueued as the bot does (the model at 3
+/// generations, 1 error, 12.5 s on average before), one cancelled; `instant`
+/// builds the harness without a simulator.
+async fn mixed_run(db: TestDb, instant: bool) -> Run {
     db.migrated().await;
     create_user_settings(&db);
-    // A: level 2 at 195 points; B: level 0 at 95 (its next video makes it level 1);
-    // C has no settings row (the bot's worker writes nothing there, and nor does genworker).
     bot_user(&db, 501, 2, 195);
     bot_user(&db, 502, 0, 95);
-    let h = Harness::new(db, &[]).await;
+    let h = if instant {
+        Harness::instant(db, &[]).await
+    } else {
+        Harness::new(db, &[]).await
+    };
     let slug = h.db.kling_slug();
     h.sql(&format!(
         "UPDATE botapp_aimodel SET total_generations = 3, total_errors = 1, \
@@ -124,19 +143,27 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
     admin::cancel(&h.pool, &h.tables, cancelled.id, true)
         .await
         .unwrap();
+    Run {
+        h,
+        done: [a1.id, a2.id, b1.id, c1.id],
+        failed: failed.id,
+        cancelled: cancelled.id,
+    }
+}
 
-    let done = [a1.id, a2.id, b1.id, c1.id];
-    let daemon = h.start("w1", &[]);
-    h.wait_final(
-        &[a1.id, a2.id, b1.id, c1.id, failed.id],
-        Duration::from_secs(30),
-    )
-    .await;
-    daemon.shutdown().await;
+async fn a_mixed_run_leaves_the_bots_counters_and_levels(db: TestDb) {
+    let Run {
+        h,
+        done,
+        failed,
+        cancelled,
+    } = mixed_run(db, true).await;
+    h.run_instant_until_idle(Duration::from_secs(30)).await;
 
     // Counters: never total_generations at completion; one error.
     let (total, errors, average) = h.model_counters().await;
     assert_eq!((total, errors), (9, 2));
+    assert_eq!(h.request(failed).await.status, "error");
     // The average, one video at a time with n = 9, in the order they finished
     // (videos of one batch share a completion time: any order of those).
     let mut times = Vec::new();
@@ -160,6 +187,23 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
          JOIN botapp_tguser u ON u.id = s.user_id WHERE u.chat_id = 503",
     );
     assert_eq!(rows, ["0"], "no row is created for C");
+    assert_eq!(
+        h.request(cancelled).await.status,
+        "cancelled",
+        "the daemon left the cancelled request alone"
+    );
+}
+
+async fn a_mixed_run_tells_each_user_as_the_bots_worker(db: TestDb) {
+    let Run {
+        h,
+        done,
+        failed,
+        cancelled,
+    } = mixed_run(db, false).await;
+    let mut ids = done.to_vec();
+    ids.push(failed);
+    h.run_to_end("w1", &[], &ids, Duration::from_secs(30)).await;
 
     // Every message as the bot's worker of this release sends it.
     let messages = h.sim.telegram_messages();
@@ -221,11 +265,7 @@ async fn a_mixed_run_leaves_what_the_bots_worker_leaves(db: TestDb) {
         }
     }
     assert_eq!(messages.len(), 5, "four videos and one failure");
-    assert_eq!(
-        h.request(cancelled.id).await.status,
-        "cancelled",
-        "the daemon left the cancelled request alone"
-    );
+    assert_eq!(h.request(cancelled).await.status, "cancelled");
 }
 
 /// Every order of `items`.

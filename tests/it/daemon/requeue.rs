@@ -1,18 +1,24 @@
 //! A request set back to `queued` outside genworker (the Django admin's Status
 //! field, plain SQL) is claimed whatever its history: its attempt number goes
 //! on, a saved task is resumed rather than paid for again (unless the provider
-//! reported that task failed), and it is never refunded twice.
+//! reported that task failed), and it is never refunded twice. Run with the
+//! instant provider, but for the requeue of a running task, which needs one
+//! that runs long enough for the heartbeat to see it.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use genworker::simulator::{Knobs, Outcome};
+use genworker::i18n::UserText;
+use genworker::provider::ProviderError;
+use genworker::provider::instant::{Fault, InstantProvider, Script};
+use genworker::simulator::Knobs;
 use serde_json::json;
 
 use super::Harness;
 use crate::support::{TestDb, on_every_schema};
 
 on_every_schema!(
-    an_errored_request_set_back_to_queued_is_claimed_within_one_poll_and_resumes_its_task,
+    an_errored_request_set_back_to_queued_is_claimed_at_once_and_resumes_its_task,
     a_request_whose_task_failed_gets_a_new_task_when_set_back_to_queued,
     a_processing_request_set_back_to_queued_is_let_go_and_claimed_again,
 );
@@ -24,66 +30,40 @@ fn set_status_by_sql(h: &Harness, id: i64, status: &str) {
     ));
 }
 
-/// Waits until the request has left `queued`; returns how long that took.
-async fn claimed_within(h: &Harness, id: i64, within: Duration) -> Duration {
-    let started = Instant::now();
-    h.wait_for(id, within, |request| request.status != "queued")
-        .await;
-    started.elapsed()
+/// A scripted instant provider serving `kling`.
+fn instant(script: &Arc<Script>) -> InstantProvider {
+    InstantProvider::scripted("kling", 8, script.clone())
 }
 
-async fn an_errored_request_set_back_to_queued_is_claimed_within_one_poll_and_resumes_its_task(
-    db: TestDb,
-) {
-    let poll = Duration::from_millis(500);
-    let h = Harness::new(
-        db,
-        &[
-            ("KLING_POLL_TIMEOUT", "0.3"),
-            ("GENWORKER_POLL_INTERVAL", "0.5"),
-        ],
-    )
-    .await;
-    h.sim.set_knobs(Knobs {
-        outcome: Outcome::NeverFinish,
-        ..Knobs::default()
-    });
+/// Longest an instant run below may take.
+const WITHIN: Duration = Duration::from_secs(20);
+
+async fn an_errored_request_set_back_to_queued_is_claimed_at_once_and_resumes_its_task(db: TestDb) {
+    // A poll interval far over WITHIN: a run ends in time only if its first
+    // claim (at start, or as a job ends) finds the request claimable.
+    let h = Harness::instant(db, &[("GENWORKER_POLL_INTERVAL", "60")]).await;
+    let timed_out = UserText::new("Ожидание результата истекло", "The wait ran out");
+    let script = Script::new([Fault::Answer(ProviderError::Fatal(timed_out))]);
     let request = h
         .enqueue("waits too long", "text2video", json!({}), Some(51))
         .await;
-    let daemon = h.start("w", &[]);
-    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    h.run_until_idle("w", &[], instant(&script), WITHIN).await;
     let failed = h.request(request.id).await;
     assert_eq!(failed.status, "error");
-    assert!(
-        failed
-            .error_message
-            .starts_with("Ожидание результата Kling"),
-        "{}",
-        failed.error_message
-    );
+    assert_eq!(failed.error_message, "Ожидание результата истекло");
     assert_eq!(h.refund_count().await, 1);
     let refunded = h.balances().await;
     let task = failed.provider_job_id.clone();
-    assert!(!task.is_empty());
+    assert_eq!(task, format!("instant-{}", request.run_code));
 
     // The task finishes after all; an admin puts the request back.
-    h.sim.set_knobs(Knobs {
-        finish_after_ms: 0,
-        ..Knobs::default()
-    });
     set_status_by_sql(&h, request.id, "queued");
-    let took = claimed_within(&h, request.id, poll * 4).await;
-    assert!(
-        took <= poll + Duration::from_millis(500),
-        "claimed after {took:?}, the poll interval is {poll:?}"
-    );
-    h.wait_final(&[request.id], Duration::from_secs(20)).await;
-    daemon.shutdown().await;
+    h.run_until_idle("w", &[], instant(&script), WITHIN).await;
     let done = h.request(request.id).await;
     assert_eq!(done.status, "done", "{}", done.error_message);
     assert_eq!(done.provider_job_id, task, "the saved task was resumed");
-    assert_eq!(h.sim.task_count(), 1, "no second task paid for");
+    assert_eq!(script.submits(), 1, "no second task paid for");
+    assert_eq!(script.polls(), 1, "the saved task was asked for its state");
     let (holder, attempt, failures, delivered) = h.lease(request.id).await.unwrap();
     assert_eq!((holder, attempt, failures, delivered), (None, 2, 0, true));
     assert_eq!(h.refund_count().await, 1, "the refund stands, once");
@@ -92,61 +72,36 @@ async fn an_errored_request_set_back_to_queued_is_claimed_within_one_poll_and_re
         refunded,
         "nothing charged or refunded again"
     );
-    let told = h.sim.telegram_messages();
-    assert_eq!(told.len(), 2, "the failure, then the video: {told:?}");
-    assert_eq!(told[0].method, "sendMessage");
-    assert_ne!(told[1].method, "sendMessage");
 }
 
 async fn a_request_whose_task_failed_gets_a_new_task_when_set_back_to_queued(db: TestDb) {
-    let official = [
-        ("KLING_API_STYLE", "official"),
-        ("KLING_API_SECRET", "kling-secret"),
-    ];
-    let h = Harness::new(db, &official).await;
-    h.sim.set_knobs(Knobs {
-        outcome: Outcome::Reject {
-            message: "Failure to pass the risk control system".into(),
-        },
-        ..Knobs::default()
-    });
+    let h = Harness::instant(db, &[]).await;
+    let rejected = UserText::new("Задача отклонена", "The task was rejected");
+    let script = Script::new([Fault::Answer(ProviderError::TaskFailed(rejected))]);
     let request = h
         .enqueue("rejected once", "text2video", json!({}), Some(52))
         .await;
-    let daemon = h.start("w", &[]);
-    h.wait_final(&[request.id], Duration::from_secs(20)).await;
+    h.run_until_idle("w", &[], instant(&script), WITHIN).await;
     let failed = h.request(request.id).await;
     assert_eq!(failed.status, "error");
     assert_eq!(h.refund_count().await, 1);
     let refunded = h.balances().await;
-
-    h.sim.set_knobs(Knobs::default());
-    set_status_by_sql(&h, request.id, "queued");
-    h.wait_for(request.id, Duration::from_secs(20), |row| {
-        row.status == "done"
-    })
-    .await;
-    daemon.shutdown().await;
-    let done = h.request(request.id).await;
-    assert_ne!(
-        done.provider_job_id, failed.provider_job_id,
-        "a new task, not the failed one"
-    );
     let run_code = &request.run_code;
-    assert_eq!(h.sim.creates_for(run_code), 1);
+    assert_eq!(failed.provider_job_id, format!("instant-{run_code}"));
+
+    set_status_by_sql(&h, request.id, "queued");
+    h.run_until_idle("w", &[], instant(&script), WITHIN).await;
+    let done = h.request(request.id).await;
+    assert_eq!(done.status, "done", "{}", done.error_message);
     assert_eq!(
-        h.sim.creates_for(&format!("{run_code}-2")),
-        1,
-        "the new task has its own external_task_id"
+        done.provider_job_id,
+        format!("instant-{run_code}-2"),
+        "a new task with its own task key, not the failed one"
     );
-    assert_eq!(h.sim.task_count(), 2);
+    assert_eq!(script.submits(), 2, "one task each");
+    assert_eq!(script.polls(), 0, "the failed task was not resumed");
     assert_eq!(h.refund_count().await, 1, "refunded once, ever");
     assert_eq!(h.balances().await, refunded);
-    assert_eq!(
-        h.sim.telegram_messages().len(),
-        2,
-        "the failure, then the video"
-    );
 }
 
 async fn a_processing_request_set_back_to_queued_is_let_go_and_claimed_again(db: TestDb) {
