@@ -20,8 +20,8 @@ struct Id {
 
 /// How a backend's queue SQL differs from the other's.
 pub(super) struct Dialect {
-    /// The claim's first and second bind parameters.
-    params: [&'static str; 2],
+    /// A statement's first and second bind parameters.
+    pub(super) params: [&'static str; 2],
     /// What ends a claim's SELECT to lock the rows it takes.
     locking: &'static str,
     /// "This JSON column holds an object with that key".

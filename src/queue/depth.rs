@@ -64,17 +64,14 @@ pub async fn leases_due(db: &Database, providers: &[&str]) -> Result<i64, DbErro
     if providers.is_empty() {
         return Ok(0);
     }
+    let [now_param, _] = Dialect::of(db).params;
     let sql = format!(
         "SELECT COUNT(*) AS n FROM genworker_lease l \
          JOIN botapp_genrequest r ON r.id = l.request_id JOIN {MODEL_JOIN} \
-         WHERE NOT l.delivered AND (l.worker_id IS NULL OR l.lease_expires_at < $1) \
+         WHERE NOT l.delivered AND (l.worker_id IS NULL OR l.lease_expires_at < {now_param}) \
            AND m.provider IN ({}) AND r.status IN ('processing', 'done', 'error')",
         provider_list(providers)
     );
-    let sql = match db {
-        Database::Postgres(_) => sql,
-        Database::Sqlite(_) => sql.replace("$1", "?1"),
-    };
     let now = UtcTime::now();
     with_conn!(db, |conn| diesel::sql_query(sql)
         .bind::<DateTimeField, _>(now)

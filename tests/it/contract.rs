@@ -201,10 +201,11 @@ pub fn execute_sql(db: &TestDb, sql: &str) {
             .unwrap();
     } else {
         let path = db.url().trim_start_matches("sqlite://").to_owned();
-        SqliteConnection::establish(&path)
-            .unwrap()
-            .batch_execute(sql)
-            .unwrap();
+        let mut conn = SqliteConnection::establish(&path).unwrap();
+        // Wait for a running daemon's write lock as its own connections do,
+        // rather than fail at once with "database is locked".
+        conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
+        conn.batch_execute(sql).unwrap();
     }
 }
 
