@@ -163,33 +163,20 @@ where
     i64: ToSql<BigInt, C::Backend>,
     for<'a> BoxedSqlQuery<'a, C::Backend, SqlQuery>: LoadQuery<'a, C, Id>,
 {
+    // One claim statement, bound to (`now`, its limit).
+    let select = |conn: &mut C, sql: String, limit: i64| -> QueryResult<Vec<i64>> {
+        let rows: Vec<Id> = diesel::sql_query(sql)
+            .into_boxed::<C::Backend>()
+            .bind::<DateTimeField, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(conn)?;
+        Ok(rows.into_iter().map(|row| row.id).collect())
+    };
     let providers = provider_list(providers);
-    let mut ids = select_ids(conn, expired_sql(&providers, dialect), now, limit)?;
+    let mut ids = select(conn, expired_sql(&providers, dialect), limit)?;
     let left = limit - ids.len() as i64;
     if left > 0 {
-        ids.extend(select_ids(
-            conn,
-            queued_sql(&providers, dialect),
-            now,
-            left,
-        )?);
+        ids.extend(select(conn, queued_sql(&providers, dialect), left)?);
     }
     Ok(ids)
-}
-
-/// Runs one claim statement bound to (`now`, `limit`).
-fn select_ids<C>(conn: &mut C, sql: String, now: UtcTime, limit: i64) -> QueryResult<Vec<i64>>
-where
-    C: Connection,
-    C::Backend: HasSqlType<DateTimeField> + HasSqlType<BigInt>,
-    UtcTime: ToSql<DateTimeField, C::Backend>,
-    i64: ToSql<BigInt, C::Backend>,
-    for<'a> BoxedSqlQuery<'a, C::Backend, SqlQuery>: LoadQuery<'a, C, Id>,
-{
-    let rows: Vec<Id> = diesel::sql_query(sql)
-        .into_boxed::<C::Backend>()
-        .bind::<DateTimeField, _>(now)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|row| row.id).collect())
 }
