@@ -9,8 +9,8 @@ use std::str::FromStr;
 use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::{PgConnection, SqliteConnection};
 
+use crate::db::AnyConnection;
 use crate::db::live::{ReadColumns, Tables};
 
 /// Tokens per US dollar when `pricing_settings` has no row: the bot seeds
@@ -73,14 +73,48 @@ pub fn request_cost_usd(
     cost
 }
 
-/// Pricing reads on a connection.
-pub trait PricingOps {
-    /// `usd_to_token_rate × markup_multiplier` of the first `pricing_settings` row,
-    /// or the bot's seeded 40 when the table or its row is missing.
-    fn tokens_per_usd(&mut self) -> QueryResult<BigDecimal>;
+/// `usd_to_token_rate × markup_multiplier` of the first `pricing_settings` row,
+/// or the bot's seeded 40 when the table or its row is missing.
+pub fn tokens_per_usd(conn: &mut AnyConnection) -> QueryResult<BigDecimal> {
+    let default = BigDecimal::from(DEFAULT_TOKENS_PER_USD);
+    if !conn.table_exists("pricing_settings")? {
+        return Ok(default);
+    }
+    let row = diesel::sql_query(
+        "SELECT CAST(usd_to_token_rate * markup_multiplier AS TEXT) AS rate \
+         FROM pricing_settings ORDER BY id LIMIT 1",
+    )
+    .get_result::<Rate>(conn)
+    .optional()?;
+    Ok(row
+        .and_then(|row| row.rate)
+        .and_then(|rate| BigDecimal::from_str(rate.trim()).ok())
+        .unwrap_or(default))
+}
 
-    /// The cost columns of model `id`, those the live table has.
-    fn model_costs(&mut self, tables: &Tables, id: i64) -> QueryResult<ModelCosts>;
+/// The cost columns of model `id`, those the live table has.
+pub fn model_costs(conn: &mut AnyConnection, tables: &Tables, id: i64) -> QueryResult<ModelCosts> {
+    let sql = format!(
+        "SELECT {} AS base, {} AS unit, {} AS cost_unit FROM botapp_aimodel WHERE id = {}",
+        column_or_null(tables, "base_cost_usd"),
+        column_or_null(tables, "unit_cost_usd"),
+        column_or_null(tables, "cost_unit"),
+        conn.kind().placeholder(1)
+    );
+    let row = diesel::sql_query(sql)
+        .bind::<BigInt, _>(id)
+        .get_result::<CostRow>(conn)
+        .optional()?;
+    let row = row.unwrap_or(CostRow {
+        base: None,
+        unit: None,
+        cost_unit: None,
+    });
+    Ok(ModelCosts {
+        base_cost_usd: decimal(row.base.as_deref()),
+        unit_cost_usd: decimal(row.unit.as_deref()),
+        cost_unit: row.cost_unit.unwrap_or_else(|| "generation".into()),
+    })
 }
 
 #[derive(QueryableByName)]
@@ -112,56 +146,6 @@ fn decimal(text: Option<&str>) -> BigDecimal {
     text.and_then(|text| BigDecimal::from_str(text.trim()).ok())
         .unwrap_or_else(BigDecimal::zero)
 }
-
-macro_rules! pricing_ops {
-    ($conn:ty) => {
-        impl PricingOps for $conn {
-            fn tokens_per_usd(&mut self) -> QueryResult<BigDecimal> {
-                let default = BigDecimal::from(DEFAULT_TOKENS_PER_USD);
-                if !self.table_exists("pricing_settings")? {
-                    return Ok(default);
-                }
-                let row = diesel::sql_query(
-                    "SELECT CAST(usd_to_token_rate * markup_multiplier AS TEXT) AS rate \
-                     FROM pricing_settings ORDER BY id LIMIT 1",
-                )
-                .get_result::<Rate>(self)
-                .optional()?;
-                Ok(row
-                    .and_then(|row| row.rate)
-                    .and_then(|rate| BigDecimal::from_str(rate.trim()).ok())
-                    .unwrap_or(default))
-            }
-
-            fn model_costs(&mut self, tables: &Tables, id: i64) -> QueryResult<ModelCosts> {
-                let sql = format!(
-                    "SELECT {} AS base, {} AS unit, {} AS cost_unit FROM botapp_aimodel WHERE id = {}",
-                    column_or_null(tables, "base_cost_usd"),
-                    column_or_null(tables, "unit_cost_usd"),
-                    column_or_null(tables, "cost_unit"),
-                    Self::DIALECT.placeholder(1)
-                );
-                let row = diesel::sql_query(sql)
-                    .bind::<BigInt, _>(id)
-                    .get_result::<CostRow>(self)
-                    .optional()?;
-                let row = row.unwrap_or(CostRow {
-                    base: None,
-                    unit: None,
-                    cost_unit: None,
-                });
-                Ok(ModelCosts {
-                    base_cost_usd: decimal(row.base.as_deref()),
-                    unit_cost_usd: decimal(row.unit.as_deref()),
-                    cost_unit: row.cost_unit.unwrap_or_else(|| "generation".into()),
-                })
-            }
-        }
-    };
-}
-
-pricing_ops!(PgConnection);
-pricing_ops!(SqliteConnection);
 
 #[cfg(test)]
 mod tests {

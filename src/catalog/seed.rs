@@ -8,10 +8,10 @@ use std::fmt;
 use bigdecimal::BigDecimal;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use diesel::{PgConnection, SqliteConnection};
 use serde_json::json;
 
-use super::pricing::{PricingOps, price_in_usd};
+use super::pricing::{price_in_usd, tokens_per_usd};
+use crate::db::AnyConnection;
 use crate::db::live::{ReadColumns, Row, RowError, SqlValue, Tables};
 use crate::db::types::UtcTime;
 use crate::schema::botapp_aimodel as model;
@@ -58,13 +58,40 @@ impl fmt::Display for Seed {
     }
 }
 
-/// The seed on a connection (inside `migrate`'s transaction).
-pub trait SeedOps {
-    /// Why the seed must insert nothing here, if it must not.
-    fn seed_refusal(&mut self) -> QueryResult<Option<Seed>>;
+/// Why the seed must insert nothing here, if it must not.
+pub fn seed_refusal(conn: &mut AnyConnection) -> QueryResult<Option<Seed>> {
+    if !conn.table_exists("botapp_aimodel")? {
+        return Ok(None);
+    }
+    let kling = model::table
+        .filter(model::provider.eq("kling").or(model::slug.eq(SLUG)))
+        .order(model::id)
+        .select(model::slug)
+        .first::<String>(conn)
+        .optional()?;
+    if let Some(slug) = kling {
+        return Ok(Some(Seed::KlingModelExists(slug)));
+    }
+    if !conn.table_exists("django_migrations")? {
+        return Ok(None);
+    }
+    let recorded = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM django_migrations WHERE app = 'botapp' AND name = {}",
+        conn.kind().placeholder(1)
+    ))
+    .bind::<Text, _>("0022_add_kling_model")
+    .get_result::<Recorded>(conn)?;
+    Ok((recorded.n > 0).then_some(Seed::BotSeeded))
+}
 
-    /// Inserts `kling-v1` unless [`SeedOps::seed_refusal`] says otherwise.
-    fn seed(&mut self, tables: &Tables) -> Result<Seed, RowError>;
+/// Inserts `kling-v1` unless [`seed_refusal`] says otherwise.
+pub fn seed(conn: &mut AnyConnection, tables: &Tables) -> Result<Seed, RowError> {
+    if let Some(refusal) = seed_refusal(conn)? {
+        return Ok(refusal);
+    }
+    let rate = tokens_per_usd(conn)?;
+    tables.insert(conn, kling_row(&rate, UtcTime::now()))?;
+    Ok(Seed::Inserted)
 }
 
 #[derive(QueryableByName)]
@@ -122,46 +149,3 @@ fn kling_row(tokens_per_usd: &BigDecimal, now: UtcTime) -> Row {
         .known("base_cost_usd", usd)
         .known("cost_unit", SqlValue::from("generation"))
 }
-
-macro_rules! seed_ops {
-    ($conn:ty) => {
-        impl SeedOps for $conn {
-            fn seed_refusal(&mut self) -> QueryResult<Option<Seed>> {
-                if !self.table_exists("botapp_aimodel")? {
-                    return Ok(None);
-                }
-                let kling = model::table
-                    .filter(model::provider.eq("kling").or(model::slug.eq(SLUG)))
-                    .order(model::id)
-                    .select(model::slug)
-                    .first::<String>(self)
-                    .optional()?;
-                if let Some(slug) = kling {
-                    return Ok(Some(Seed::KlingModelExists(slug)));
-                }
-                if !self.table_exists("django_migrations")? {
-                    return Ok(None);
-                }
-                let recorded = diesel::sql_query(format!(
-                    "SELECT count(*) AS n FROM django_migrations WHERE app = 'botapp' AND name = {}",
-                    Self::DIALECT.placeholder(1)
-                ))
-                .bind::<Text, _>("0022_add_kling_model")
-                .get_result::<Recorded>(self)?;
-                Ok((recorded.n > 0).then_some(Seed::BotSeeded))
-            }
-
-            fn seed(&mut self, tables: &Tables) -> Result<Seed, RowError> {
-                if let Some(refusal) = self.seed_refusal()? {
-                    return Ok(refusal);
-                }
-                let rate = self.tokens_per_usd()?;
-                tables.insert(self, kling_row(&rate, UtcTime::now()))?;
-                Ok(Seed::Inserted)
-            }
-        }
-    };
-}
-
-seed_ops!(PgConnection);
-seed_ops!(SqliteConnection);

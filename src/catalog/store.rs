@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{AiModel, CatalogError, ModelEdit, allowed};
 use crate::db::live::Tables;
 use crate::db::types::{JsonDoc, UtcTime};
-use crate::db::{Backend, Database};
+use crate::db::{Database, MultiBackend};
 use crate::schema::botapp_aimodel::dsl::*;
 use crate::with_conn;
 
@@ -44,7 +44,7 @@ pub async fn set_active(
     with_conn!(db, |conn| {
         let changed = diesel::update(botapp_aimodel.filter(slug.eq(&wanted)))
             .set((is_active.eq(active), updated_at.eq(UtcTime::now())))
-            .returning(AiModel::as_returning())
+            .returning(<AiModel as Selectable<MultiBackend>>::construct_selection())
             .get_result(conn)
             .optional()?;
         changed.ok_or(CatalogError::UnknownModel(wanted))
@@ -81,7 +81,7 @@ pub async fn apply_edit(
                     default_params.eq(JsonDoc(params)),
                     updated_at.eq(UtcTime::now()),
                 ))
-                .returning(AiModel::as_returning())
+                .returning(<AiModel as Selectable<MultiBackend>>::construct_selection())
                 .get_result(conn)
                 .map_err(CatalogError::from)
         })

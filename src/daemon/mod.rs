@@ -47,7 +47,7 @@ use supervise::{Watch, supervise};
 use writes::Writers;
 
 use crate::db::live::Tables;
-use crate::db::{Database, DatabaseUrl};
+use crate::db::{BackendKind, Database, DatabaseUrl};
 use crate::provider::ProviderRegistry;
 use crate::queue::QueueStore;
 use crate::settings::Settings;
@@ -96,9 +96,9 @@ impl Daemon {
                     settings.telegram.mini_app_url.clone(),
                 )
             });
-        let default_poll = match db {
-            Database::Postgres(_) => Duration::from_secs(2),
-            Database::Sqlite(_) => Duration::from_millis(500),
+        let default_poll = match db.kind() {
+            BackendKind::Postgres => Duration::from_secs(2),
+            BackendKind::Sqlite => Duration::from_millis(500),
         };
         let listen_url = settings
             .database_url

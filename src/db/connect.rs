@@ -1,31 +1,21 @@
 //! The one connection `Database::open` makes before it builds a pool, so that
 //! a database that refuses is reported at once, with the real cause.
 
-use diesel::r2d2::ConnectionManager;
+use diesel::r2d2::ManageConnection;
 
-use super::{CONNECT_TIMEOUT, one_line, query_cause};
+use super::{AnyManager, CONNECT_TIMEOUT, one_line, query_cause};
 
 /// Makes one connection outside the pool, whose `get` retries until
 /// [`CONNECT_TIMEOUT`] and then says only that it timed out: a refusal (a missing
 /// database or role, a wrong password, a file that is not a database) comes back
 /// at once with its cause; a server that does not answer, after the timeout.
-pub(super) fn first_connection<C>(
-    target: String,
-    setup: fn(&mut C) -> Result<(), diesel::r2d2::Error>,
-) -> Result<(), String>
-where
-    C: diesel::r2d2::R2D2Connection + 'static,
-{
-    use diesel::r2d2::ManageConnection;
+pub(super) fn first_connection(manager: AnyManager) -> Result<(), String> {
     let (sender, answer) = std::sync::mpsc::channel();
     // On its own thread, so that a silent server is given up on after the timeout.
     std::thread::Builder::new()
         .name("genworker-db-connect".into())
         .spawn(move || {
-            let made = ConnectionManager::<C>::new(target)
-                .connect()
-                .and_then(|mut conn| setup(&mut conn));
-            let _ = sender.send(made);
+            let _ = sender.send(manager.connect().map(drop));
         })
         .map_err(|error| format!("cannot start connecting: {error}"))?;
     match answer.recv_timeout(CONNECT_TIMEOUT) {

@@ -1,11 +1,11 @@
 //! The database: PostgreSQL or SQLite, picked at run time by `DATABASE_URL`.
 //!
-//! Diesel is synchronous, so every query runs on a pooled connection inside
-//! `spawn_blocking` (the [`with_conn!`] macro), never on the async executor.
-//! Code that must differ per backend implements [`Backend`] for both connections.
+//! Every query is written once against [`AnyConnection`]. Diesel is synchronous,
+//! so every query runs on a pooled connection inside `spawn_blocking` (the
+//! [`with_conn!`] macro), never on the async executor.
 
-mod backend;
 mod connect;
+mod connection;
 pub mod live;
 pub mod migrate;
 pub mod types;
@@ -13,11 +13,10 @@ mod url;
 
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel::{PgConnection, SqliteConnection};
+use diesel::r2d2::Pool;
 
-pub use backend::Backend;
+use connection::Target;
+pub use connection::{AnyConnection, AnyManager, BackendKind, MultiBackend};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 /// How long to wait for a connection before reporting the database unreachable.
@@ -65,11 +64,9 @@ pub enum DbError {
 
 /// A connection pool for one of the two backends.
 #[derive(Clone)]
-pub enum Database {
-    /// PostgreSQL.
-    Postgres(Pool<ConnectionManager<PgConnection>>),
-    /// SQLite.
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+pub struct Database {
+    pool: Pool<AnyManager>,
+    kind: BackendKind,
 }
 
 /// Whether opening may create a missing SQLite file.
@@ -93,39 +90,44 @@ impl Database {
             url: url.to_string(),
             reason: url.hide_password(&reason),
         };
-        let database = match url {
+        let (target, kind) = match url {
             DatabaseUrl::Postgres { .. } => {
                 let conn_str = url.postgres_connection_string().unwrap_or_default();
-                connect::first_connection::<PgConnection>(conn_str.to_owned(), |_| Ok(()))
-                    .map_err(unreachable)?;
-                Self::Postgres(
-                    pool_builder(pool_size).build_unchecked(ConnectionManager::new(conn_str)),
-                )
+                (Target::Postgres(conn_str.to_owned()), BackendKind::Postgres)
             }
             DatabaseUrl::Sqlite(path) => {
                 if mode == OpenMode::MustExist && !path.exists() {
                     return Err(DbError::MissingFile(path.display().to_string()));
                 }
                 let uri = url::sqlite_uri(path, mode == OpenMode::CreateIfMissing);
-                connect::first_connection::<SqliteConnection>(uri.clone(), |conn| {
-                    SqlitePragmas.on_acquire(conn)
-                })
-                .map_err(unreachable)?;
-                let pool = pool_builder(pool_size)
-                    .connection_customizer(Box::new(SqlitePragmas))
-                    .build_unchecked(ConnectionManager::new(uri));
-                Self::Sqlite(pool)
+                (Target::Sqlite(uri), BackendKind::Sqlite)
             }
         };
-        Ok(database)
+        let manager = AnyManager::new(target);
+        connect::first_connection(manager.clone()).map_err(unreachable)?;
+        // Failed attempts surface once, in the error of the first `get`, not as log noise.
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(CONNECT_TIMEOUT)
+            .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
+            .build_unchecked(manager);
+        Ok(Self { pool, kind })
+    }
+
+    /// Which backend this is.
+    pub fn kind(&self) -> BackendKind {
+        self.kind
     }
 
     /// `postgres` or `sqlite`, for messages.
     pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Postgres(_) => "postgres",
-            Self::Sqlite(_) => "sqlite",
-        }
+        self.kind.name()
+    }
+
+    /// The pool (for [`with_conn!`]).
+    pub fn pool(&self) -> &Pool<AnyManager> {
+        &self.pool
     }
 }
 
@@ -160,44 +162,19 @@ pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn pool_builder<C>(pool_size: u32) -> diesel::r2d2::Builder<ConnectionManager<C>>
-where
-    C: diesel::r2d2::R2D2Connection + 'static,
-{
-    // Failed attempts surface once, in the error of the first `get`, not as log noise.
-    Pool::builder()
-        .max_size(pool_size)
-        .min_idle(Some(0))
-        .connection_timeout(CONNECT_TIMEOUT)
-        .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
-}
-
-/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend
-/// `$db` is, on the blocking thread pool. `$body` is compiled once per backend and
-/// must evaluate to `Result<T, E>` where `E: From<DbError>`.
+/// Runs `$body` with `$conn` bound to a pooled `&mut AnyConnection` on the
+/// blocking thread pool. `$body` must evaluate to `Result<T, E>` where
+/// `E: From<DbError>`.
 #[macro_export]
 macro_rules! with_conn {
     ($db:expr, |$conn:ident| $body:expr) => {{
-        match $db {
-            $crate::db::Database::Postgres(pool) => {
-                let pool = pool.clone();
-                $crate::db::blocking(move || {
-                    let mut pooled = pool.get().map_err($crate::db::DbError::from)?;
-                    let $conn: &mut ::diesel::PgConnection = &mut pooled;
-                    $body
-                })
-                .await
-            }
-            $crate::db::Database::Sqlite(pool) => {
-                let pool = pool.clone();
-                $crate::db::blocking(move || {
-                    let mut pooled = pool.get().map_err($crate::db::DbError::from)?;
-                    let $conn: &mut ::diesel::SqliteConnection = &mut pooled;
-                    $body
-                })
-                .await
-            }
-        }
+        let pool = $db.pool().clone();
+        $crate::db::blocking(move || {
+            let mut pooled = pool.get().map_err($crate::db::DbError::from)?;
+            let $conn: &mut $crate::db::AnyConnection = &mut pooled;
+            $body
+        })
+        .await
     }};
 }
 
@@ -210,19 +187,4 @@ where
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| E::from(DbError::Task(error)))?
-}
-
-/// Per-connection SQLite settings: Django's foreign keys on, WAL so readers never
-/// block the writer, and a busy timeout instead of immediate `SQLITE_BUSY` errors.
-#[derive(Debug)]
-struct SqlitePragmas;
-
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
 }

@@ -13,6 +13,8 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Jsonb, SqlType, Text, Timestamptz};
 use diesel::sqlite::{Sqlite, SqliteValue};
 
+use super::connection::{MultiBackend, MultiRawValue};
+
 /// SQL type of a Django `JSONField`: `jsonb` on PostgreSQL, checked text on SQLite.
 #[derive(Debug, Clone, Copy, Default, SqlType, QueryId)]
 #[diesel(postgres_type(oid = 3802, array_oid = 3807))]
@@ -121,6 +123,34 @@ impl FromSql<DateTimeField, Sqlite> for UtcTime {
         Ok(Self(parse_sqlite_datetime(&text)?))
     }
 }
+
+/// Each type on [`MultiBackend`] (the [`super::AnyConnection`]'s): whatever the
+/// inner connection's backend does, as diesel's derive does for its own types.
+macro_rules! on_any_backend {
+    ($sql_type:ty, $rust_type:ty) => {
+        impl diesel::sql_types::HasSqlType<$sql_type> for MultiBackend {
+            fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+                MultiBackend::lookup_sql_type::<$sql_type>(lookup)
+            }
+        }
+
+        impl FromSql<$sql_type, MultiBackend> for $rust_type {
+            fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
+                value.from_sql::<Self, $sql_type>()
+            }
+        }
+
+        impl ToSql<$sql_type, MultiBackend> for $rust_type {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value((<$sql_type>::default(), self));
+                Ok(IsNull::No)
+            }
+        }
+    };
+}
+
+on_any_backend!(JsonField, JsonDoc);
+on_any_backend!(DateTimeField, UtcTime);
 
 #[cfg(test)]
 mod tests {

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use diesel::prelude::*;
 
-use super::refund::{RefundOps, RefundOutcome};
-use super::{QueueBackend, status};
+use super::dialect::lock_requests;
+use super::refund::{RefundOutcome, refund};
+use super::status;
 use crate::db::live::{RowError, Tables};
 use crate::db::types::UtcTime;
 use crate::db::{Database, DbError};
@@ -149,7 +150,7 @@ pub const CANCEL_REASON: &str = "Генерация отменена";
 pub async fn requeue(db: &Database, id: i64) -> Result<Requeued, AdminError> {
     with_conn!(db, |conn| {
         conn.queue_transaction(|conn| -> QueryResult<_> {
-            conn.lock_requests(&[id])?;
+            lock_requests(conn, &[id])?;
             let Some((current, task_id)) = req::table
                 .find(id)
                 .select((req::status, req::provider_job_id))
@@ -218,7 +219,7 @@ pub async fn cancel(
     let tables = tables.clone();
     with_conn!(db, |conn| {
         conn.queue_transaction(|conn| -> Result<Cancelled, AdminError> {
-            conn.lock_requests(&[id])?;
+            lock_requests(conn, &[id])?;
             let (current, charge, chat_id, user) = req::table
                 .find(id)
                 .select((req::status, req::transaction_id, req::chat_id, req::user_id))
@@ -238,7 +239,7 @@ pub async fn cancel(
                 ))
                 .execute(conn)?;
             let refund = if give_back {
-                Some(conn.refund(&tables, id, charge, CANCEL_REASON)?)
+                Some(refund(conn, &tables, id, charge, CANCEL_REASON)?)
             } else {
                 None
             };

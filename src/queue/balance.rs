@@ -4,9 +4,9 @@
 
 use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use diesel::prelude::*;
-use diesel::{PgConnection, SqliteConnection};
 use serde_json::json;
 
+use crate::db::AnyConnection;
 use crate::db::live::{Row, SqlValue, Tables};
 use crate::db::types::UtcTime;
 use crate::schema::botapp_userbalance as balance;
@@ -56,74 +56,47 @@ impl Movement<'_> {
     }
 }
 
-/// Balance operations on a connection (inside a queue transaction).
-pub trait BalanceOps {
-    /// Creates the user's balance row when missing (all zero, as Django's defaults),
-    /// then locks it until the transaction ends: `(balance, total_spent)`.
-    fn lock_balance(
-        &mut self,
-        tables: &Tables,
-        user: i64,
-        now: UtcTime,
-    ) -> QueryResult<(BigDecimal, BigDecimal)>;
-
-    /// Writes a new balance and total spent.
-    fn set_balance(
-        &mut self,
-        user: i64,
-        amount: &BigDecimal,
-        spent: &BigDecimal,
-    ) -> QueryResult<()>;
+/// Creates the user's balance row when missing (all zero, as Django's defaults),
+/// then locks it until the transaction ends: `(balance, total_spent)`.
+pub fn lock_balance(
+    conn: &mut AnyConnection,
+    tables: &Tables,
+    user: i64,
+    now: UtcTime,
+) -> QueryResult<(BigDecimal, BigDecimal)> {
+    let zero = BigDecimal::zero().with_scale(2);
+    let row = Row::new("botapp_userbalance")
+        .set("balance", &zero)
+        .set("total_spent", &zero)
+        .set("total_deposited", &zero)
+        .set("bonus_balance", &zero)
+        .set("referral_code", SqlValue::Null)
+        .set("referral_earnings", &zero)
+        .set("created_at", now)
+        .set("updated_at", now)
+        .set("referred_by_id", SqlValue::Null)
+        .set("user_id", user);
+    tables.insert_absent(conn, row, "user_id")?;
+    // Touching the row locks it (PostgreSQL) before its values are read.
+    let (amount, spent) = diesel::update(balance::table.filter(balance::user_id.eq(user)))
+        .set(balance::updated_at.eq(now))
+        .returning((balance::balance, balance::total_spent))
+        .get_result::<(BigDecimal, BigDecimal)>(conn)?;
+    Ok((money(&amount), money(&spent)))
 }
 
-macro_rules! balance_ops {
-    ($conn:ty) => {
-        impl BalanceOps for $conn {
-            fn lock_balance(
-                &mut self,
-                tables: &Tables,
-                user: i64,
-                now: UtcTime,
-            ) -> QueryResult<(BigDecimal, BigDecimal)> {
-                let zero = BigDecimal::zero().with_scale(2);
-                let row = Row::new("botapp_userbalance")
-                    .set("balance", &zero)
-                    .set("total_spent", &zero)
-                    .set("total_deposited", &zero)
-                    .set("bonus_balance", &zero)
-                    .set("referral_code", SqlValue::Null)
-                    .set("referral_earnings", &zero)
-                    .set("created_at", now)
-                    .set("updated_at", now)
-                    .set("referred_by_id", SqlValue::Null)
-                    .set("user_id", user);
-                tables.insert_absent(self, row, "user_id")?;
-                // Touching the row locks it (PostgreSQL) before its values are read.
-                let (amount, spent) =
-                    diesel::update(balance::table.filter(balance::user_id.eq(user)))
-                        .set(balance::updated_at.eq(now))
-                        .returning((balance::balance, balance::total_spent))
-                        .get_result::<(BigDecimal, BigDecimal)>(self)?;
-                Ok((money(&amount), money(&spent)))
-            }
-
-            fn set_balance(
-                &mut self,
-                user: i64,
-                amount: &BigDecimal,
-                spent: &BigDecimal,
-            ) -> QueryResult<()> {
-                diesel::update(balance::table.filter(balance::user_id.eq(user)))
-                    .set((
-                        balance::balance.eq(money(amount)),
-                        balance::total_spent.eq(money(spent)),
-                    ))
-                    .execute(self)
-                    .map(drop)
-            }
-        }
-    };
+/// Writes a new balance and total spent.
+pub fn set_balance(
+    conn: &mut AnyConnection,
+    user: i64,
+    amount: &BigDecimal,
+    spent: &BigDecimal,
+) -> QueryResult<()> {
+    diesel::update(balance::table.filter(balance::user_id.eq(user)))
+        .set((
+            balance::balance.eq(money(amount)),
+            balance::total_spent.eq(money(spent)),
+        ))
+        .execute(conn)
+        .map(drop)
 }
-
-balance_ops!(PgConnection);
-balance_ops!(SqliteConnection);

@@ -1,56 +1,17 @@
-//! Claiming: the one place where the queue's SQL differs per backend, as a
-//! [`Dialect`]: placeholders, row locking (PostgreSQL `FOR UPDATE … SKIP
-//! LOCKED`; SQLite relies on `BEGIN IMMEDIATE`) and the JSON key test.
+//! The claim's SQL: which rows a claim takes (expired leases first, then queued
+//! requests), written once; what differs per backend comes from its [`Dialect`].
 
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::query_dsl::LoadQuery;
-use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType};
-use diesel::{PgConnection, SqliteConnection};
+use diesel::sql_types::BigInt;
 
-use crate::db::Database;
+use super::dialect::Dialect;
 use crate::db::types::{DateTimeField, UtcTime};
+use crate::db::{AnyConnection, BackendKind};
 
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]
     id: i64,
-}
-
-/// How a backend's queue SQL differs from the other's.
-pub(super) struct Dialect {
-    /// A statement's first and second bind parameters.
-    pub(super) params: [&'static str; 2],
-    /// What ends a claim's SELECT to lock the rows it takes.
-    locking: &'static str,
-    /// "This JSON column holds an object with that key".
-    pub(super) has_key: fn(&str, &str) -> String,
-}
-
-/// PostgreSQL: `$n` parameters, rows locked and skipped by other claimers.
-const POSTGRES: Dialect = Dialect {
-    params: ["$1", "$2"],
-    locking: "FOR UPDATE OF r SKIP LOCKED",
-    has_key: pg_has_key,
-};
-
-/// SQLite: `?n` parameters; the transaction's write lock already excludes
-/// other claimers.
-const SQLITE: Dialect = Dialect {
-    params: ["?1", "?2"],
-    locking: "",
-    has_key: sqlite_has_key,
-};
-
-impl Dialect {
-    /// The dialect of `db`'s backend.
-    pub(super) fn of(db: &Database) -> &'static Dialect {
-        match db {
-            Database::Postgres(_) => &POSTGRES,
-            Database::Sqlite(_) => &SQLITE,
-        }
-    }
 }
 
 /// `'kling', 'other'` — provider names come from the registry's constants, never from input.
@@ -72,8 +33,9 @@ pub(super) const MODEL_JOIN: &str = "botapp_aimodel m ON (m.id = r.ai_model_id \
 /// settled can be due (a processing request's lease is never `delivered`): the
 /// materialized CTE reads just those through their partial index, whatever the
 /// planner's statistics say about the many settled ones.
-fn expired_sql(providers: &str, dialect: &Dialect) -> String {
-    let ([now, limit], locking) = (dialect.params, dialect.locking);
+fn expired_sql(providers: &str, kind: BackendKind) -> String {
+    let (now, limit) = (kind.placeholder(1), kind.placeholder(2));
+    let locking = Dialect::of(kind).locking;
     format!(
         "WITH due AS MATERIALIZED (SELECT request_id, lease_expires_at FROM genworker_lease \
            WHERE NOT delivered AND lease_expires_at < {now}) \
@@ -98,27 +60,14 @@ pub(super) fn not_an_extension(has_key: fn(&str, &str) -> String) -> String {
     )
 }
 
-/// PostgreSQL's `jsonb` key test: an object with that key. Written with `?`,
-/// not as `(column -> 'key') IS NOT NULL` (the same answer): the planner has no
-/// statistics for that expression and guesses 0.5 % of rows pass its negation,
-/// so it sorted every queued row per claim (220 ms at 50,000 queued) instead of
-/// walking the queued index to the claim's LIMIT (1 ms).
-fn pg_has_key(column: &str, key: &str) -> String {
-    format!("COALESCE(jsonb_typeof({column}) = 'object' AND {column} ? '{key}', false)")
-}
-
-/// SQLite's JSON key test (`json_type` is `'null'` for a JSON null, NULL when absent).
-fn sqlite_has_key(column: &str, key: &str) -> String {
-    format!("(json_type({column}, '$.{key}') IS NOT NULL)")
-}
-
 /// Queued requests of active models, oldest first, whatever their history: new
 /// ones, and ones set back to `queued` (by the Django admin, SQL, the bot, or a
 /// paused provider) whose lease no live worker holds. A worker still holding one
 /// lets it go at its next heartbeat. The bot's extension requests are left to it.
-fn queued_sql(providers: &str, dialect: &Dialect) -> String {
-    let ([now, limit], locking) = (dialect.params, dialect.locking);
-    let not_an_extension = not_an_extension(dialect.has_key);
+fn queued_sql(providers: &str, kind: BackendKind) -> String {
+    let (now, limit) = (kind.placeholder(1), kind.placeholder(2));
+    let dialect = Dialect::of(kind);
+    let (locking, not_an_extension) = (dialect.locking, not_an_extension(dialect.has_key));
     format!(
         "SELECT r.id AS id FROM botapp_genrequest r \
          JOIN {MODEL_JOIN} \
@@ -130,53 +79,28 @@ fn queued_sql(providers: &str, dialect: &Dialect) -> String {
     )
 }
 
-/// The per-backend half of a claim: which rows to take.
-pub trait ClaimSql: Connection {
-    /// Up to `limit` claimable request ids, locked against other claimers where needed.
-    fn claimable(&mut self, providers: &[&str], now: UtcTime, limit: i64) -> QueryResult<Vec<i64>>;
-}
-
-impl ClaimSql for PgConnection {
-    fn claimable(&mut self, providers: &[&str], now: UtcTime, limit: i64) -> QueryResult<Vec<i64>> {
-        claimable(self, &POSTGRES, providers, now, limit)
-    }
-}
-
-impl ClaimSql for SqliteConnection {
-    fn claimable(&mut self, providers: &[&str], now: UtcTime, limit: i64) -> QueryResult<Vec<i64>> {
-        claimable(self, &SQLITE, providers, now, limit)
-    }
-}
-
-/// Expired leases first, then queued requests, up to `limit` in all.
-fn claimable<C>(
-    conn: &mut C,
-    dialect: &Dialect,
+/// Up to `limit` claimable request ids, expired leases first, then queued
+/// requests, locked against other claimers where the backend needs it.
+pub(super) fn claimable(
+    conn: &mut AnyConnection,
     providers: &[&str],
     now: UtcTime,
     limit: i64,
-) -> QueryResult<Vec<i64>>
-where
-    C: Connection,
-    C::Backend: HasSqlType<DateTimeField> + HasSqlType<BigInt>,
-    UtcTime: ToSql<DateTimeField, C::Backend>,
-    i64: ToSql<BigInt, C::Backend>,
-    for<'a> BoxedSqlQuery<'a, C::Backend, SqlQuery>: LoadQuery<'a, C, Id>,
-{
+) -> QueryResult<Vec<i64>> {
+    let kind = conn.kind();
     // One claim statement, bound to (`now`, its limit).
-    let select = |conn: &mut C, sql: String, limit: i64| -> QueryResult<Vec<i64>> {
+    let mut select = |sql: String, limit: i64| -> QueryResult<Vec<i64>> {
         let rows: Vec<Id> = diesel::sql_query(sql)
-            .into_boxed::<C::Backend>()
             .bind::<DateTimeField, _>(now)
             .bind::<BigInt, _>(limit)
             .load(conn)?;
         Ok(rows.into_iter().map(|row| row.id).collect())
     };
     let providers = provider_list(providers);
-    let mut ids = select(conn, expired_sql(&providers, dialect), limit)?;
+    let mut ids = select(expired_sql(&providers, kind), limit)?;
     let left = limit - ids.len() as i64;
     if left > 0 {
-        ids.extend(select(conn, queued_sql(&providers, dialect), left)?);
+        ids.extend(select(queued_sql(&providers, kind), left)?);
     }
     Ok(ids)
 }

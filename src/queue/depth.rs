@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
-use super::claim::{Dialect, MODEL_JOIN, not_an_extension, provider_list};
+use super::claim::{MODEL_JOIN, not_an_extension, provider_list};
+use super::dialect::Dialect;
 use crate::db::types::{DateTimeField, UtcTime};
 use crate::db::{Database, DbError};
 use crate::with_conn;
@@ -41,7 +42,7 @@ pub async fn queue_depth(db: &Database, providers: &[&str]) -> Result<Vec<QueueD
              WHERE r.status = 'queued' AND m.provider IN ({}) AND {} \
              GROUP BY m.provider, m.is_active ORDER BY m.provider",
         provider_list(providers),
-        not_an_extension(Dialect::of(db).has_key)
+        not_an_extension(Dialect::of(db.kind()).has_key)
     );
     with_conn!(db, |conn| diesel::sql_query(sql)
         .load::<QueueDepth>(conn)
@@ -64,7 +65,7 @@ pub async fn leases_due(db: &Database, providers: &[&str]) -> Result<i64, DbErro
     if providers.is_empty() {
         return Ok(0);
     }
-    let [now_param, _] = Dialect::of(db).params;
+    let now_param = db.kind().placeholder(1);
     let sql = format!(
         "SELECT COUNT(*) AS n FROM genworker_lease l \
          JOIN botapp_genrequest r ON r.id = l.request_id JOIN {MODEL_JOIN} \

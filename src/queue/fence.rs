@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::{PgConnection, SqliteConnection};
 
-use super::{Fenced, QueueBackend, status};
+use super::{Fenced, dialect, status};
+use crate::db::AnyConnection;
 use crate::db::types::UtcTime;
 use crate::schema::{botapp_genrequest as req, genworker_lease as lease};
 
@@ -84,62 +84,53 @@ type HolderRow = (
     i16,
 );
 
-/// The fence on a connection (call inside a queue transaction).
-pub(super) trait Fence {
-    /// Locks the requests and reads who holds each.
-    fn holders_of(&mut self, ids: &[i64]) -> QueryResult<Holders>;
-
-    /// Locks one request and checks `worker`'s `attempt` of it: `Some` when the
-    /// write must not happen.
-    fn fence(&mut self, id: i64, worker: &str, attempt: i32) -> QueryResult<Option<Fenced>> {
-        let verdict = self.holders_of(&[id])?.verdict(id, worker, attempt);
-        Ok((verdict != Fenced::Applied).then_some(verdict))
-    }
+/// Locks the requests and reads who holds each (call inside a queue transaction).
+pub(super) fn holders_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Holders> {
+    dialect::lock_requests(conn, ids)?;
+    let rows = req::table
+        .left_join(lease::table)
+        .filter(req::id.eq_any(ids))
+        .select((
+            req::id,
+            (
+                req::status,
+                lease::worker_id.nullable(),
+                lease::attempt.nullable(),
+                req::started_at,
+                req::ai_model_id,
+                req::user_id,
+                req::quantity,
+            ),
+        ))
+        .load::<(i64, HolderRow)>(conn)?;
+    let holders = rows
+        .into_iter()
+        .map(
+            |(id, (status, worker, attempt, started, model, user, quantity))| {
+                let holder = Holder {
+                    status,
+                    worker,
+                    attempt,
+                    started,
+                    model,
+                    user,
+                    quantity,
+                };
+                (id, holder)
+            },
+        )
+        .collect();
+    Ok(Holders(holders))
 }
 
-macro_rules! fence {
-    ($conn:ty) => {
-        impl Fence for $conn {
-            fn holders_of(&mut self, ids: &[i64]) -> QueryResult<Holders> {
-                self.lock_requests(ids)?;
-                let rows = req::table
-                    .left_join(lease::table)
-                    .filter(req::id.eq_any(ids))
-                    .select((
-                        req::id,
-                        (
-                            req::status,
-                            lease::worker_id.nullable(),
-                            lease::attempt.nullable(),
-                            req::started_at,
-                            req::ai_model_id,
-                            req::user_id,
-                            req::quantity,
-                        ),
-                    ))
-                    .load::<(i64, HolderRow)>(self)?;
-                let holders = rows
-                    .into_iter()
-                    .map(
-                        |(id, (status, worker, attempt, started, model, user, quantity))| {
-                            let holder = Holder {
-                                status,
-                                worker,
-                                attempt,
-                                started,
-                                model,
-                                user,
-                                quantity,
-                            };
-                            (id, holder)
-                        },
-                    )
-                    .collect();
-                Ok(Holders(holders))
-            }
-        }
-    };
+/// Locks one request and checks `worker`'s `attempt` of it: `Some` when the
+/// write must not happen (call inside a queue transaction).
+pub(super) fn fence(
+    conn: &mut AnyConnection,
+    id: i64,
+    worker: &str,
+    attempt: i32,
+) -> QueryResult<Option<Fenced>> {
+    let verdict = holders_of(conn, &[id])?.verdict(id, worker, attempt);
+    Ok((verdict != Fenced::Applied).then_some(verdict))
 }
-
-fence!(PgConnection);
-fence!(SqliteConnection);

@@ -7,75 +7,52 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
-use diesel::{PgConnection, SqliteConnection};
 
+use crate::db::AnyConnection;
 use crate::db::types::{DateTimeField, UtcTime};
 
 /// Points a finished video earns per result asked for (a level is 100 points).
 pub const POINTS_PER_RESULT: i32 = 10;
 
-/// Progress writes on a connection (inside a queue transaction; callers check
-/// that `botapp_usersettings` exists).
-pub trait ProgressOps {
-    /// A created request of `videos` videos.
-    fn count_request(&mut self, user_id: i64, videos: i32, now: UtcTime) -> QueryResult<()>;
-
-    /// Experience for finished videos.
-    fn award(&mut self, user_id: i64, points: i32, now: UtcTime) -> QueryResult<()>;
+/// Counts a created request of `videos` videos (inside a queue transaction;
+/// callers check that `botapp_usersettings` exists).
+pub fn count_request(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    videos: i32,
+    now: UtcTime,
+) -> QueryResult<()> {
+    let kind = conn.kind();
+    let [videos_param, now_param, user_param] = [1, 2, 3].map(|n| kind.placeholder(n));
+    diesel::sql_query(format!(
+        "UPDATE botapp_usersettings SET total_generations = total_generations + 1, \
+         total_videos_generated = total_videos_generated + {videos_param}, \
+         last_generation_at = {now_param}, updated_at = {now_param} \
+         WHERE user_id = {user_param}"
+    ))
+    .bind::<Integer, _>(videos)
+    .bind::<DateTimeField, _>(now)
+    .bind::<BigInt, _>(user_id)
+    .execute(conn)
+    .map(drop)
 }
 
-macro_rules! progress_ops {
-    ($conn:ty, $greatest:literal, $p1:literal, $p2:literal, $p3:literal) => {
-        impl ProgressOps for $conn {
-            fn count_request(
-                &mut self,
-                user_id: i64,
-                videos: i32,
-                now: UtcTime,
-            ) -> QueryResult<()> {
-                diesel::sql_query(concat!(
-                    "UPDATE botapp_usersettings SET total_generations = total_generations + 1, \
-                     total_videos_generated = total_videos_generated + ",
-                    $p1,
-                    ", \
-                     last_generation_at = ",
-                    $p2,
-                    ", updated_at = ",
-                    $p2,
-                    " WHERE user_id = ",
-                    $p3
-                ))
-                .bind::<Integer, _>(videos)
-                .bind::<DateTimeField, _>(now)
-                .bind::<BigInt, _>(user_id)
-                .execute(self)
-                .map(drop)
-            }
-
-            fn award(&mut self, user_id: i64, points: i32, now: UtcTime) -> QueryResult<()> {
-                // SET expressions read the row's old values: the new points are
-                // experience_points + the award.
-                diesel::sql_query(concat!(
-                    "UPDATE botapp_usersettings SET experience_points = experience_points + ",
-                    $p1,
-                    ", user_level = ",
-                    $greatest,
-                    "(user_level, (experience_points + ",
-                    $p1,
-                    ") / 100), updated_at = ",
-                    $p2,
-                    " WHERE user_id = ",
-                    $p3
-                ))
-                .bind::<Integer, _>(points)
-                .bind::<DateTimeField, _>(now)
-                .bind::<BigInt, _>(user_id)
-                .execute(self)
-                .map(drop)
-            }
-        }
-    };
+/// Awards experience for finished videos (inside a queue transaction; callers
+/// check that `botapp_usersettings` exists).
+pub fn award(conn: &mut AnyConnection, user_id: i64, points: i32, now: UtcTime) -> QueryResult<()> {
+    let kind = conn.kind();
+    let [points_param, now_param, user_param] = [1, 2, 3].map(|n| kind.placeholder(n));
+    // SET expressions read the row's old values: the new points are
+    // experience_points + the award; the level only rises.
+    let level = format!("(experience_points + {points_param}) / 100");
+    diesel::sql_query(format!(
+        "UPDATE botapp_usersettings SET experience_points = experience_points + {points_param}, \
+         user_level = CASE WHEN user_level > {level} THEN user_level ELSE {level} END, \
+         updated_at = {now_param} WHERE user_id = {user_param}"
+    ))
+    .bind::<Integer, _>(points)
+    .bind::<DateTimeField, _>(now)
+    .bind::<BigInt, _>(user_id)
+    .execute(conn)
+    .map(drop)
 }
-
-progress_ops!(PgConnection, "GREATEST", "$1", "$2", "$3");
-progress_ops!(SqliteConnection, "MAX", "?1", "?2", "?3");

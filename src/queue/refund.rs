@@ -5,9 +5,9 @@
 
 use bigdecimal::{BigDecimal, Zero};
 use diesel::prelude::*;
-use diesel::{PgConnection, SqliteConnection};
 
-use super::balance::{BalanceOps, Movement, money};
+use super::balance::{Movement, lock_balance, money, set_balance};
+use crate::db::AnyConnection;
 use crate::db::live::Tables;
 use crate::db::types::UtcTime;
 use crate::schema::{botapp_transaction as tx, genworker_refund as refund};
@@ -62,19 +62,74 @@ pub enum ChargeError {
     },
 }
 
-/// Refund operations on a connection (call inside a queue transaction).
-pub trait RefundOps {
-    /// The charge row: `Ok((user, |amount|))`, or why it cannot be refunded.
-    fn charge(&mut self, charge: i64) -> QueryResult<Result<(i64, BigDecimal), ChargeError>>;
+/// The charge row: `Ok((user, |amount|))`, or why it cannot be refunded.
+pub fn load_charge(
+    conn: &mut AnyConnection,
+    charge: i64,
+) -> QueryResult<Result<(i64, BigDecimal), ChargeError>> {
+    let row = tx::table
+        .find(charge)
+        .select((tx::user_id, tx::amount))
+        .first::<(i64, BigDecimal)>(conn)
+        .optional()?;
+    Ok(refundable(charge, row))
+}
 
-    /// Gives back the charge of a failed request, once.
-    fn refund(
-        &mut self,
-        tables: &Tables,
-        request: i64,
-        charge: Option<i64>,
-        reason: &str,
-    ) -> QueryResult<RefundOutcome>;
+/// Gives back the charge of a failed request, once.
+pub fn refund(
+    conn: &mut AnyConnection,
+    tables: &Tables,
+    request: i64,
+    charge: Option<i64>,
+    reason: &str,
+) -> QueryResult<RefundOutcome> {
+    let Some(charge) = charge else {
+        return Ok(RefundOutcome::NoCharge);
+    };
+    let done = refund::table
+        .find(request)
+        .count()
+        .get_result::<i64>(conn)?;
+    // The bot's own worker may have refunded it before genworker ran it.
+    let by_the_bot = tx::table
+        .filter(tx::kind.eq("refund"))
+        .filter(tx::related_transaction_id.eq(charge))
+        .count()
+        .get_result::<i64>(conn)?;
+    if done + by_the_bot > 0 {
+        return Ok(RefundOutcome::AlreadyRefunded);
+    }
+    let (user, amount) = match load_charge(conn, charge)? {
+        Ok(found) => found,
+        Err(reason) => return Ok(RefundOutcome::InvalidCharge(reason)),
+    };
+    let amount = money(&amount);
+    let now = UtcTime::now();
+    let (old, spent) = lock_balance(conn, tables, user, now)?;
+    let new_balance = money(&(old + &amount));
+    let spent = (spent - &amount).max(BigDecimal::zero());
+    set_balance(conn, user, &new_balance, &spent)?;
+    let movement = Movement {
+        kind: "refund",
+        amount: &amount,
+        balance_after: &new_balance,
+        description: format!("Возврат за неудачную генерацию: {reason}"),
+        description_en: format!("Refund for failed generation: {reason}"),
+        related: Some(charge),
+        user,
+    };
+    let transaction_id = tables.insert(conn, movement.row(now))?;
+    diesel::insert_into(refund::table)
+        .values((
+            refund::request_id.eq(request),
+            refund::transaction_id.eq(transaction_id),
+            refund::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(RefundOutcome::Refunded {
+        transaction_id,
+        amount,
+    })
 }
 
 /// Whether the charge transaction `charge`, read as `(user, amount)`, can be
@@ -91,80 +146,3 @@ pub(super) fn refundable(
         Some((user, amount)) => Ok((user, -amount)),
     }
 }
-
-macro_rules! refund_ops {
-    ($conn:ty) => {
-        impl RefundOps for $conn {
-            fn charge(
-                &mut self,
-                charge: i64,
-            ) -> QueryResult<Result<(i64, BigDecimal), ChargeError>> {
-                let row = tx::table
-                    .find(charge)
-                    .select((tx::user_id, tx::amount))
-                    .first::<(i64, BigDecimal)>(self)
-                    .optional()?;
-                Ok(refundable(charge, row))
-            }
-
-            fn refund(
-                &mut self,
-                tables: &Tables,
-                request: i64,
-                charge: Option<i64>,
-                reason: &str,
-            ) -> QueryResult<RefundOutcome> {
-                let Some(charge) = charge else {
-                    return Ok(RefundOutcome::NoCharge);
-                };
-                let done = refund::table
-                    .find(request)
-                    .count()
-                    .get_result::<i64>(self)?;
-                // The bot's own worker may have refunded it before genworker ran it.
-                let by_the_bot = tx::table
-                    .filter(tx::kind.eq("refund"))
-                    .filter(tx::related_transaction_id.eq(charge))
-                    .count()
-                    .get_result::<i64>(self)?;
-                if done + by_the_bot > 0 {
-                    return Ok(RefundOutcome::AlreadyRefunded);
-                }
-                let (user, amount) = match self.charge(charge)? {
-                    Ok(found) => found,
-                    Err(reason) => return Ok(RefundOutcome::InvalidCharge(reason)),
-                };
-                let amount = money(&amount);
-                let now = UtcTime::now();
-                let (old, spent) = self.lock_balance(tables, user, now)?;
-                let new_balance = money(&(old + &amount));
-                let spent = (spent - &amount).max(BigDecimal::zero());
-                self.set_balance(user, &new_balance, &spent)?;
-                let movement = Movement {
-                    kind: "refund",
-                    amount: &amount,
-                    balance_after: &new_balance,
-                    description: format!("Возврат за неудачную генерацию: {reason}"),
-                    description_en: format!("Refund for failed generation: {reason}"),
-                    related: Some(charge),
-                    user,
-                };
-                let transaction_id = tables.insert(self, movement.row(now))?;
-                diesel::insert_into(refund::table)
-                    .values((
-                        refund::request_id.eq(request),
-                        refund::transaction_id.eq(transaction_id),
-                        refund::created_at.eq(now),
-                    ))
-                    .execute(self)?;
-                Ok(RefundOutcome::Refunded {
-                    transaction_id,
-                    amount,
-                })
-            }
-        }
-    };
-}
-
-refund_ops!(PgConnection);
-refund_ops!(SqliteConnection);

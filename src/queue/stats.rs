@@ -6,8 +6,8 @@
 //! written back from a copy read earlier (the bot's lost updates are not kept).
 
 use diesel::prelude::*;
-use diesel::{PgConnection, SqliteConnection};
 
+use crate::db::AnyConnection;
 use crate::schema::botapp_aimodel as model;
 
 /// The bot's running mean after `seconds`, one video at a time in that order:
@@ -20,62 +20,42 @@ pub fn running_average(average: f64, total_generations: i32, seconds: &[f64]) ->
         .fold(average, |average, time| (average * (n - 1.0) + time) / n)
 }
 
-/// Statistics writes on a connection (inside a queue transaction).
-pub trait StatsOps {
-    /// One more request created.
-    fn count_created(&mut self, model_id: i64) -> QueryResult<()>;
-
-    /// Videos of one model finished in this order, `seconds` each.
-    fn add_times(&mut self, model_id: i64, seconds: &[f64]) -> QueryResult<()>;
-
-    /// One more failed request.
-    fn count_error(&mut self, model_id: i64) -> QueryResult<()>;
+/// One more request created.
+pub fn count_created(conn: &mut AnyConnection, model_id: i64) -> QueryResult<()> {
+    diesel::update(model::table.find(model_id))
+        .set(model::total_generations.eq(model::total_generations + 1))
+        .execute(conn)
+        .map(drop)
 }
 
-macro_rules! stats_ops {
-    ($conn:ty) => {
-        impl StatsOps for $conn {
-            fn count_created(&mut self, model_id: i64) -> QueryResult<()> {
-                diesel::update(model::table.find(model_id))
-                    .set(model::total_generations.eq(model::total_generations + 1))
-                    .execute(self)
-                    .map(drop)
-            }
-
-            fn add_times(&mut self, model_id: i64, seconds: &[f64]) -> QueryResult<()> {
-                if seconds.is_empty() {
-                    return Ok(());
-                }
-                // Touching the row locks it (PostgreSQL) before its values are read;
-                // SQLite's write lock is held already.
-                let current = diesel::update(model::table.find(model_id))
-                    .set(model::average_generation_time.eq(model::average_generation_time))
-                    .returning((model::total_generations, model::average_generation_time))
-                    .get_result::<(i32, f64)>(self)
-                    .optional()?;
-                let Some((total, average)) = current else {
-                    return Ok(());
-                };
-                diesel::update(model::table.find(model_id))
-                    .set(
-                        model::average_generation_time.eq(running_average(average, total, seconds)),
-                    )
-                    .execute(self)
-                    .map(drop)
-            }
-
-            fn count_error(&mut self, model_id: i64) -> QueryResult<()> {
-                diesel::update(model::table.find(model_id))
-                    .set(model::total_errors.eq(model::total_errors + 1))
-                    .execute(self)
-                    .map(drop)
-            }
-        }
+/// Videos of one model finished in this order, `seconds` each.
+pub fn add_times(conn: &mut AnyConnection, model_id: i64, seconds: &[f64]) -> QueryResult<()> {
+    if seconds.is_empty() {
+        return Ok(());
+    }
+    // Touching the row locks it (PostgreSQL) before its values are read;
+    // SQLite's write lock is held already.
+    let current = diesel::update(model::table.find(model_id))
+        .set(model::average_generation_time.eq(model::average_generation_time))
+        .returning((model::total_generations, model::average_generation_time))
+        .get_result::<(i32, f64)>(conn)
+        .optional()?;
+    let Some((total, average)) = current else {
+        return Ok(());
     };
+    diesel::update(model::table.find(model_id))
+        .set(model::average_generation_time.eq(running_average(average, total, seconds)))
+        .execute(conn)
+        .map(drop)
 }
 
-stats_ops!(PgConnection);
-stats_ops!(SqliteConnection);
+/// One more failed request.
+pub fn count_error(conn: &mut AnyConnection, model_id: i64) -> QueryResult<()> {
+    diesel::update(model::table.find(model_id))
+        .set(model::total_errors.eq(model::total_errors + 1))
+        .execute(conn)
+        .map(drop)
+}
 
 #[cfg(test)]
 mod tests {

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 
-use super::batch::{BatchOps, CompletionWrite, TaskIdWrite};
-use super::fence::Fence;
-use super::lease::LeaseOps;
-use super::refund::{RefundOps, RefundOutcome};
-use super::stats::StatsOps;
-use super::take::{Leasing, TakeJobs};
-use super::{Claimed, Failure, Fenced, GenRequest, Job, QueueBackend, status};
+use super::batch::{CompletionWrite, TaskIdWrite, complete_all, save_task_ids};
+use super::fence::fence;
+use super::lease::{heartbeat, release, settle, stopped_elsewhere};
+use super::refund::{RefundOutcome, refund};
+use super::stats::count_error;
+use super::take::{Leasing, load_jobs, take_ids};
+use super::{Claimed, Failure, Fenced, GenRequest, Job, status};
 use crate::db::live::Tables;
 use crate::db::live::needs::USER_SETTINGS;
 use crate::db::types::UtcTime;
@@ -77,11 +77,11 @@ impl QueueStore {
                     now: UtcTime::now(),
                     lease_for,
                 };
-                let ids = conn.take_ids(&providers, limit, &leasing)?;
+                let ids = take_ids(conn, &providers, limit, &leasing)?;
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                conn.load_jobs(&ids, &store)
+                load_jobs(conn, &ids, &store)
             })
             .map_err(DbError::from)
         })
@@ -104,7 +104,7 @@ impl QueueStore {
             let mut held = Vec::with_capacity(ids.len());
             // SQLite binds at most 32,766 values per statement.
             for chunk in ids.chunks(HEARTBEAT_CHUNK) {
-                held.extend(conn.heartbeat(&worker, chunk, until)?);
+                held.extend(heartbeat(conn, &worker, chunk, until)?);
             }
             Ok(held)
         })
@@ -114,8 +114,7 @@ impl QueueStore {
     /// meanwhile, each with the attempt held and its status.
     pub async fn stopped_elsewhere(&self) -> Result<Vec<(i64, i32, String)>, DbError> {
         let worker = self.worker.clone();
-        with_conn!(&self.db, |conn| conn
-            .stopped_elsewhere(&worker)
+        with_conn!(&self.db, |conn| stopped_elsewhere(conn, &worker)
             .map_err(DbError::from))
     }
 
@@ -134,7 +133,7 @@ impl QueueStore {
     pub async fn save_task_ids(&self, writes: Arc<[TaskIdWrite]>) -> Result<Vec<Fenced>, DbError> {
         let worker = self.worker.clone();
         with_conn!(&self.db, |conn| conn
-            .queue_transaction(|conn| conn.save_task_ids(&worker, &writes))
+            .queue_transaction(|conn| save_task_ids(conn, &worker, &writes))
             .map_err(DbError::from))
     }
 
@@ -147,7 +146,7 @@ impl QueueStore {
         let worker = self.worker.clone();
         let progress = self.tables.has_table(USER_SETTINGS);
         with_conn!(&self.db, |conn| conn
-            .queue_transaction(|conn| conn.complete_all(&worker, &writes, progress))
+            .queue_transaction(|conn| complete_all(conn, &worker, &writes, progress))
             .map_err(DbError::from))
     }
 
@@ -163,7 +162,7 @@ impl QueueStore {
         let tables = self.tables.clone();
         with_conn!(&self.db, |conn| {
             conn.queue_transaction(|conn| -> QueryResult<_> {
-                if let Some(fenced) = conn.fence(id, &worker, attempt)? {
+                if let Some(fenced) = fence(conn, id, &worker, attempt)? {
                     return Ok((fenced, None));
                 }
                 let now = UtcTime::now();
@@ -202,12 +201,12 @@ impl QueueStore {
                 }
                 // The balance before the model: the order every writer (the bot's
                 // own request creation included) takes these rows in.
-                let refund = conn.refund(&tables, id, charge, &failure.message.ru)?;
+                let refund = refund(conn, &tables, id, charge, &failure.message.ru)?;
                 if let Some(model_id) = model_id {
-                    conn.count_error(model_id)?;
+                    count_error(conn, model_id)?;
                 }
                 if !failure.notify {
-                    conn.settle(id, &worker, attempt)?;
+                    settle(conn, id, &worker, attempt)?;
                 }
                 Ok((Fenced::Applied, Some(refund)))
             })
@@ -224,13 +223,13 @@ impl QueueStore {
         let worker = self.worker.clone();
         with_conn!(&self.db, |conn| {
             conn.queue_transaction(|conn| -> QueryResult<bool> {
-                if conn.fence(id, &worker, attempt)?.is_some() {
+                if fence(conn, id, &worker, attempt)?.is_some() {
                     return Ok(false);
                 }
                 diesel::update(req::table.find(id))
                     .set(req::status.eq(status::QUEUED))
                     .execute(conn)?;
-                conn.release(id, &worker, attempt, Duration::ZERO, None)
+                release(conn, id, &worker, attempt, Duration::ZERO, None)
             })
             .map_err(DbError::from)
         })
@@ -246,17 +245,22 @@ impl QueueStore {
     ) -> Result<bool, DbError> {
         let (id, attempt) = (claimed.request_id, claimed.attempt);
         let worker = self.worker.clone();
-        with_conn!(&self.db, |conn| conn
-            .release(id, &worker, attempt, after, failed.as_deref())
-            .map_err(DbError::from))
+        with_conn!(&self.db, |conn| release(
+            conn,
+            id,
+            &worker,
+            attempt,
+            after,
+            failed.as_deref()
+        )
+        .map_err(DbError::from))
     }
 
     /// Records the outcome as delivered (or abandoned) and lets the lease go.
     pub(super) async fn settle(&self, claimed: Claimed) -> Result<bool, DbError> {
         let (id, attempt) = (claimed.request_id, claimed.attempt);
         let worker = self.worker.clone();
-        with_conn!(&self.db, |conn| conn
-            .settle(id, &worker, attempt)
+        with_conn!(&self.db, |conn| settle(conn, id, &worker, attempt)
             .map_err(DbError::from))
     }
 }

@@ -5,22 +5,20 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use crate::db::{Database, DbError};
+use crate::db::{BackendKind, Database, DbError};
+use crate::with_conn;
 
 /// NOTIFYs `genworker_callback` with `payload` (`<provider>/<task key>`).
 pub async fn notify_callback(db: &Database, payload: &str) -> Result<(), DbError> {
-    let Database::Postgres(pool) = db else {
+    if db.kind() != BackendKind::Postgres {
         return Ok(());
-    };
-    let pool = pool.clone();
+    }
     let payload = payload.to_owned();
-    crate::db::blocking(move || {
-        let mut conn = pool.get().map_err(DbError::from)?;
-        diesel::sql_query("SELECT pg_notify('genworker_callback', $1)")
-            .bind::<Text, _>(payload)
-            .execute(&mut conn)
-            .map(drop)
-            .map_err(DbError::from)
-    })
-    .await
+    with_conn!(db, |conn| diesel::sql_query(
+        "SELECT pg_notify('genworker_callback', $1)"
+    )
+    .bind::<Text, _>(payload)
+    .execute(conn)
+    .map(drop)
+    .map_err(DbError::from))
 }

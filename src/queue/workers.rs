@@ -5,10 +5,10 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
-use diesel::{PgConnection, SqliteConnection};
 
+use crate::db::AnyConnection;
 use crate::db::types::UtcTime;
-use crate::db::{Database, DbError};
+use crate::db::{BackendKind, Database, DbError};
 use crate::schema::{
     botapp_genrequest as req, genworker_lease as lease, genworker_worker as worker,
 };
@@ -73,140 +73,113 @@ pub enum Takeover {
     Saved,
 }
 
-/// The registry's statements on a connection.
-pub trait WorkerOps {
-    /// Registers `row` (replacing an earlier row of the same id).
-    fn register(&mut self, row: &WorkerRow, now: UtcTime) -> QueryResult<()>;
-
-    /// Records a beat; false when the row is gone or holds another key (a
-    /// claimer took this worker for dead).
-    fn beat(&mut self, id: &str, key: i64, now: UtcTime) -> QueryResult<bool>;
-
-    /// Removes the row (a clean stop).
-    fn unregister(&mut self, id: &str, key: i64) -> QueryResult<()>;
-
-    /// Every other registered daemon.
-    fn others(&mut self, id: &str) -> QueryResult<Vec<WorkerRow>>;
-
-    /// Removes a dead worker's row, if it still holds `key`, and expires the
-    /// leases `takeover` names; how many, or `None` when the row had changed.
-    fn take_over(
-        &mut self,
-        dead: &WorkerRow,
-        takeover: Takeover,
-        now: UtcTime,
-    ) -> QueryResult<Option<usize>>;
+/// Registers `row` (replacing an earlier row of the same id).
+pub fn register(conn: &mut AnyConnection, row: &WorkerRow, now: UtcTime) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        diesel::delete(worker::table.filter(worker::id.eq(&row.id))).execute(conn)?;
+        diesel::insert_into(worker::table)
+            .values((
+                worker::id.eq(&row.id),
+                worker::host.eq(&row.host),
+                worker::pid.eq(row.pid),
+                worker::process_space.eq(&row.process_space),
+                worker::lock_key.eq(row.lock_key),
+                worker::started_at.eq(now),
+                worker::heartbeat_at.eq(now),
+            ))
+            .execute(conn)
+            .map(drop)
+    })
 }
 
-macro_rules! worker_ops {
-    ($conn:ty) => {
-        impl WorkerOps for $conn {
-            fn register(&mut self, row: &WorkerRow, now: UtcTime) -> QueryResult<()> {
-                self.transaction(|conn| {
-                    diesel::delete(worker::table.filter(worker::id.eq(&row.id))).execute(conn)?;
-                    diesel::insert_into(worker::table)
-                        .values((
-                            worker::id.eq(&row.id),
-                            worker::host.eq(&row.host),
-                            worker::pid.eq(row.pid),
-                            worker::process_space.eq(&row.process_space),
-                            worker::lock_key.eq(row.lock_key),
-                            worker::started_at.eq(now),
-                            worker::heartbeat_at.eq(now),
-                        ))
-                        .execute(conn)
-                        .map(drop)
-                })
-            }
+/// Records a beat; false when the row is gone or holds another key (a
+/// claimer took this worker for dead).
+pub fn beat(conn: &mut AnyConnection, id: &str, key: i64, now: UtcTime) -> QueryResult<bool> {
+    diesel::update(
+        worker::table
+            .filter(worker::id.eq(id))
+            .filter(worker::lock_key.eq(key)),
+    )
+    .set(worker::heartbeat_at.eq(now))
+    .execute(conn)
+    .map(|rows| rows == 1)
+}
 
-            fn beat(&mut self, id: &str, key: i64, now: UtcTime) -> QueryResult<bool> {
-                diesel::update(
-                    worker::table
-                        .filter(worker::id.eq(id))
-                        .filter(worker::lock_key.eq(key)),
-                )
-                .set(worker::heartbeat_at.eq(now))
-                .execute(self)
-                .map(|rows| rows == 1)
-            }
+/// Removes the row (a clean stop).
+pub fn unregister(conn: &mut AnyConnection, id: &str, key: i64) -> QueryResult<()> {
+    diesel::delete(
+        worker::table
+            .filter(worker::id.eq(id))
+            .filter(worker::lock_key.eq(key)),
+    )
+    .execute(conn)
+    .map(drop)
+}
 
-            fn unregister(&mut self, id: &str, key: i64) -> QueryResult<()> {
-                diesel::delete(
-                    worker::table
-                        .filter(worker::id.eq(id))
-                        .filter(worker::lock_key.eq(key)),
-                )
-                .execute(self)
-                .map(drop)
-            }
+/// Every other registered daemon.
+pub fn others(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<WorkerRow>> {
+    worker::table
+        .filter(worker::id.ne(id))
+        .select((
+            worker::id,
+            worker::host,
+            worker::pid,
+            worker::process_space,
+            worker::lock_key,
+        ))
+        .load(conn)
+}
 
-            fn others(&mut self, id: &str) -> QueryResult<Vec<WorkerRow>> {
-                worker::table
-                    .filter(worker::id.ne(id))
-                    .select((
-                        worker::id,
-                        worker::host,
-                        worker::pid,
-                        worker::process_space,
-                        worker::lock_key,
-                    ))
-                    .load(self)
-            }
-
-            fn take_over(
-                &mut self,
-                dead: &WorkerRow,
-                takeover: Takeover,
-                now: UtcTime,
-            ) -> QueryResult<Option<usize>> {
-                self.transaction(|conn| {
-                    let removed = diesel::delete(
-                        worker::table
-                            .filter(worker::id.eq(&dead.id))
-                            .filter(worker::lock_key.eq(dead.lock_key)),
-                    )
-                    .execute(conn)?;
-                    if removed == 0 {
-                        return Ok(None);
-                    }
-                    let held = lease::table
-                        .filter(lease::worker_id.eq(&dead.id))
-                        .filter(lease::delivered.eq(false));
-                    let expired = match takeover {
-                        Takeover::All => diesel::update(held)
-                            .set(lease::lease_expires_at.eq(now))
-                            .execute(conn)?,
-                        Takeover::Saved => {
-                            // Running with a task of its own saved: not a task the
-                            // provider reported failed (a requeued request keeps
-                            // that id while its next task is submitted), and not an
-                            // outcome the worker may be telling the user right now.
-                            let resumable = diesel::dsl::exists(
-                                req::table
-                                    .filter(req::id.eq(lease::request_id))
-                                    .filter(req::status.eq(super::status::PROCESSING))
-                                    .filter(req::provider_job_id.ne(""))
-                                    .filter(req::provider_job_id.ne(lease::failed_task_id)),
-                            );
-                            diesel::update(held.filter(resumable))
-                                .set(lease::lease_expires_at.eq(now))
-                                .execute(conn)?
-                        }
-                    };
-                    Ok(Some(expired))
-                })
-            }
+/// Removes a dead worker's row, if it still holds `key`, and expires the
+/// leases `takeover` names; how many, or `None` when the row had changed.
+pub fn take_over(
+    conn: &mut AnyConnection,
+    dead: &WorkerRow,
+    takeover: Takeover,
+    now: UtcTime,
+) -> QueryResult<Option<usize>> {
+    conn.transaction(|conn| {
+        let removed = diesel::delete(
+            worker::table
+                .filter(worker::id.eq(&dead.id))
+                .filter(worker::lock_key.eq(dead.lock_key)),
+        )
+        .execute(conn)?;
+        if removed == 0 {
+            return Ok(None);
         }
-    };
+        let held = lease::table
+            .filter(lease::worker_id.eq(&dead.id))
+            .filter(lease::delivered.eq(false));
+        let expired = match takeover {
+            Takeover::All => diesel::update(held)
+                .set(lease::lease_expires_at.eq(now))
+                .execute(conn)?,
+            Takeover::Saved => {
+                // Running with a task of its own saved: not a task the
+                // provider reported failed (a requeued request keeps
+                // that id while its next task is submitted), and not an
+                // outcome the worker may be telling the user right now.
+                let resumable = diesel::dsl::exists(
+                    req::table
+                        .filter(req::id.eq(lease::request_id))
+                        .filter(req::status.eq(super::status::PROCESSING))
+                        .filter(req::provider_job_id.ne(""))
+                        .filter(req::provider_job_id.ne(lease::failed_task_id)),
+                );
+                diesel::update(held.filter(resumable))
+                    .set(lease::lease_expires_at.eq(now))
+                    .execute(conn)?
+            }
+        };
+        Ok(Some(expired))
+    })
 }
-
-worker_ops!(PgConnection);
-worker_ops!(SqliteConnection);
 
 /// Every other registered daemon on PostgreSQL, with whether any session holds
 /// its advisory lock (`pg_locks`: a bigint key is `classid` high, `objid` low,
 /// `objsubid` 1, in this database).
-pub fn pg_others(conn: &mut PgConnection, id: &str) -> QueryResult<Vec<PgWorker>> {
+pub fn pg_others(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<PgWorker>> {
     diesel::sql_query(
         "SELECT w.id, w.host, w.pid, w.process_space, w.lock_key, NOT EXISTS (SELECT 1 FROM pg_locks l \
            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
@@ -219,8 +192,9 @@ pub fn pg_others(conn: &mut PgConnection, id: &str) -> QueryResult<Vec<PgWorker>
     .load(conn)
 }
 
-/// Takes the session-level advisory lock `key` (held until the session ends).
-pub fn pg_lock(conn: &mut PgConnection, key: i64) -> QueryResult<()> {
+/// Takes the PostgreSQL session-level advisory lock `key` (held until the
+/// session ends).
+pub fn pg_lock(conn: &mut AnyConnection, key: i64) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_advisory_lock($1)")
         .bind::<BigInt, _>(key)
         .execute(conn)
@@ -229,58 +203,53 @@ pub fn pg_lock(conn: &mut PgConnection, key: i64) -> QueryResult<()> {
 
 /// The PostgreSQL half of a takeover check, on the pool.
 pub async fn pg_others_on(db: &Database, id: &str) -> Result<Vec<PgWorker>, DbError> {
-    let Database::Postgres(pool) = db else {
+    if db.kind() != BackendKind::Postgres {
         return Ok(Vec::new());
-    };
-    let pool = pool.clone();
+    }
     let id = id.to_owned();
-    crate::db::blocking(move || {
-        let mut conn = pool.get().map_err(DbError::from)?;
-        pg_others(&mut conn, &id).map_err(DbError::from)
-    })
-    .await
+    with_conn!(db, |conn| pg_others(conn, &id).map_err(DbError::from))
 }
 
 impl super::QueueStore {
     /// Registers this worker as `row` (its id is this store's).
     pub async fn register_worker(&self, row: WorkerRow) -> Result<(), DbError> {
-        with_conn!(self.database(), |conn| conn
-            .register(&row, UtcTime::now())
+        with_conn!(self.database(), |conn| register(conn, &row, UtcTime::now())
             .map_err(DbError::from))
     }
 
     /// Records this worker's beat; false when its row is gone or holds another key.
     pub async fn beat_worker(&self, key: i64, now: UtcTime) -> Result<bool, DbError> {
         let id = self.worker().to_owned();
-        with_conn!(self.database(), |conn| conn
-            .beat(&id, key, now)
+        with_conn!(self.database(), |conn| beat(conn, &id, key, now)
             .map_err(DbError::from))
     }
 
     /// Removes this worker's row.
     pub async fn unregister_worker(&self, key: i64) -> Result<(), DbError> {
         let id = self.worker().to_owned();
-        with_conn!(self.database(), |conn| conn
-            .unregister(&id, key)
+        with_conn!(self.database(), |conn| unregister(conn, &id, key)
             .map_err(DbError::from))
     }
 
     /// Every other registered worker.
     pub async fn other_workers(&self) -> Result<Vec<WorkerRow>, DbError> {
         let id = self.worker().to_owned();
-        with_conn!(self.database(), |conn| conn
-            .others(&id)
+        with_conn!(self.database(), |conn| others(conn, &id)
             .map_err(DbError::from))
     }
 
-    /// Takes over a dead worker's leases (see [`WorkerOps::take_over`]).
+    /// Takes over a dead worker's leases (see [`take_over`]).
     pub async fn take_over(
         &self,
         dead: WorkerRow,
         takeover: Takeover,
     ) -> Result<Option<usize>, DbError> {
-        with_conn!(self.database(), |conn| conn
-            .take_over(&dead, takeover, UtcTime::now())
-            .map_err(DbError::from))
+        with_conn!(self.database(), |conn| take_over(
+            conn,
+            &dead,
+            takeover,
+            UtcTime::now()
+        )
+        .map_err(DbError::from))
     }
 }

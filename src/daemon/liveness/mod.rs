@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::db::types::UtcTime;
-use crate::db::{Database, DatabaseUrl, DbError};
+use crate::db::{BackendKind, Database, DatabaseUrl, DbError};
 use crate::queue::QueueStore;
 use crate::queue::workers::{Takeover, WorkerRow, pg_others_on};
 use postgres::PgHolder;
@@ -254,9 +254,9 @@ impl Liveness {
 /// Whether a database has a registry this process can use (an in-memory
 /// SQLite database has no folder for lock files).
 pub fn supported(db: &Database, url: &DatabaseUrl) -> bool {
-    match (db, url) {
-        (Database::Postgres(_), DatabaseUrl::Postgres { .. }) => true,
-        (Database::Sqlite(_), DatabaseUrl::Sqlite(path)) => {
+    match (db.kind(), url) {
+        (BackendKind::Postgres, DatabaseUrl::Postgres { .. }) => true,
+        (BackendKind::Sqlite, DatabaseUrl::Sqlite(path)) => {
             let path = path.to_string_lossy();
             !path.contains(":memory:") && !path.starts_with("file:")
         }

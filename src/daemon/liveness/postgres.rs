@@ -15,9 +15,10 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 
 use super::LivenessError;
+use crate::db::AnyConnection;
 use crate::db::DatabaseUrl;
 use crate::db::types::UtcTime;
-use crate::queue::workers::{WorkerOps, WorkerRow, pg_lock};
+use crate::queue::workers::{self, WorkerRow, pg_lock};
 
 /// Time between beats.
 const BEAT: Duration = Duration::from_secs(1);
@@ -96,7 +97,8 @@ fn hold(
                 loop {
                     match stopped.recv_timeout(BEAT) {
                         Ok(()) => {
-                            if let Err(error) = conn.unregister(&me.id, me.lock_key) {
+                            if let Err(error) = workers::unregister(&mut conn, &me.id, me.lock_key)
+                            {
                                 tracing::warn!(%error, "cannot leave the worker registry");
                             }
                             return;
@@ -104,7 +106,7 @@ fn hold(
                         Err(RecvTimeoutError::Disconnected) => return,
                         Err(RecvTimeoutError::Timeout) => {}
                     }
-                    match conn.beat(&me.id, me.lock_key, UtcTime::now()) {
+                    match workers::beat(&mut conn, &me.id, me.lock_key, UtcTime::now()) {
                         Ok(true) => {}
                         Ok(false) => {
                             tracing::warn!(
@@ -151,15 +153,15 @@ enum SessionError {
 }
 
 /// A new session holding `me`'s lock, with `me` registered.
-fn register(target: &SecretString, me: &WorkerRow) -> Result<PgConnection, SessionError> {
-    let mut conn = PgConnection::establish(target.expose_secret())?;
+fn register(target: &SecretString, me: &WorkerRow) -> Result<AnyConnection, SessionError> {
+    let mut conn = AnyConnection::Postgresql(PgConnection::establish(target.expose_secret())?);
     // A beat that cannot finish within the statement timeout is a lost session.
     diesel::sql_query("SET statement_timeout = '5s'").execute(&mut conn)?;
     diesel::sql_query("SELECT set_config('application_name', $1, false)")
         .bind::<Text, _>(format!("genworker liveness {}", me.id))
         .execute(&mut conn)?;
     pg_lock(&mut conn, me.lock_key)?;
-    conn.register(me, UtcTime::now())?;
+    workers::register(&mut conn, me, UtcTime::now())?;
     Ok(conn)
 }
 

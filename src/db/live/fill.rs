@@ -11,6 +11,8 @@ use serde_json::Value;
 
 use diesel::QueryResult;
 
+use crate::db::AnyConnection;
+
 use super::column::{LiveColumn, SqlKind};
 use super::introspect::{Columns, ReadColumns};
 use super::needs::{self, INSERTED};
@@ -146,8 +148,8 @@ pub struct Planned {
 
 /// Plans the fills of every table present; the operator's values of types only
 /// the database can parse (`uuid`, `date`, …) are tried on `conn`.
-pub fn plan<C: ReadColumns>(
-    conn: &mut C,
+pub fn plan(
+    conn: &mut AnyConnection,
     columns: &Columns,
     defaults: &ColumnDefaults,
 ) -> QueryResult<Planned> {
@@ -193,8 +195,8 @@ pub fn plan<C: ReadColumns>(
     Ok(planned)
 }
 
-fn fill<C: ReadColumns>(
-    conn: &mut C,
+fn fill(
+    conn: &mut AnyConnection,
     table: &str,
     column: &LiveColumn,
     defaults: &ColumnDefaults,

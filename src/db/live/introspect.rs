@@ -8,17 +8,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use diesel::{PgConnection, SqliteConnection};
 
-use super::Dialect;
 use super::column::{LiveColumn, postgres_type, sqlite_type};
+use crate::db::AnyConnection;
 
 /// The columns of each table that exists, in the table's own order.
 pub type Columns = BTreeMap<String, Vec<LiveColumn>>;
 
-/// Reads the catalog on a connection.
+/// Reads the catalog on a connection: each backend from its own catalog.
 pub trait ReadColumns {
-    /// The SQL the connection speaks.
-    const DIALECT: Dialect;
-
     /// The columns of those of `tables` that exist (in the current schema).
     fn read_columns(&mut self, tables: &[&str]) -> QueryResult<Columns>;
 
@@ -70,9 +67,30 @@ struct Exists {
     found: bool,
 }
 
-impl ReadColumns for PgConnection {
-    const DIALECT: Dialect = Dialect::Postgres;
+impl ReadColumns for AnyConnection {
+    fn read_columns(&mut self, tables: &[&str]) -> QueryResult<Columns> {
+        match self {
+            Self::Postgresql(conn) => conn.read_columns(tables),
+            Self::Sqlite(conn) => conn.read_columns(tables),
+        }
+    }
 
+    fn table_exists(&mut self, table: &str) -> QueryResult<bool> {
+        match self {
+            Self::Postgresql(conn) => conn.table_exists(table),
+            Self::Sqlite(conn) => conn.table_exists(table),
+        }
+    }
+
+    fn accepts(&mut self, text: &str, sql_type: &str) -> QueryResult<bool> {
+        match self {
+            Self::Postgresql(conn) => conn.accepts(text, sql_type),
+            Self::Sqlite(conn) => conn.accepts(text, sql_type),
+        }
+    }
+}
+
+impl ReadColumns for PgConnection {
     fn read_columns(&mut self, tables: &[&str]) -> QueryResult<Columns> {
         let names: Vec<String> = tables.iter().map(|t| (*t).to_owned()).collect();
         let rows: Vec<PgColumn> = diesel::sql_query(
@@ -140,8 +158,6 @@ pub fn quoted_type(sql_type: &str) -> String {
 }
 
 impl ReadColumns for SqliteConnection {
-    const DIALECT: Dialect = Dialect::Sqlite;
-
     fn read_columns(&mut self, tables: &[&str]) -> QueryResult<Columns> {
         let mut columns = Columns::new();
         for table in tables {

@@ -18,30 +18,13 @@ pub use column::{LiveColumn, SqlKind};
 pub use fill::{ColumnDefaults, VARIABLE as COLUMN_DEFAULTS_VARIABLE};
 pub use introspect::ReadColumns;
 pub use report::{Problem, Report};
-pub use row::{InsertRow, Row, RowError};
+pub use row::{Row, RowError};
 pub use tables::Tables;
 pub use value::{SqlValue, decimal_digits};
 
 use super::DbError;
 
-/// Which SQL the database speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// PostgreSQL.
-    Postgres,
-    /// SQLite.
-    Sqlite,
-}
-
-impl Dialect {
-    /// The `n`th (1-based) bound parameter of a statement: `$n`, or SQLite's `?`.
-    pub fn placeholder(self, n: usize) -> String {
-        match self {
-            Self::Postgres => format!("${n}"),
-            Self::Sqlite => "?".to_owned(),
-        }
-    }
-}
+pub use super::BackendKind;
 
 /// The live schema does not serve genworker.
 #[derive(Debug, thiserror::Error)]

@@ -2,20 +2,15 @@
 //! columns are those of the live table: what genworker writes, plus every NOT NULL
 //! column it does not know of, filled as [`super::fill`] planned.
 
-use bigdecimal::BigDecimal;
-use diesel::backend::Backend as DieselBackend;
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Bool, Double, HasSqlType, Integer, Numeric, SmallInt, Text};
-use diesel::sqlite::Sqlite;
-use diesel::{PgConnection, SqliteConnection};
+use diesel::sql_types::{BigInt, Bool, Double, Integer, Numeric, SmallInt, Text};
 
-use super::Dialect;
+use super::BackendKind;
 use super::introspect::quoted_type;
 use super::value::SqlValue;
-use crate::db::types::{DateTimeField, JsonDoc, JsonField, UtcTime};
+use crate::db::types::{DateTimeField, JsonDoc, JsonField};
+use crate::db::{AnyConnection, MultiBackend};
 
 /// A row for one botapp table.
 #[derive(Debug, Clone)]
@@ -104,7 +99,7 @@ impl Statement {
     /// `INSERT INTO "table" (…) VALUES (…)`, then `ON CONFLICT ("conflict") DO NOTHING`
     /// and/or `RETURNING "id"`.
     pub(super) fn insert(
-        dialect: Dialect,
+        dialect: BackendKind,
         table: &str,
         values: Vec<(String, SqlValue)>,
         conflict: Option<&str>,
@@ -121,7 +116,7 @@ impl Statement {
             }
             let slot = dialect.placeholder(binds.len() + 1);
             match (&value, dialect) {
-                (SqlValue::Cast { sql_type, .. }, Dialect::Postgres) => {
+                (SqlValue::Cast { sql_type, .. }, BackendKind::Postgres) => {
                     slots.push(format!("CAST({slot} AS {})", quoted_type(sql_type)));
                 }
                 _ => slots.push(slot),
@@ -147,66 +142,34 @@ impl Statement {
     }
 }
 
-/// Runs an insert built from the live columns on a connection.
-pub trait InsertRow {
-    /// The new row's id when the statement returns one (and a row was inserted).
-    fn run_insert(&mut self, statement: Statement) -> QueryResult<Option<i64>>;
-}
-
 #[derive(QueryableByName)]
 struct InsertedId {
     #[diesel(sql_type = BigInt)]
     id: i64,
 }
 
-macro_rules! insert_row {
-    ($conn:ty, $backend:ty) => {
-        impl InsertRow for $conn {
-            fn run_insert(&mut self, statement: Statement) -> QueryResult<Option<i64>> {
-                let query = diesel::sql_query(statement.sql).into_boxed::<$backend>();
-                let query = bind_all(query, statement.binds);
-                if statement.returning {
-                    Ok(query
-                        .get_result::<InsertedId>(self)
-                        .optional()?
-                        .map(|row| row.id))
-                } else {
-                    query.execute(self).map(|_| None)
-                }
-            }
-        }
-    };
+/// Runs an insert built from the live columns: the new row's id when the
+/// statement returns one (and a row was inserted).
+pub fn run_insert(conn: &mut AnyConnection, statement: Statement) -> QueryResult<Option<i64>> {
+    let query = bind_all(
+        diesel::sql_query(statement.sql).into_boxed(),
+        statement.binds,
+    );
+    if statement.returning {
+        Ok(query
+            .get_result::<InsertedId>(conn)
+            .optional()?
+            .map(|row| row.id))
+    } else {
+        query.execute(conn).map(|_| None)
+    }
 }
 
-insert_row!(PgConnection, Pg);
-insert_row!(SqliteConnection, Sqlite);
-
 /// Binds each value with the SQL type of its kind.
-fn bind_all<'a, DB>(
-    query: BoxedSqlQuery<'a, DB, SqlQuery>,
+fn bind_all(
+    query: BoxedSqlQuery<'_, MultiBackend, SqlQuery>,
     values: Vec<SqlValue>,
-) -> BoxedSqlQuery<'a, DB, SqlQuery>
-where
-    DB: DieselBackend
-        + HasSqlType<Text>
-        + HasSqlType<BigInt>
-        + HasSqlType<Integer>
-        + HasSqlType<SmallInt>
-        + HasSqlType<Bool>
-        + HasSqlType<Numeric>
-        + HasSqlType<Double>
-        + HasSqlType<JsonField>
-        + HasSqlType<DateTimeField>,
-    String: ToSql<Text, DB>,
-    i64: ToSql<BigInt, DB>,
-    i32: ToSql<Integer, DB>,
-    i16: ToSql<SmallInt, DB>,
-    bool: ToSql<Bool, DB>,
-    BigDecimal: ToSql<Numeric, DB>,
-    f64: ToSql<Double, DB>,
-    JsonDoc: ToSql<JsonField, DB>,
-    UtcTime: ToSql<DateTimeField, DB>,
-{
+) -> BoxedSqlQuery<'_, MultiBackend, SqlQuery> {
     values.into_iter().fold(query, |query, value| match value {
         // NULL is written into the statement's text, never bound.
         SqlValue::Null => query,
@@ -239,17 +202,23 @@ mod tests {
                 },
             ),
         ];
-        let pg = Statement::insert(Dialect::Postgres, "t", values.clone(), Some("slug"), true);
+        let pg = Statement::insert(
+            BackendKind::Postgres,
+            "t",
+            values.clone(),
+            Some("slug"),
+            true,
+        );
         assert_eq!(
             pg.sql,
             "INSERT INTO \"t\" (\"slug\", \"daily_limit\", \"token\") VALUES ($1, NULL, CAST($2 AS \"uuid\")) \
              ON CONFLICT (\"slug\") DO NOTHING RETURNING \"id\""
         );
         assert_eq!(pg.binds.len(), 2);
-        let sqlite = Statement::insert(Dialect::Sqlite, "t", values, None, false);
+        let sqlite = Statement::insert(BackendKind::Sqlite, "t", values, None, false);
         assert_eq!(
             sqlite.sql,
-            "INSERT INTO \"t\" (\"slug\", \"daily_limit\", \"token\") VALUES (?, NULL, ?)"
+            "INSERT INTO \"t\" (\"slug\", \"daily_limit\", \"token\") VALUES (?1, NULL, ?2)"
         );
     }
 }

@@ -6,16 +6,16 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::fill::{self, ColumnDefaults, Fill, Fills};
 use super::introspect::{Columns, ReadColumns};
-use super::row::{InsertRow, Row, RowError, Statement};
-use super::{Dialect, LiveColumn, Report, SchemaError, SqlValue, needs};
+use super::row::{Row, RowError, Statement, run_insert};
+use super::{BackendKind, LiveColumn, Report, SchemaError, SqlValue, needs};
 use crate::db::types::UtcTime;
-use crate::db::{Database, DbError};
+use crate::db::{AnyConnection, Database, DbError};
 
 /// The botapp tables of one database, checked: their columns, how to fill the
 /// columns genworker does not know, and which tables this process inserts into.
 #[derive(Debug, Clone)]
 pub struct Tables {
-    dialect: Dialect,
+    dialect: BackendKind,
     columns: Columns,
     fills: Fills,
     inserts: Vec<&'static str>,
@@ -50,13 +50,13 @@ impl Tables {
     }
 
     /// Reads and checks the tables on one connection (inside `migrate`'s transaction).
-    pub fn read_on<C: ReadColumns>(
-        conn: &mut C,
+    pub fn read_on(
+        conn: &mut AnyConnection,
         defaults: &ColumnDefaults,
         inserts: &[&'static str],
     ) -> QueryResult<(Self, Report)> {
         let columns = conn.read_columns(&needs::TABLES)?;
-        let mut problems = needs::check(&columns, C::DIALECT);
+        let mut problems = needs::check(&columns, conn.kind());
         let planned = fill::plan(conn, &columns, defaults)?;
         problems.extend(
             planned
@@ -65,7 +65,7 @@ impl Tables {
                 .filter(|problem| inserts.contains(&problem.table.as_str())),
         );
         let tables = Self {
-            dialect: C::DIALECT,
+            dialect: conn.kind(),
             columns,
             fills: planned.fills,
             inserts: inserts.to_vec(),
@@ -152,7 +152,7 @@ impl Tables {
         if let Some((precision, scale)) = self.column(table, column)?.numeric {
             return Some((precision.saturating_sub(scale), scale));
         }
-        if self.dialect == Dialect::Postgres {
+        if self.dialect == BackendKind::Postgres {
             return None;
         }
         match needs::find(table, column)?.floor {
@@ -162,24 +162,25 @@ impl Tables {
     }
 
     /// Inserts `row` and returns its new id.
-    pub fn insert<C: InsertRow>(&self, conn: &mut C, row: Row) -> Result<i64, RowError> {
+    pub fn insert(&self, conn: &mut AnyConnection, row: Row) -> Result<i64, RowError> {
         let table = row.table;
         let statement = Statement::insert(self.dialect, table, self.complete(row)?, None, true);
-        conn.run_insert(statement)?
-            .ok_or(RowError::Query(diesel::result::Error::NotFound))
+        run_insert(conn, statement)?.ok_or(RowError::Query(diesel::result::Error::NotFound))
     }
 
     /// Inserts `row` unless a row with the same `conflict` value exists.
-    pub fn insert_absent<C: InsertRow>(
+    pub fn insert_absent(
         &self,
-        conn: &mut C,
+        conn: &mut AnyConnection,
         row: Row,
         conflict: &'static str,
     ) -> Result<(), RowError> {
         let table = row.table;
         let values = self.complete(row)?;
         let statement = Statement::insert(self.dialect, table, values, Some(conflict), false);
-        conn.run_insert(statement).map(drop).map_err(RowError::from)
+        run_insert(conn, statement)
+            .map(drop)
+            .map_err(RowError::from)
     }
 
     /// The row's own values, each checked against its column, then the fills.

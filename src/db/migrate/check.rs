@@ -2,10 +2,11 @@
 //! command would refuse, read without writing anything (not even diesel's
 //! bookkeeping table, nor a missing SQLite file).
 
-use super::{FIRST_MIGRATION, SEED_MIGRATION, Unapplied};
-use crate::catalog::seed::{Seed, SeedOps};
+use super::{FIRST_MIGRATION, SEED_MIGRATION, unapplied};
+use crate::catalog::seed::{self, Seed};
 use crate::db::live::{ColumnDefaults, Report, Tables, needs};
-use crate::db::{Database, DbError, blocking};
+use crate::db::{AnyConnection, Database, DbError};
+use crate::with_conn;
 
 /// What the Kling seed would do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,23 +35,11 @@ pub struct SchemaCheck {
 /// Checks the database as `migrate` and every other command would, writing nothing.
 pub async fn check(db: &Database, defaults: &ColumnDefaults) -> Result<SchemaCheck, DbError> {
     let defaults = defaults.clone();
-    match db {
-        Database::Postgres(pool) => {
-            let pool = pool.clone();
-            blocking(move || check_on(&mut *pool.get()?, &defaults)).await
-        }
-        Database::Sqlite(pool) => {
-            let pool = pool.clone();
-            blocking(move || check_on(&mut *pool.get()?, &defaults)).await
-        }
-    }
+    with_conn!(db, |conn| check_on(conn, &defaults))
 }
 
-fn check_on<C>(conn: &mut C, defaults: &ColumnDefaults) -> Result<SchemaCheck, DbError>
-where
-    C: Unapplied + SeedOps,
-{
-    let pending = conn.unapplied()?;
+fn check_on(conn: &mut AnyConnection, defaults: &ColumnDefaults) -> Result<SchemaCheck, DbError> {
+    let pending = unapplied(conn)?;
     let (tables, mut report) = Tables::read_on(conn, defaults, &needs::INSERTED)?;
     if pending.iter().any(|name| name == FIRST_MIGRATION) {
         report
@@ -62,7 +51,7 @@ where
     } else if report.problems.iter().any(|p| p.table == "botapp_aimodel") {
         SeedCheck::Undecided
     } else {
-        SeedCheck::Would(conn.seed_refusal()?.unwrap_or(Seed::Inserted))
+        SeedCheck::Would(seed::seed_refusal(conn)?.unwrap_or(Seed::Inserted))
     };
     Ok(SchemaCheck {
         pending,

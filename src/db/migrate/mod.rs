@@ -8,16 +8,14 @@ pub use check::{SchemaCheck, SeedCheck, check};
 
 use std::collections::BTreeSet;
 
-use diesel::backend::Backend as DieselBackend;
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
-use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::live::{ColumnDefaults, InsertRow, ReadColumns, Report, Tables, needs};
-use super::{Database, DbError, blocking, one_line};
-use crate::catalog::seed::{Seed, SeedOps};
-use crate::queue::QueueBackend;
+use super::live::{ColumnDefaults, ReadColumns, Report, Tables, needs};
+use super::{AnyConnection, BackendKind, Database, DbError, MultiBackend, one_line};
+use crate::catalog::seed::{self, Seed};
+use crate::with_conn;
 
 /// PostgreSQL migrations, compiled into the binary.
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -76,59 +74,30 @@ pub async fn run_pending(
     defaults: &ColumnDefaults,
 ) -> Result<Migrated, MigrateError> {
     let defaults = defaults.clone();
-    match db {
-        Database::Postgres(pool) => {
-            let pool = pool.clone();
-            blocking(move || {
-                let conn: &mut PgConnection = &mut *pool.get().map_err(DbError::from)?;
-                conn.queue_transaction(|conn| {
-                    // Replicas starting together migrate one after the other.
-                    diesel::sql_query("SELECT pg_advisory_xact_lock(7046111932421)")
-                        .execute(conn)?;
-                    apply(conn, POSTGRES, &defaults)
-                })
-            })
-            .await
+    with_conn!(db, |conn| conn.queue_transaction(|conn| {
+        if conn.kind() == BackendKind::Postgres {
+            // Replicas starting together migrate one after the other.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7046111932421)").execute(conn)?;
         }
-        Database::Sqlite(pool) => {
-            let pool = pool.clone();
-            blocking(move || {
-                let conn: &mut SqliteConnection = &mut *pool.get().map_err(DbError::from)?;
-                conn.queue_transaction(|conn| apply(conn, SQLITE, &defaults))
-            })
-            .await
-        }
-    }
+        apply(conn, &defaults)
+    }))
 }
 
 /// Reverts every applied migration, newest first. For tests and development
 /// only (no command exposes it): reverting the first migration drops the botapp tables.
 pub async fn revert_all(db: &Database) -> Result<Vec<String>, DbError> {
-    match db {
-        Database::Postgres(pool) => {
-            let pool = pool.clone();
-            blocking(move || revert(&mut *pool.get()?, POSTGRES)).await
-        }
-        Database::Sqlite(pool) => {
-            let pool = pool.clone();
-            blocking(move || revert(&mut *pool.get()?, SQLITE)).await
-        }
-    }
+    with_conn!(db, |conn| {
+        let migrations = embedded(conn);
+        conn.revert_all_migrations(migrations)
+            .map(|versions| versions.iter().map(ToString::to_string).collect())
+            .map_err(|error| DbError::Migration(error.to_string()))
+    })
 }
 
 /// Fails with [`DbError::NotMigrated`] unless every embedded migration is applied.
 /// It only reads: diesel's own check would create its bookkeeping table.
 pub async fn ensure_applied(db: &Database) -> Result<(), DbError> {
-    let pending = match db {
-        Database::Postgres(pool) => {
-            let pool = pool.clone();
-            blocking(move || pool.get()?.unapplied()).await?
-        }
-        Database::Sqlite(pool) => {
-            let pool = pool.clone();
-            blocking(move || pool.get()?.unapplied()).await?
-        }
-    };
+    let pending = with_conn!(db, |conn| unapplied(conn))?;
     if pending.is_empty() {
         Ok(())
     } else {
@@ -136,50 +105,40 @@ pub async fn ensure_applied(db: &Database) -> Result<(), DbError> {
     }
 }
 
+/// The embedded migrations of the connection's backend.
+fn embedded(conn: &AnyConnection) -> EmbeddedMigrations {
+    match conn.kind() {
+        BackendKind::Postgres => POSTGRES,
+        BackendKind::Sqlite => SQLITE,
+    }
+}
+
 /// The migration that creates the botapp tables where missing.
 const FIRST_MIGRATION: &str = "0001_botapp_tables";
 
-/// Names of the embedded migrations not yet applied, read without writing.
-trait Unapplied: ReadColumns {
-    fn unapplied(&mut self) -> Result<Vec<String>, DbError>;
-}
-
-/// The versions diesel recorded as applied (none before its table exists).
-fn applied_on<C: ReadColumns>(
-    conn: &mut C,
-    applied: impl FnOnce(&mut C) -> Result<BTreeSet<String>, DbError>,
-) -> Result<BTreeSet<String>, DbError> {
-    if conn.table_exists("__diesel_schema_migrations")? {
-        applied(conn)
+/// Names of the embedded migrations not yet applied, read without writing
+/// (none is recorded before diesel's table exists).
+fn unapplied(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
+    let applied: BTreeSet<String> = if conn.table_exists("__diesel_schema_migrations")? {
+        __diesel_schema_migrations::table
+            .select(__diesel_schema_migrations::version)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect()
     } else {
-        Ok(BTreeSet::new())
-    }
+        BTreeSet::new()
+    };
+    let embedded = MigrationSource::<MultiBackend>::migrations(&embedded(conn))
+        .map_err(|error| DbError::Migration(error.to_string()))?;
+    Ok(embedded
+        .iter()
+        .filter(|migration| !applied.contains(&migration.name().version().to_string()))
+        .map(|migration| migration.name().to_string())
+        .collect())
 }
 
-impl Unapplied for PgConnection {
-    fn unapplied(&mut self) -> Result<Vec<String>, DbError> {
-        let applied = applied_on(self, applied_versions)?;
-        pending_names::<diesel::pg::Pg>(POSTGRES, &applied)
-    }
-}
-
-impl Unapplied for SqliteConnection {
-    fn unapplied(&mut self) -> Result<Vec<String>, DbError> {
-        let applied = applied_on(self, applied_versions)?;
-        pending_names::<diesel::sqlite::Sqlite>(SQLITE, &applied)
-    }
-}
-
-fn apply<C, B>(
-    conn: &mut C,
-    migrations: EmbeddedMigrations,
-    defaults: &ColumnDefaults,
-) -> Result<Migrated, MigrateError>
-where
-    C: MigrationHarness<B> + ReadColumns + InsertRow + SeedOps,
-    B: DieselBackend,
-    EmbeddedMigrations: MigrationSource<B>,
-{
+fn apply(conn: &mut AnyConnection, defaults: &ColumnDefaults) -> Result<Migrated, MigrateError> {
+    let migrations = embedded(conn);
     let pending = conn
         .pending_migrations(migrations)
         .map_err(|error| DbError::Migration(error.to_string()))?;
@@ -196,7 +155,7 @@ where
             })?;
         if name == SEED_MIGRATION {
             let (tables, _) = checked(conn, defaults)?;
-            let seed = conn.seed(&tables).map_err(|error| MigrateError::Failed {
+            let seed = seed::seed(conn, &tables).map_err(|error| MigrateError::Failed {
                 name: name.clone(),
                 cause: one_line(&error.to_string()),
             })?;
@@ -210,8 +169,8 @@ where
 
 /// The tables as every command needs them (inserts into all of them planned), or
 /// the report of why they are not.
-fn checked<C: ReadColumns>(
-    conn: &mut C,
+fn checked(
+    conn: &mut AnyConnection,
     defaults: &ColumnDefaults,
 ) -> Result<(Tables, Report), MigrateError> {
     let (tables, report) = Tables::read_on(conn, defaults, &needs::INSERTED)?;
@@ -222,52 +181,10 @@ fn checked<C: ReadColumns>(
     }
 }
 
-fn revert<C, B>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, DbError>
-where
-    C: MigrationHarness<B>,
-    B: DieselBackend,
-    EmbeddedMigrations: MigrationSource<B>,
-{
-    conn.revert_all_migrations(migrations)
-        .map(|versions| versions.iter().map(ToString::to_string).collect())
-        .map_err(|error| DbError::Migration(error.to_string()))
-}
-
-/// The names of the embedded migrations whose versions are not in `applied`.
-fn pending_names<B: DieselBackend>(
-    migrations: EmbeddedMigrations,
-    applied: &BTreeSet<String>,
-) -> Result<Vec<String>, DbError>
-where
-    EmbeddedMigrations: MigrationSource<B>,
-{
-    let embedded = MigrationSource::<B>::migrations(&migrations)
-        .map_err(|error| DbError::Migration(error.to_string()))?;
-    Ok(embedded
-        .iter()
-        .filter(|migration| !applied.contains(&migration.name().version().to_string()))
-        .map(|migration| migration.name().to_string())
-        .collect())
-}
-
 diesel::table! {
     __diesel_schema_migrations (version) {
         version -> Text,
     }
-}
-
-fn applied_versions<C>(conn: &mut C) -> Result<BTreeSet<String>, DbError>
-where
-    C: Connection,
-    __diesel_schema_migrations::table:
-        diesel::query_dsl::methods::SelectDsl<__diesel_schema_migrations::version>,
-    for<'a> diesel::dsl::Select<__diesel_schema_migrations::table, __diesel_schema_migrations::version>:
-        diesel::query_dsl::LoadQuery<'a, C, String>,
-{
-    let versions = __diesel_schema_migrations::table
-        .select(__diesel_schema_migrations::version)
-        .load::<String>(conn)?;
-    Ok(versions.into_iter().collect())
 }
 
 #[cfg(test)]

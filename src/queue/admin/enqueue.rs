@@ -7,20 +7,19 @@ use std::sync::Arc;
 
 use bigdecimal::BigDecimal;
 use diesel::prelude::*;
-use diesel::{PgConnection, SqliteConnection};
 use serde_json::{Map, Value, json};
 
 use super::AdminError;
-use crate::catalog::pricing::{PricingOps, RequestUnits, request_cost_usd};
+use crate::catalog::pricing::{RequestUnits, model_costs, request_cost_usd, tokens_per_usd};
 use crate::catalog::{AiModel, allowed};
-use crate::db::Database;
 use crate::db::live::needs::USER_SETTINGS;
 use crate::db::live::{Row, SqlValue, Tables};
 use crate::db::types::UtcTime;
-use crate::queue::balance::{BalanceOps, Movement, money};
-use crate::queue::progress::ProgressOps;
-use crate::queue::stats::StatsOps;
-use crate::queue::{QueueBackend, status};
+use crate::db::{AnyConnection, Database};
+use crate::queue::balance::{Movement, lock_balance, money, set_balance};
+use crate::queue::progress::count_request;
+use crate::queue::stats::count_created;
+use crate::queue::status;
 use crate::schema::{botapp_aimodel as model, botapp_tguser as tguser, botapp_transaction as tx};
 use crate::with_conn;
 
@@ -129,19 +128,19 @@ pub async fn enqueue(
             let now = UtcTime::now();
             let price = money(&found.price);
             let charge = match request.user_chat_id {
-                Some(chat) => Some(conn.charge(&tables, chat, &found, &price, now)?),
+                Some(chat) => Some(charge_user(conn, &tables, chat, &found, &price, now)?),
                 None => None,
             };
             let run_code = format!("{:032x}", rand::random::<u128>());
             let draft = RequestDraft::new(&request, &found);
             let cost_usd = request_cost_usd(
-                &conn.model_costs(&tables, found.id)?,
+                &model_costs(conn, &tables, found.id)?,
                 RequestUnits {
                     quantity: 1,
                     duration: draft.duration,
                 },
                 &price,
-                &conn.tokens_per_usd()?,
+                &tokens_per_usd(conn)?,
             );
             let row = draft
                 .row(&run_code, &price, now, charge.as_ref())
@@ -150,9 +149,9 @@ pub async fn enqueue(
             // What the bot counts when it creates a request, in its order: the
             // balance (charged above), the user's settings, then the model.
             if let (Some(charge), true) = (&charge, tables.has_table(USER_SETTINGS)) {
-                conn.count_request(charge.user_id, 1, now)?;
+                count_request(conn, charge.user_id, 1, now)?;
             }
-            conn.count_created(found.id)?;
+            count_created(conn, found.id)?;
             if let Some(charge) = &charge {
                 diesel::update(tx::table.find(charge.transaction_id))
                     .set(tx::generation_request_id.eq(Some(id)))
@@ -268,68 +267,47 @@ struct Charge {
     balance_after: BigDecimal,
 }
 
-/// The bot's side of a paid request, on a connection (inside a queue transaction).
-trait ChargeOps {
-    /// Gets or creates the user and balance, takes `price` off the balance (it may
-    /// go negative) and writes the `generation` transaction.
-    fn charge(
-        &mut self,
-        tables: &Tables,
-        chat: i64,
-        found: &AiModel,
-        price: &BigDecimal,
-        now: UtcTime,
-    ) -> Result<Charge, AdminError>;
-}
-
-macro_rules! charge_ops {
-    ($conn:ty) => {
-        impl ChargeOps for $conn {
-            fn charge(
-                &mut self,
-                tables: &Tables,
-                chat: i64,
-                found: &AiModel,
-                price: &BigDecimal,
-                now: UtcTime,
-            ) -> Result<Charge, AdminError> {
-                let user = Row::new("botapp_tguser")
-                    .set("chat_id", chat)
-                    .set("username", "")
-                    .set("created_at", now)
-                    .set("first_name", "")
-                    .set("is_blocked", false)
-                    .set("is_premium", false)
-                    .set("language_code", "ru")
-                    .set("last_name", "")
-                    .set("updated_at", now);
-                tables.insert_absent(self, user, "chat_id")?;
-                let user_id = tguser::table
-                    .filter(tguser::chat_id.eq(chat))
-                    .select(tguser::id)
-                    .first::<i64>(self)?;
-                let (old, spent) = self.lock_balance(tables, user_id, now)?;
-                let balance_after = money(&(old - price));
-                let movement = Movement {
-                    kind: "generation",
-                    amount: &-price,
-                    balance_after: &balance_after,
-                    description: format!("Генерация видео: {}", found.display_name),
-                    description_en: format!("Video generation: {}", found.display_name),
-                    related: None,
-                    user: user_id,
-                };
-                self.set_balance(user_id, &balance_after, &(spent + price))?;
-                let transaction_id = tables.insert(self, movement.row(now))?;
-                Ok(Charge {
-                    user_id,
-                    transaction_id,
-                    balance_after,
-                })
-            }
-        }
+/// Gets or creates the user and balance, takes `price` off the balance (it may
+/// go negative) and writes the `generation` transaction.
+fn charge_user(
+    conn: &mut AnyConnection,
+    tables: &Tables,
+    chat: i64,
+    found: &AiModel,
+    price: &BigDecimal,
+    now: UtcTime,
+) -> Result<Charge, AdminError> {
+    let user = Row::new("botapp_tguser")
+        .set("chat_id", chat)
+        .set("username", "")
+        .set("created_at", now)
+        .set("first_name", "")
+        .set("is_blocked", false)
+        .set("is_premium", false)
+        .set("language_code", "ru")
+        .set("last_name", "")
+        .set("updated_at", now);
+    tables.insert_absent(conn, user, "chat_id")?;
+    let user_id = tguser::table
+        .filter(tguser::chat_id.eq(chat))
+        .select(tguser::id)
+        .first::<i64>(conn)?;
+    let (old, spent) = lock_balance(conn, tables, user_id, now)?;
+    let balance_after = money(&(old - price));
+    let movement = Movement {
+        kind: "generation",
+        amount: &-price,
+        balance_after: &balance_after,
+        description: format!("Генерация видео: {}", found.display_name),
+        description_en: format!("Video generation: {}", found.display_name),
+        related: None,
+        user: user_id,
     };
+    set_balance(conn, user_id, &balance_after, &(spent + price))?;
+    let transaction_id = tables.insert(conn, movement.row(now))?;
+    Ok(Charge {
+        user_id,
+        transaction_id,
+        balance_after,
+    })
 }
-
-charge_ops!(PgConnection);
-charge_ops!(SqliteConnection);

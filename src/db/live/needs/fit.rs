@@ -2,7 +2,7 @@
 //! nullability), in words for the report, and the check of a whole live schema.
 
 use super::{Floor, NEEDS, Need, TABLES, USER_SETTINGS, Use};
-use crate::db::live::Dialect;
+use crate::db::live::BackendKind;
 use crate::db::live::column::{LiveColumn, SqlKind};
 use crate::db::live::introspect::Columns;
 use crate::db::live::report::Problem;
@@ -27,10 +27,10 @@ enum Refusal {
 
 impl Need {
     /// What genworker needs, in words (`numeric with at least 4 whole digits and 2 places`).
-    fn wanted(&self, backend: Dialect) -> String {
+    fn wanted(&self, backend: BackendKind) -> String {
         let kind = match (self.floor, backend) {
-            (Key, Dialect::Postgres) => "a bigint the database numbers (identity)".to_owned(),
-            (Key, Dialect::Sqlite) => "an integer primary key (the rowid)".to_owned(),
+            (Key, BackendKind::Postgres) => "a bigint the database numbers (identity)".to_owned(),
+            (Key, BackendKind::Sqlite) => "an integer primary key (the rowid)".to_owned(),
             (BigInt, _) => "bigint".to_owned(),
             (Integer, _) => "integer".to_owned(),
             (SmallInt, _) => "smallint".to_owned(),
@@ -39,14 +39,14 @@ impl Need {
             (Floor::Money { whole, places }, _) => {
                 format!("numeric with at least {whole} whole digits and {places} decimal places")
             }
-            (Bool, Dialect::Postgres) => "boolean".to_owned(),
-            (Bool, Dialect::Sqlite) => "bool".to_owned(),
-            (Json, Dialect::Postgres) => "jsonb".to_owned(),
-            (Json, Dialect::Sqlite) => "text (JSON)".to_owned(),
-            (Time, Dialect::Postgres) => "timestamptz".to_owned(),
-            (Time, Dialect::Sqlite) => "datetime".to_owned(),
-            (Double, Dialect::Postgres) => "float8".to_owned(),
-            (Double, Dialect::Sqlite) => "real".to_owned(),
+            (Bool, BackendKind::Postgres) => "boolean".to_owned(),
+            (Bool, BackendKind::Sqlite) => "bool".to_owned(),
+            (Json, BackendKind::Postgres) => "jsonb".to_owned(),
+            (Json, BackendKind::Sqlite) => "text (JSON)".to_owned(),
+            (Time, BackendKind::Postgres) => "timestamptz".to_owned(),
+            (Time, BackendKind::Sqlite) => "datetime".to_owned(),
+            (Double, BackendKind::Postgres) => "float8".to_owned(),
+            (Double, BackendKind::Sqlite) => "real".to_owned(),
         };
         let verb = match self.usage {
             Read => "reads and writes it as",
@@ -59,7 +59,7 @@ impl Need {
     }
 
     /// Why `live` cannot serve this need, if it cannot.
-    fn refuses(&self, live: &LiveColumn, backend: Dialect) -> Option<Refusal> {
+    fn refuses(&self, live: &LiveColumn, backend: BackendKind) -> Option<Refusal> {
         if !self.kind_fits(live.kind, backend) {
             return Some(Refusal::Type);
         }
@@ -83,20 +83,20 @@ impl Need {
         }
     }
 
-    fn kind_fits(&self, kind: SqlKind, backend: Dialect) -> bool {
+    fn kind_fits(&self, kind: SqlKind, backend: BackendKind) -> bool {
         use SqlKind as K;
         let integer = matches!(kind, K::SmallInt | K::Integer | K::BigInt);
         match (self.floor, backend) {
             // SQLite stores every integer as 64 bits whatever the declared name.
-            (Key | BigInt | Integer | SmallInt, Dialect::Sqlite) => integer,
-            (Key | BigInt, Dialect::Postgres) => kind == K::BigInt,
-            (Integer, Dialect::Postgres) => kind == K::Integer,
-            (SmallInt, Dialect::Postgres) => kind == K::SmallInt,
+            (Key | BigInt | Integer | SmallInt, BackendKind::Sqlite) => integer,
+            (Key | BigInt, BackendKind::Postgres) => kind == K::BigInt,
+            (Integer, BackendKind::Postgres) => kind == K::Integer,
+            (SmallInt, BackendKind::Postgres) => kind == K::SmallInt,
             (Chars(_) | Text, _) => kind == K::Text,
             (Floor::Money { .. }, _) => kind == K::Numeric,
             (Bool, _) => kind == K::Bool,
-            (Json, Dialect::Postgres) => kind == K::Jsonb,
-            (Json, Dialect::Sqlite) => kind == K::Text,
+            (Json, BackendKind::Postgres) => kind == K::Jsonb,
+            (Json, BackendKind::Sqlite) => kind == K::Text,
             (Time, _) => kind == K::Timestamp,
             (Double, _) => kind == K::Double,
         }
@@ -104,7 +104,7 @@ impl Need {
 }
 
 /// Every way the live columns fail genworker's needs, one problem per column.
-pub fn check(columns: &Columns, backend: Dialect) -> Vec<Problem> {
+pub fn check(columns: &Columns, backend: BackendKind) -> Vec<Problem> {
     let mut problems = Vec::new();
     for table in TABLES {
         let Some(live) = columns.get(table) else {
