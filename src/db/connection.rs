@@ -12,7 +12,7 @@ use diesel::{PgConnection, SqliteConnection};
 
 /// A connection to whichever backend `DATABASE_URL` names. Queries are written
 /// once against it; the few whose SQL must differ match on the variant in
-/// [`crate::queue::dialect`] or here.
+/// `queue/dialect.rs`, or here (the transaction flavours).
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
     /// PostgreSQL.

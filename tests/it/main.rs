@@ -11,6 +11,7 @@ mod cli_common;
 mod cli_models;
 mod cli_requests;
 mod cli_run;
+mod connection;
 mod contract;
 mod daemon;
 mod demo;
