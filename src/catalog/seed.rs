@@ -2,6 +2,7 @@
 //! row of the bot's own migration of that name, inserted only into a catalog
 //! genworker created, never beside a release of the bot that has its own Kling
 //! models (re-adding a model the bot retired would put it back on sale).
+//! The seed runs inside `migrate`'s transaction.
 
 use std::fmt;
 

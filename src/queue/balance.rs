@@ -1,6 +1,7 @@
 //! A user's money: the `botapp_userbalance` row, read and written under a row
 //! lock so a charge and a refund of the same user never overwrite each other, and
 //! the `botapp_transaction` rows that record each movement.
+//! Call every function here inside a queue transaction.
 
 use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use diesel::prelude::*;

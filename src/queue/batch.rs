@@ -3,6 +3,7 @@
 //! batch instead of one per request. Each write is still fenced on its own
 //! (worker, attempt): the rows are locked in id order, their lease holders read
 //! in one query, and only the writes whose lease is still held apply.
+//! Call every function here inside a queue transaction.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -2,6 +2,7 @@
 //! (DESIGN §8), at most once per request ever: `genworker_refund`'s primary key,
 //! checked under the request's row lock, and no `refund` transaction of the same
 //! charge (the bot's own worker may have refunded the request before).
+//! Call every function here inside a queue transaction.
 
 use bigdecimal::{BigDecimal, Zero};
 use diesel::prelude::*;

@@ -4,6 +4,7 @@
 //! `average_generation_time` by the bot's formula, each failure adds one to
 //! `total_errors`. Every change is made in SQL under the row's lock, never
 //! written back from a copy read earlier (the bot's lost updates are not kept).
+//! Call every function here inside a queue transaction.
 
 use diesel::prelude::*;
 

@@ -65,24 +65,24 @@ async fn flavour_seen(test: &TestDb, write: bool) -> String {
     .unwrap()
 }
 
-async fn write_transactions_are_serializable_or_hold_the_write_lock(test: TestDb) {
-    let seen = flavour_seen(&test, true).await;
+/// Asserts the flavour a transaction saw: `postgres`'s isolation level, or
+/// SQLite's write lock held.
+async fn assert_flavour(test: &TestDb, write: bool, postgres: &str) {
+    let seen = flavour_seen(test, write).await;
     let wanted = if test.is_postgres() {
-        "serializable"
+        postgres
     } else {
         "others may write: false"
     };
     assert_eq!(seen, wanted);
 }
 
+async fn write_transactions_are_serializable_or_hold_the_write_lock(test: TestDb) {
+    assert_flavour(&test, true, "serializable").await;
+}
+
 async fn queue_transactions_read_committed_or_hold_the_write_lock(test: TestDb) {
-    let seen = flavour_seen(&test, false).await;
-    let wanted = if test.is_postgres() {
-        "read committed"
-    } else {
-        "others may write: false"
-    };
-    assert_eq!(seen, wanted);
+    assert_flavour(&test, false, "read committed").await;
     // Outside a transaction the lock is free again.
     if !test.is_postgres() {
         assert!(another_writer_may_begin(test.url()));

@@ -268,7 +268,8 @@ struct Charge {
 }
 
 /// Gets or creates the user and balance, takes `price` off the balance (it may
-/// go negative) and writes the `generation` transaction.
+/// go negative) and writes the `generation` transaction (the bot's side of a
+/// paid request, inside a queue transaction).
 fn charge_user(
     conn: &mut AnyConnection,
     tables: &Tables,
