@@ -11,8 +11,14 @@ use diesel::result::Error;
 use diesel::{PgConnection, SqliteConnection};
 
 /// A connection to whichever backend `DATABASE_URL` names. Queries are written
-/// once against it; the few whose SQL must differ match on the variant in
-/// `queue/dialect.rs`, or here (the transaction flavours).
+/// once against it; where the SQL must differ, code matches on the variant or
+/// on [`AnyConnection::kind`]: the queue's SQL in `queue/dialect.rs`, the
+/// transaction flavours here, reading the catalog (`db/live/introspect.rs`),
+/// the migration set, and PostgreSQL's own advisory locks and NOTIFY.
+///
+/// Make one through [`AnyManager`], never with `AnyConnection::establish` or
+/// diesel's `ConnectionManager<AnyConnection>`: those try each backend in turn
+/// and would open an unreachable PostgreSQL URL as a SQLite file.
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
     /// PostgreSQL.
@@ -31,14 +37,6 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    /// `postgres` or `sqlite`, for messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Postgres => "postgres",
-            Self::Sqlite => "sqlite",
-        }
-    }
-
     /// The `n`th (1-based) bound parameter of a statement: `$n`, or SQLite's `?n`.
     pub fn placeholder(self, n: usize) -> String {
         match self {
@@ -60,6 +58,8 @@ impl AnyConnection {
     /// Runs `work` in a transaction that may read and then write without losing a
     /// concurrent update: SQLite takes the write lock up front (`BEGIN IMMEDIATE`);
     /// PostgreSQL runs it `SERIALIZABLE`, so a concurrent change makes it fail.
+    /// It must be the outermost transaction (`AlreadyInTransaction` otherwise);
+    /// diesel's `transaction` inside it is a savepoint.
     pub fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut Self) -> Result<T, E>,
@@ -76,6 +76,8 @@ impl AnyConnection {
     /// (`BEGIN IMMEDIATE`); PostgreSQL runs READ COMMITTED with row locks.
     /// A returned error rolls everything back: a diesel error, or the caller's own
     /// refusal (`E`), so a check that fails after a first write leaves nothing behind.
+    /// It must be the outermost transaction (`AlreadyInTransaction` otherwise);
+    /// diesel's `transaction` inside it is a savepoint.
     pub fn queue_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut Self) -> Result<T, E>,
@@ -116,8 +118,9 @@ impl AnyConnection {
     }
 }
 
-/// Where a pool's connections go, with what each needs once made.
-#[derive(Debug, Clone)]
+/// Where a pool's connections go (never printed: a PostgreSQL connection
+/// string may hold its password).
+#[derive(Clone)]
 pub(super) enum Target {
     /// A libpq connection string.
     Postgres(String),
@@ -127,10 +130,24 @@ pub(super) enum Target {
 
 /// The pool's connection maker. diesel's own `ConnectionManager<AnyConnection>`
 /// tries each backend in turn, so a PostgreSQL URL it cannot reach would be
-/// opened as a SQLite file of that name; this one connects to its target only.
-#[derive(Debug, Clone)]
+/// opened as a SQLite file of that name; this one connects to its target only,
+/// and gives each new SQLite connection its pragmas.
+#[derive(Clone)]
 pub struct AnyManager {
     target: Target,
+}
+
+/// The backend only: the target's connection string may hold a password.
+impl std::fmt::Debug for AnyManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.target {
+            Target::Postgres(_) => BackendKind::Postgres,
+            Target::Sqlite(_) => BackendKind::Sqlite,
+        };
+        f.debug_struct("AnyManager")
+            .field("backend", &backend)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AnyManager {
@@ -174,4 +191,20 @@ fn sqlite_pragmas(conn: &mut SqliteConnection) -> Result<(), Error> {
         "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
          PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manager_prints_its_backend_never_its_connection_string() {
+        let manager = AnyManager::new(Target::Postgres(
+            "postgres://genworker:s3cret@db.internal/bot".to_owned(),
+        ));
+        let printed = format!("{manager:?}");
+        assert!(printed.contains("Postgres"), "{printed}");
+        assert!(!printed.contains("s3cret"), "password printed: {printed}");
+        assert!(!printed.contains("db.internal"), "host printed: {printed}");
+    }
 }

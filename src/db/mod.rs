@@ -120,11 +120,6 @@ impl Database {
         self.kind
     }
 
-    /// `postgres` or `sqlite`, for messages.
-    pub fn backend_name(&self) -> &'static str {
-        self.kind.name()
-    }
-
     /// The pool (for [`with_conn!`]).
     pub fn pool(&self) -> &Pool<AnyManager> {
         &self.pool

@@ -1,8 +1,10 @@
-//! The one place where the queue's SQL differs per backend (besides the bind
-//! placeholders, [`BackendKind::placeholder`]): the claim's row locking (PostgreSQL `FOR UPDATE … SKIP LOCKED`; SQLite relies
-//! on `BEGIN IMMEDIATE`), the JSON key test, and the batch writes PostgreSQL
-//! does in one `UPDATE … FROM unnest(…)` (one round trip for the batch) where
-//! SQLite updates each row (in-process, no round trip to save).
+//! Where the queue's SQL differs per backend (besides the bind placeholders,
+//! [`BackendKind::placeholder`], and the PostgreSQL-only advisory locks and
+//! NOTIFY of `workers.rs` and `wake.rs`): the claim's row locking (PostgreSQL
+//! `FOR UPDATE … SKIP LOCKED`; SQLite relies on `BEGIN IMMEDIATE`), the JSON
+//! key test, and the batch writes PostgreSQL does in one `UPDATE … FROM
+//! unnest(…)` (one round trip for the batch) where SQLite updates each row
+//! (in-process, no round trip to save).
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Double, Integer, Nullable, Text};

@@ -1,5 +1,4 @@
 //! Lease bookkeeping: ownership, heartbeat, release, delivery, abandonment.
-//! Written once, against [`AnyConnection`].
 
 use std::time::Duration;
 

@@ -1,9 +1,10 @@
 //! The queue: every SQL statement genworker runs against `botapp_genrequest` and
 //! its own `genworker_lease`/`genworker_refund` tables. Claims take leases; a
 //! heartbeat extends them; expired leases are reclaimed by any worker; every write
-//! of a result is fenced on the (worker, attempt) that owns the lease. Every
-//! writer takes rows in one order — requests, users' balances, users' settings,
-//! models — the order of the bot's own request creation too, so none deadlocks.
+//! of a result is fenced on the (worker, attempt) that owns the lease. Only the
+//! claim inserts leases, under the requests' row locks. Every writer takes rows
+//! in one order — requests, users' balances, users' settings, models — the
+//! order of the bot's own request creation too, so none deadlocks.
 
 pub mod admin;
 pub(crate) mod balance;

@@ -101,8 +101,9 @@ pub(super) fn take_ids(
             .into_iter()
             .collect();
     // The others get their first, in one statement whatever their number. No
-    // other claimer can write these rows meanwhile: the claim holds the
-    // requests' row locks (PostgreSQL) or the write lock (SQLite).
+    // one can insert these leases meanwhile: only the claim inserts leases, and
+    // only under the requests' row locks (PostgreSQL) or the write lock (SQLite),
+    // so the UPDATE above saw every lease of these requests.
     let fresh: Vec<i64> = ids
         .iter()
         .copied()

@@ -6,9 +6,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
-use crate::db::AnyConnection;
 use crate::db::types::UtcTime;
-use crate::db::{BackendKind, Database, DbError};
+use crate::db::{AnyConnection, BackendKind, Database, DbError};
 use crate::schema::{
     botapp_genrequest as req, genworker_lease as lease, genworker_worker as worker,
 };
@@ -179,7 +178,7 @@ pub fn take_over(
 /// Every other registered daemon on PostgreSQL, with whether any session holds
 /// its advisory lock (`pg_locks`: a bigint key is `classid` high, `objid` low,
 /// `objsubid` 1, in this database).
-pub fn pg_others(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<PgWorker>> {
+pub fn pg_others(conn: &mut PgConnection, id: &str) -> QueryResult<Vec<PgWorker>> {
     diesel::sql_query(
         "SELECT w.id, w.host, w.pid, w.process_space, w.lock_key, NOT EXISTS (SELECT 1 FROM pg_locks l \
            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
@@ -194,7 +193,7 @@ pub fn pg_others(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<PgWorker
 
 /// Takes the PostgreSQL session-level advisory lock `key` (held until the
 /// session ends).
-pub fn pg_lock(conn: &mut AnyConnection, key: i64) -> QueryResult<()> {
+pub fn pg_lock(conn: &mut PgConnection, key: i64) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_advisory_lock($1)")
         .bind::<BigInt, _>(key)
         .execute(conn)
@@ -207,7 +206,10 @@ pub async fn pg_others_on(db: &Database, id: &str) -> Result<Vec<PgWorker>, DbEr
         return Ok(Vec::new());
     }
     let id = id.to_owned();
-    with_conn!(db, |conn| pg_others(conn, &id).map_err(DbError::from))
+    with_conn!(db, |conn| match conn {
+        AnyConnection::Postgresql(conn) => pg_others(conn, &id).map_err(DbError::from),
+        AnyConnection::Sqlite(_) => Ok(Vec::new()),
+    })
 }
 
 impl super::QueueStore {

@@ -154,13 +154,14 @@ enum SessionError {
 
 /// A new session holding `me`'s lock, with `me` registered.
 fn register(target: &SecretString, me: &WorkerRow) -> Result<AnyConnection, SessionError> {
-    let mut conn = AnyConnection::Postgresql(PgConnection::establish(target.expose_secret())?);
+    let mut conn = PgConnection::establish(target.expose_secret())?;
     // A beat that cannot finish within the statement timeout is a lost session.
     diesel::sql_query("SET statement_timeout = '5s'").execute(&mut conn)?;
     diesel::sql_query("SELECT set_config('application_name', $1, false)")
         .bind::<Text, _>(format!("genworker liveness {}", me.id))
         .execute(&mut conn)?;
     pg_lock(&mut conn, me.lock_key)?;
+    let mut conn = AnyConnection::Postgresql(conn);
     workers::register(&mut conn, me, UtcTime::now())?;
     Ok(conn)
 }

@@ -24,8 +24,6 @@ pub use value::{SqlValue, decimal_digits};
 
 use super::DbError;
 
-pub use super::BackendKind;
-
 /// The live schema does not serve genworker.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {

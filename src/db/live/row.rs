@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Double, Integer, Numeric, SmallInt, Text};
 
-use super::BackendKind;
 use super::introspect::quoted_type;
 use super::value::SqlValue;
+use crate::db::BackendKind;
 use crate::db::types::{DateTimeField, JsonDoc, JsonField};
 use crate::db::{AnyConnection, MultiBackend};
 

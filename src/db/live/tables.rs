@@ -7,9 +7,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use super::fill::{self, ColumnDefaults, Fill, Fills};
 use super::introspect::{Columns, ReadColumns};
 use super::row::{Row, RowError, Statement, run_insert};
-use super::{BackendKind, LiveColumn, Report, SchemaError, SqlValue, needs};
+use super::{LiveColumn, Report, SchemaError, SqlValue, needs};
 use crate::db::types::UtcTime;
-use crate::db::{AnyConnection, Database, DbError};
+use crate::db::{AnyConnection, BackendKind, Database, DbError};
 
 /// The botapp tables of one database, checked: their columns, how to fill the
 /// columns genworker does not know, and which tables this process inserts into.

@@ -2,7 +2,7 @@
 //! nullability), in words for the report, and the check of a whole live schema.
 
 use super::{Floor, NEEDS, Need, TABLES, USER_SETTINGS, Use};
-use crate::db::live::BackendKind;
+use crate::db::BackendKind;
 use crate::db::live::column::{LiveColumn, SqlKind};
 use crate::db::live::introspect::Columns;
 use crate::db::live::report::Problem;
