@@ -78,30 +78,26 @@ pub(super) fn lock_requests(conn: &mut AnyConnection, ids: &[i64]) -> QueryResul
 /// Writes each request's provider task id (`(request, task id)`, at most one
 /// per request).
 pub(super) fn set_task_ids(conn: &mut AnyConnection, rows: &[(i64, &str)]) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(conn) => {
-            if rows.is_empty() {
-                return Ok(());
-            }
-            let (ids, task_ids): (Vec<i64>, Vec<&str>) = rows.iter().copied().unzip();
-            diesel::sql_query(
-                "UPDATE botapp_genrequest AS r SET provider_job_id = v.task_id \
-                 FROM unnest($1::bigint[], $2::text[]) AS v(id, task_id) WHERE r.id = v.id",
-            )
-            .bind::<Array<BigInt>, _>(ids)
-            .bind::<Array<Text>, _>(task_ids)
-            .execute(conn)
-            .map(drop)
+    let AnyConnection::Postgresql(pg) = conn else {
+        for (id, task_id) in rows {
+            diesel::update(req::table.find(*id))
+                .set(req::provider_job_id.eq(*task_id))
+                .execute(conn)?;
         }
-        AnyConnection::Sqlite(_) => {
-            for (id, task_id) in rows {
-                diesel::update(req::table.find(*id))
-                    .set(req::provider_job_id.eq(*task_id))
-                    .execute(conn)?;
-            }
-            Ok(())
-        }
+        return Ok(());
+    };
+    if rows.is_empty() {
+        return Ok(());
     }
+    let (ids, task_ids): (Vec<i64>, Vec<&str>) = rows.iter().copied().unzip();
+    diesel::sql_query(
+        "UPDATE botapp_genrequest AS r SET provider_job_id = v.task_id \
+         FROM unnest($1::bigint[], $2::text[]) AS v(id, task_id) WHERE r.id = v.id",
+    )
+    .bind::<Array<BigInt>, _>(ids)
+    .bind::<Array<Text>, _>(task_ids)
+    .execute(pg)
+    .map(drop)
 }
 
 /// What a finished request's row gets besides `done` and the completion time;
